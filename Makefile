@@ -1,0 +1,70 @@
+# AutoBuy Guard — every command the README names.
+#
+#   make local   provision the whole stack on the local cloud (the main job)
+#   make test    the whole suite: lint, pytest (slow tests included), molecule
+#
+# Areas add their own targets in mk/<area>.mk and register them in TEST_TARGETS /
+# BENCH_TARGETS, so this file stays the index.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+LOCALCLOUD_PORT ?= 4566
+LOCALCLOUD_URL := http://127.0.0.1:$(LOCALCLOUD_PORT)
+export LOCALCLOUD_PORT
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PATH := $(BIN):$(PATH)
+
+# Filled by mk/*.mk
+TEST_TARGETS := lint test-py
+BENCH_TARGETS :=
+
+-include mk/*.mk
+
+.PHONY: help setup lock localcloud localcloud-stop local test test-py test-fast lint bench
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+setup: $(VENV)/.installed ## Virtualenv .venv with the pinned dependencies and the app
+$(VENV)/.installed: requirements.txt app/pyproject.toml
+	scripts/system-deps.sh python
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q --no-deps -e app
+	touch $@
+
+lock: ## Re-resolve requirements.in into requirements.txt
+	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
+	.lockvenv/bin/pip install -q -r requirements.in
+	{ echo '# Pinned by `make lock` from requirements.in (Python 3.11). Do not edit by hand.'; \
+	  .lockvenv/bin/pip freeze; } > requirements.txt
+	rm -rf .lockvenv
+
+localcloud: setup ## Start the local cloud on $(LOCALCLOUD_URL) in the background
+	$(BIN)/python -m localcloud start --port $(LOCALCLOUD_PORT)
+
+localcloud-stop: ## Stop the local cloud
+	@if [ -x $(BIN)/python ]; then $(BIN)/python -m localcloud stop --port $(LOCALCLOUD_PORT); fi
+
+local: setup localcloud ## The main job: provision the whole stack on the local cloud
+	$(BIN)/ansible-playbook site.yml -i inventories/local
+	$(BIN)/ansible-playbook playbooks/summary.yml -i inventories/local
+
+test: $(TEST_TARGETS) ## The whole suite (what CI runs)
+
+test-py: setup ## pytest, slow tests included
+	$(BIN)/python -m pytest
+
+test-fast: setup ## pytest without the slow tests
+	$(BIN)/python -m pytest -m 'not slow'
+
+lint: setup ## yamllint and ansible-lint (production profile)
+	$(BIN)/yamllint --strict .
+	$(BIN)/ansible-lint --profile production
+
+bench: $(BENCH_TARGETS) ## Every benchmark in bench/

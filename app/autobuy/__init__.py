@@ -1,0 +1,1 @@
+"""AutoBuy Guard: the API and price engine."""

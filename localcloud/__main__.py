@@ -1,0 +1,125 @@
+"""Command line of the local cloud.
+
+    python -m localcloud serve  [--port N]    run in the foreground
+    python -m localcloud start  [--port N]    run in the background (idempotent)
+    python -m localcloud stop                 stop the background server
+    python -m localcloud status               exit 0 when it answers
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from localcloud import DEFAULT_HOST, DEFAULT_PORT
+
+STATE_DIR = Path(os.environ.get("LOCALCLOUD_STATE_DIR", ".localcloud"))
+
+
+def _url(port: int) -> str:
+    return f"http://{DEFAULT_HOST}:{port}"
+
+
+def answers(port: int, timeout: float = 1.0) -> bool:
+    """True when a moto server answers on the port."""
+    try:
+        with urllib.request.urlopen(_url(port) + "/moto-api/data.json", timeout=timeout):
+            return True
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def serve(port: int) -> None:
+    from moto.server import ThreadedMotoServer
+
+    from localcloud import extensions
+
+    extensions.apply()
+    server = ThreadedMotoServer(ip_address=DEFAULT_HOST, port=port, verbose=False)
+    server.start()
+    print(f"localcloud: serving {_url(port)}", flush=True)
+    stop = {"now": False}
+
+    def _stop(*_: object) -> None:
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    while not stop["now"]:
+        time.sleep(0.2)
+    server.stop()
+
+
+def start(port: int) -> int:
+    pidfile = STATE_DIR / f"localcloud-{port}.pid"
+    logfile = STATE_DIR / f"localcloud-{port}.log"
+    if answers(port):
+        print(f"localcloud: already running on {_url(port)}")
+        return 0
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    with open(logfile, "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "localcloud", "serve", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    pidfile.write_text(str(proc.pid))
+    for _ in range(100):
+        if answers(port, timeout=0.5):
+            print(f"localcloud: started on {_url(port)} (pid {proc.pid}, log {logfile})")
+            return 0
+        if proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    print(f"localcloud: did not start; see {logfile}", file=sys.stderr)
+    return 1
+
+
+def stop(port: int) -> int:
+    pidfile = STATE_DIR / f"localcloud-{port}.pid"
+    if not pidfile.exists():
+        print("localcloud: not running")
+        return 0
+    pid = int(pidfile.read_text())
+    try:
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(50):
+            os.kill(pid, 0)
+            time.sleep(0.1)
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    pidfile.unlink(missing_ok=True)
+    print(f"localcloud: stopped (pid {pid})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m localcloud")
+    parser.add_argument("command", choices=["serve", "start", "stop", "status"])
+    parser.add_argument(
+        "--port", type=int, default=int(os.environ.get("LOCALCLOUD_PORT", DEFAULT_PORT))
+    )
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        serve(args.port)
+        return 0
+    if args.command == "start":
+        return start(args.port)
+    if args.command == "stop":
+        return stop(args.port)
+    ok = answers(args.port)
+    print(f"localcloud: {'running' if ok else 'not running'} on {_url(args.port)}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
