@@ -1,0 +1,1 @@
+"""One module per gap that moto leaves; each defines ``apply()`` (see localcloud.extensions)."""
