@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -36,24 +37,37 @@ def answers(port: int, timeout: float = 1.0) -> bool:
 
 
 def serve(port: int) -> None:
-    from moto.server import ThreadedMotoServer
+    from localcloud import settings
+
+    settings.apply_moto_defaults()
+    from werkzeug.serving import make_server
+
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
 
     from localcloud import extensions
+    from localcloud.app import LocalCloudApp
 
     extensions.apply()
-    server = ThreadedMotoServer(ip_address=DEFAULT_HOST, port=port, verbose=False)
-    server.start()
+    app = LocalCloudApp(DomainDispatcherApplication(create_backend_app))
+    server = make_server(DEFAULT_HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, name="localcloud-http", daemon=True)
+    thread.start()
     print(f"localcloud: serving {_url(port)}", flush=True)
-    stop = {"now": False}
+    stop = threading.Event()
 
     def _stop(*_: object) -> None:
-        stop["now"] = True
+        stop.set()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    while not stop["now"]:
-        time.sleep(0.2)
-    server.stop()
+    while not stop.wait(0.2):
+        pass
+    server.shutdown()
+    thread.join(timeout=5)
 
 
 def start(port: int) -> int:

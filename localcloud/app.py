@@ -1,0 +1,87 @@
+"""The WSGI application of the local cloud: moto, plus the ``/localcloud/*`` routes.
+
+    GET  /localcloud/calls        {"total": n, "by_service": {service: {operation: n}}}
+    POST /localcloud/calls/reset  zero the counts
+
+Every other request goes to moto unchanged and, when it is an AWS API call
+(not ``/moto-api/*``), is counted first.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from localcloud.calls import CallCounter, ServiceIndex, signature_of
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+_FORM = "application/x-www-form-urlencoded"
+_MAX_FORM_BODY = 16 * 1024 * 1024
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "localcloud"
+
+
+class LocalCloudApp:
+    """Wrap moto's dispatcher: serve our routes, count the rest, pass it on."""
+
+    def __init__(self, moto_app: WSGIApp, counter: CallCounter | None = None) -> None:
+        self._moto = moto_app
+        if counter is None:
+            index = ServiceIndex(_cache_dir())
+            index.build_in_background()
+            counter = CallCounter(index)
+        self.counter = counter
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/localcloud/") or path == "/localcloud":
+            return self._own_route(environ, start_response, path)
+        if not path.startswith("/moto-api"):
+            self.counter.record(signature_of(environ, _form_body(environ)))
+        return self._moto(environ, start_response)
+
+    def _own_route(self, environ: dict[str, Any], start_response: Callable[..., Any], path: str):
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        if path.rstrip("/") == "/localcloud/calls":
+            if method != "GET":
+                return _json(start_response, 405, {"error": "use GET"})
+            return _json(start_response, 200, self.counter.snapshot())
+        if path.rstrip("/") == "/localcloud/calls/reset":
+            if method != "POST":
+                return _json(start_response, 405, {"error": "use POST"})
+            self.counter.reset()
+            return _json(start_response, 200, {"total": 0, "by_service": {}})
+        return _json(start_response, 404, {"error": f"no such local cloud route: {path}"})
+
+
+def _form_body(environ: dict[str, Any]) -> bytes | None:
+    """Read a form-encoded body (query protocols) and put it back for moto."""
+    if not environ.get("CONTENT_TYPE", "").startswith(_FORM):
+        return None
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+    if length <= 0 or length > _MAX_FORM_BODY:
+        return None
+    body = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
+
+
+_REASONS = {200: "OK", 404: "Not Found", 405: "Method Not Allowed"}
+
+
+def _json(start_response: Callable[..., Any], status: int, payload: Any) -> list[bytes]:
+    body = json.dumps(payload, sort_keys=True).encode()
+    start_response(
+        f"{status} {_REASONS[status]}",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+    )
+    return [body]

@@ -1,0 +1,65 @@
+"""Settings of the local cloud, read from the environment.
+
+Every simulated delay is configurable so tests can run fast and waiting logic
+stays real. Read at call time, so a test process can change them before it
+starts a server.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+AMIS_FILE = Path(__file__).resolve().parent / "amis.json"
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise SystemExit(f"localcloud: {name} must be a number, got {raw!r}") from exc
+    if value < 0:
+        raise SystemExit(f"localcloud: {name} must be >= 0, got {raw!r}")
+    return value
+
+
+def time_scale() -> float:
+    """``LOCALCLOUD_TIME_SCALE``: multiplies every simulated instance-refresh wait."""
+    return _float("LOCALCLOUD_TIME_SCALE", 0.01)
+
+
+def rds_create_seconds() -> float:
+    """``LOCALCLOUD_RDS_CREATE_SECONDS``: RDS instance ``creating`` -> ``available``."""
+    return _float("LOCALCLOUD_RDS_CREATE_SECONDS", 8.0)
+
+
+def alb_provision_seconds() -> float:
+    """``LOCALCLOUD_ALB_PROVISION_SECONDS``: load balancer ``provisioning`` -> ``active``."""
+    return _float("LOCALCLOUD_ALB_PROVISION_SECONDS", 5.0)
+
+
+def acm_validation_seconds() -> float:
+    """``LOCALCLOUD_ACM_VALIDATION_SECONDS``: certificate ``PENDING_VALIDATION`` -> ``ISSUED``."""
+    return _float("LOCALCLOUD_ACM_VALIDATION_SECONDS", 5.0)
+
+
+def instance_image() -> str:
+    """``LOCALCLOUD_INSTANCE_IMAGE``: docker image for container-backed instances ("" = off)."""
+    return os.environ.get("LOCALCLOUD_INSTANCE_IMAGE", "").strip()
+
+
+def validate() -> None:
+    """Fail fast, with the variable's name, on a bad setting."""
+    time_scale()
+    rds_create_seconds()
+    alb_provision_seconds()
+    acm_validation_seconds()
+
+
+def apply_moto_defaults() -> None:
+    """Environment moto reads at import time; call before importing moto."""
+    validate()
+    if AMIS_FILE.exists():
+        os.environ.setdefault("MOTO_AMIS_PATH", str(AMIS_FILE))
