@@ -1,0 +1,75 @@
+"""Harness for the plugin unit tests: load plugins by path and run modules in-process.
+
+Modules import ``ansible.module_utils.autobuy_aws``; Ansible resolves that through
+ansible.cfg ``module_utils = plugins/module_utils``. In-process tests register the
+same file under that name, so the code under test is exactly what Ansible ships.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+PLUGINS = ROOT / "plugins"
+
+
+def load_path(name: str, path: Path) -> ModuleType:
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_module_utils() -> ModuleType:
+    return load_path("ansible.module_utils.autobuy_aws", PLUGINS / "module_utils" / "autobuy_aws.py")
+
+
+def load_plugin(kind: str, name: str) -> ModuleType:
+    load_module_utils()
+    return load_path(f"autobuy_test_{kind}_{name}", PLUGINS / kind / f"{name}.py")
+
+
+class ModuleExit(Exception):
+    def __init__(self, result: dict[str, Any]) -> None:
+        super().__init__(result.get("msg", ""))
+        self.result = result
+
+
+class ModuleFailed(ModuleExit):
+    pass
+
+
+def run_module(module: ModuleType, args: dict[str, Any], *, check_mode: bool = False,
+               monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Run ``module.main()`` with ``args``; return exit_json's result, raise ModuleFailed."""
+    from ansible.module_utils import basic
+
+    payload = {"ANSIBLE_MODULE_ARGS": {**args, "_ansible_check_mode": check_mode}}
+    monkeypatch.setattr(basic, "_ANSIBLE_ARGS", json.dumps(payload).encode())
+    monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy")
+
+    def exit_json(self: Any, **result: Any) -> None:
+        raise ModuleExit(result)
+
+    def fail_json(self: Any, msg: str, **result: Any) -> None:
+        raise ModuleFailed({"msg": msg, "failed": True, **result})
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    try:
+        module.main()
+    except ModuleFailed:
+        raise
+    except ModuleExit as done:
+        return done.result
+    raise AssertionError("module returned without exit_json/fail_json")
