@@ -1,0 +1,370 @@
+"""Price extraction: structured data first, then shop adapters, then a generic fallback.
+
+``extract(html, url) -> Extraction`` is the engine's one entry point. Order:
+
+1. blocked-page detection (``blocked.block_reason``): a bot wall is never a price;
+2. JSON-LD (Product, Offer, AggregateOffer, ProductGroup variants, priceSpecification)
+   found with a cheap text scan: when it answers, the document is never parsed;
+3. otherwise one selectolax parse, then microdata, OpenGraph/product meta tags, the
+   adapter for the shop's domain (``adapters``), and the generic fallback.
+
+Sale prices win over list/UVP/crossed-out prices; per-unit prices are never taken.
+Amounts are parsed with the page's locale (``money``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+from autobuy.engine import adapters
+from autobuy.engine.availability import from_schema, from_text
+from autobuy.engine.blocked import block_reason
+from autobuy.engine.dom import Node, parse_html
+from autobuy.engine.money import PageLocale, infer_locale, parse_amount, parse_machine_amount
+
+__all__ = ["Extraction", "decode_html", "extract", "extract_with"]
+
+Parser = Callable[[str], Node]
+
+_LD_BLOCK = re.compile(
+    r"<script\b[^>]*?type\s*=\s*[\"']?application/ld\+json[\"']?[^>]*>(.*?)</script\s*>",
+    re.I | re.S,
+)
+_HTML_LANG = re.compile(r"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?)", re.I)
+_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?([A-Za-z0-9_-]+)", re.I)
+_TRAILING_COMMA = re.compile(r",\s*([\]}])")
+_PRODUCT_TYPES = frozenset(
+    {"product", "productgroup", "individualproduct", "productmodel", "someproducts", "car",
+     "vehicle", "book"}
+)
+_LIST_PRICE_TYPES = frozenset(
+    {"listprice", "strikethroughprice", "msrp", "srp", "minimumadvertisedprice", "invoiceprice"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """What a page says about the product's price.
+
+    ``price`` is the price a buyer pays now (sale price, never list/UVP or per-unit),
+    ``availability`` one of ``in_stock``, ``out_of_stock``, ``preorder`` or None,
+    ``source`` where it came from: ``json-ld``, ``microdata``, ``opengraph``,
+    ``adapter:<shop>``, ``generic``, ``blocked`` or ``none``.
+    """
+
+    price: Decimal | None
+    currency: str | None
+    availability: str | None
+    source: str
+
+    def to_json(self) -> dict[str, str | None]:
+        """The ``autobuy-extract`` output shape (price as a decimal string)."""
+        return {
+            "price": None if self.price is None else str(self.price),
+            "currency": self.currency,
+            "availability": self.availability,
+            "source": self.source,
+        }
+
+
+def decode_html(html: bytes | str) -> str:
+    """Bytes to text: the page's declared charset, else UTF-8 (bad bytes replaced)."""
+    if isinstance(html, str):
+        return html
+    match = _META_CHARSET.search(html[:4096])
+    encoding = match.group(1).decode("ascii").lower() if match else "utf-8"
+    try:
+        return html.decode(encoding, "replace")
+    except LookupError:
+        return html.decode("utf-8", "replace")
+
+
+def extract(html: bytes | str, url: str) -> Extraction:
+    """Extract price, currency and availability from a product page fetched from ``url``."""
+    return extract_with(decode_html(html), url, parse_html, fast_scan=True)
+
+
+def extract_with(text: str, url: str, parse: Parser, *, fast_scan: bool) -> Extraction:
+    """Extraction with a chosen parser.
+
+    ``fast_scan`` finds JSON-LD blocks and ``<html lang>`` with a text scan and parses
+    the document only when structured data does not answer; without it the whole
+    document is parsed first (what the BeautifulSoup baseline in bench/extract.py does).
+    """
+    if block_reason(text) is not None:
+        return Extraction(None, None, None, "blocked")
+    doc: Node | None = None
+    if fast_scan:
+        lang_match = _HTML_LANG.search(text, 0, 4096)
+        lang = lang_match.group(1) if lang_match else None
+        blocks = [m.group(1) for m in _LD_BLOCK.finditer(text)] if "ld+json" in text else []
+    else:
+        doc = parse(text)
+        html_node = doc if doc.tag == "html" else doc.select_first("html")
+        lang = html_node.attr("lang") if html_node is not None else None
+        blocks = [n.text() for n in doc.select('script[type="application/ld+json"]')]
+    locale = infer_locale(urlsplit(url).hostname or "", lang)
+    found = _from_jsonld(blocks, url, locale)
+    if found.price is not None:
+        return found
+    doc = doc if doc is not None else parse(text)
+    availability = found.availability
+    for source in (_from_microdata, _from_meta):
+        result = source(doc, locale)
+        availability = availability or result.availability
+        if result.price is not None:
+            return _with_availability(result, availability)
+    result = adapters.extract_for_shop(doc, url, locale)
+    if result is not None:
+        price, currency, shop_availability, name = result
+        availability = shop_availability or availability
+        if price is not None:
+            return Extraction(price, currency, availability, f"adapter:{name}")
+    return _with_availability(_generic(doc, locale), availability)
+
+
+def _with_availability(result: Extraction, availability: str | None) -> Extraction:
+    if result.availability is not None or availability is None:
+        return result
+    return Extraction(result.price, result.currency, availability, result.source)
+
+
+# --------------------------------------------------------------------------- JSON-LD
+
+
+def _load_block(raw: str) -> Any:
+    raw = raw.strip()
+    if raw.startswith("<!--"):
+        raw = raw.removeprefix("<!--").removesuffix("-->")
+    try:
+        return json.loads(raw, strict=False, parse_float=Decimal)
+    except ValueError:
+        try:
+            return json.loads(_TRAILING_COMMA.sub(r"\1", raw), strict=False, parse_float=Decimal)
+        except ValueError:
+            return None
+
+
+def _types(node: dict[str, Any]) -> set[str]:
+    raw = node.get("@type", ())
+    names = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else []
+    return {str(n).rsplit("/", 1)[-1].rsplit(":", 1)[-1].lower() for n in names}
+
+
+def _nodes(data: Any) -> Iterator[dict[str, Any]]:
+    """Top-level entities: lists, @graph members and WebPage.mainEntity (not list items)."""
+    if isinstance(data, list):
+        for item in data:
+            yield from _nodes(item)
+    elif isinstance(data, dict):
+        yield data
+        for key in ("@graph", "mainEntity"):
+            if key in data:
+                yield from _nodes(data[key])
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+@dataclass(frozen=True, slots=True)
+class _Offer:
+    price: Decimal | None
+    currency: str | None
+    availability: str | None
+    used: bool
+
+
+def _spec_price(specs: Any, locale: PageLocale) -> tuple[Decimal | None, str | None]:
+    """The payable price from priceSpecification: not a list/strike price, not per unit."""
+    for spec in _as_list(specs):
+        if not isinstance(spec, dict):
+            continue
+        kind = str(spec.get("priceType", "")).rsplit("/", 1)[-1].lower()
+        if kind in _LIST_PRICE_TYPES or spec.get("referenceQuantity") is not None:
+            continue
+        price = parse_machine_amount(spec.get("price"), locale)
+        if price is not None:
+            return price, spec.get("priceCurrency")
+    return None, None
+
+
+def _offers(node: dict[str, Any], locale: PageLocale) -> list[_Offer]:
+    found: list[_Offer] = []
+    for offer in _as_list(node.get("offers")):
+        if not isinstance(offer, dict):
+            continue
+        nested = [o for o in _as_list(offer.get("offers")) if isinstance(o, dict)]
+        if nested:
+            found.extend(_offers({"offers": nested}, locale))
+            continue
+        price = parse_machine_amount(offer.get("price"), locale)
+        currency = offer.get("priceCurrency")
+        if price is None and "aggregateoffer" in _types(offer):
+            price = parse_machine_amount(offer.get("lowPrice"), locale)
+        if price is None:
+            price, spec_currency = _spec_price(offer.get("priceSpecification"), locale)
+            currency = currency or spec_currency
+        condition = str(offer.get("itemCondition", "")).lower()
+        found.append(_Offer(price, str(currency).upper() if currency else None,
+                            from_schema(offer.get("availability")),
+                            "used" in condition or "refurbished" in condition))
+    return found
+
+
+def _best(offers: list[_Offer]) -> _Offer | None:
+    """Lowest price among buyable, new offers; else the lowest priced at all."""
+    priced = [o for o in offers if o.price is not None]
+    if not priced:
+        return offers[0] if offers else None
+    for pool in (
+        [o for o in priced if not o.used and o.availability in ("in_stock", "preorder")],
+        [o for o in priced if o.availability in ("in_stock", "preorder")],
+        [o for o in priced if not o.used],
+        priced,
+    ):
+        if pool:
+            return min(pool, key=lambda o: o.price or Decimal(0))
+    return None
+
+
+def _same_page(variant_url: Any, url: str) -> bool:
+    if not isinstance(variant_url, str) or not variant_url:
+        return False
+    target = urlsplit(url)
+    candidate = urlsplit(variant_url)
+    return candidate.path == target.path and (candidate.query or "") == (target.query or "") and (
+        not candidate.netloc or candidate.netloc == target.netloc
+    )
+
+
+def _variant_offers(node: dict[str, Any], url: str, locale: PageLocale) -> list[_Offer]:
+    variants = [v for v in _as_list(node.get("hasVariant")) if isinstance(v, dict)]
+    query = urlsplit(url).query
+    for variant in variants:
+        ids = {str(variant.get(k)) for k in ("sku", "productID", "gtin13", "gtin") if variant.get(k)}
+        offers_url = [o.get("url") for o in _as_list(variant.get("offers")) if isinstance(o, dict)]
+        if _same_page(variant.get("url"), url) or any(_same_page(u, url) for u in offers_url) or (
+            query and any(f"={i}" in query for i in ids)
+        ):
+            return _offers(variant, locale)
+    own = _offers(node, locale)
+    if any(o.price is not None for o in own):
+        return own
+    pooled: list[_Offer] = []
+    for variant in variants:
+        pooled.extend(_offers(variant, locale))
+    return pooled
+
+
+def _from_jsonld(blocks: list[str], url: str, locale: PageLocale) -> Extraction:
+    availability: str | None = None
+    for raw in blocks:
+        for node in _nodes(_load_block(raw)):
+            kinds = _types(node)
+            if not kinds & _PRODUCT_TYPES:
+                continue
+            if "productgroup" in kinds or "hasVariant" in node:
+                offers = _variant_offers(node, url, locale)
+            else:
+                offers = _offers(node, locale)
+            best = _best(offers)
+            if best is None:
+                continue
+            availability = availability or best.availability
+            if best.price is not None:
+                return Extraction(best.price, best.currency or locale.currency,
+                                  best.availability, "json-ld")
+    return Extraction(None, None, availability, "none")
+
+
+# --------------------------------------------------------------------------- microdata
+
+
+def _prop_value(node: Node) -> str | None:
+    for name in ("content", "href", "value", "data-price"):
+        value = node.attr(name)
+        if value:
+            return value
+    return None
+
+
+def _microdata_price(scope: Node, locale: PageLocale) -> tuple[Decimal | None, str | None]:
+    for css in ('[itemprop="price"]', '[itemprop="lowPrice"]'):
+        for node in scope.select(css):
+            machine = _prop_value(node)
+            if machine is not None:
+                price = parse_machine_amount(machine, locale)
+                currency = None
+            else:
+                price, currency = parse_amount(node.text(), locale)
+            if price is not None:
+                return price, currency
+    return None, None
+
+
+def _from_microdata(doc: Node, locale: PageLocale) -> Extraction:
+    product = doc.select_first('[itemscope][itemtype*="schema.org/Product"]')
+    if product is None:
+        return Extraction(None, None, None, "none")
+    scopes = product.select('[itemprop="offers"]') or [product]
+    for scope in scopes:
+        price, currency = _microdata_price(scope, locale)
+        cur_node = scope.select_first('[itemprop="priceCurrency"]')
+        if cur_node is not None:
+            currency = (_prop_value(cur_node) or cur_node.text()).strip().upper() or currency
+        avail_node = scope.select_first('[itemprop="availability"]')
+        availability = None
+        if avail_node is not None:
+            availability = from_schema(_prop_value(avail_node)) or from_text(avail_node.text())
+        if price is not None:
+            return Extraction(price, currency or locale.currency, availability, "microdata")
+        if availability is not None:
+            return Extraction(None, None, availability, "none")
+    return Extraction(None, None, None, "none")
+
+
+# --------------------------------------------------------------------------- meta tags
+
+
+def _meta(doc: Node, *names: str) -> str | None:
+    for name in names:
+        node = doc.select_first(f'meta[property="{name}"]') or doc.select_first(
+            f'meta[name="{name}"]'
+        )
+        if node is not None and node.attr("content"):
+            return node.attr("content")
+    return None
+
+
+def _from_meta(doc: Node, locale: PageLocale) -> Extraction:
+    """OpenGraph / Facebook catalog tags; a sale price tag beats the regular one."""
+    raw = _meta(doc, "product:sale_price:amount", "product:price:amount", "og:price:amount")
+    availability = from_text(_meta(doc, "product:availability", "og:availability") or "")
+    price = parse_machine_amount(raw, locale) if raw else None
+    if price is None:
+        return Extraction(None, None, availability, "none")
+    currency = _meta(doc, "product:sale_price:currency", "product:price:currency",
+                     "og:price:currency")
+    return Extraction(price, (currency or locale.currency or "").upper() or None, availability,
+                      "opengraph")
+
+
+# --------------------------------------------------------------------------- generic
+
+
+def _generic(doc: Node, locale: PageLocale) -> Extraction:
+    found = adapters.generic_price(doc, locale)
+    if found is None:
+        return Extraction(None, None, adapters.generic_availability(doc), "none")
+    price, currency = found
+    return Extraction(price, currency or locale.currency, adapters.generic_availability(doc),
+                      "generic")
