@@ -1,0 +1,103 @@
+"""The application factory: the one place collaborators are wired together."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import falcon
+
+from autobuy import errors
+from autobuy.config import Settings
+from autobuy.middleware import Authentication, BodyLimit, Cors, RequestContext, SecurityHeaders
+from autobuy.openapi import document
+from autobuy.repositories.base import (BillingRepository, CheckQueue, ItemRepository,
+                                       RefreshTokenRepository, UserRepository)
+from autobuy.resources import auth, billing, health, items
+from autobuy.services.auth import AuthService
+from autobuy.services.billing import BillingService, PaymentGateway, StripeGateway
+from autobuy.services.items import ItemService
+from autobuy.services.ratelimit import RateLimiter
+from autobuy.services.tokens import AccessTokens, GoogleIdTokenVerifier, IdTokenVerifier
+
+
+@dataclass
+class Stores:
+    """Every outside collaborator of the app. Tests pass fakes; wsgi passes real ones."""
+
+    users: UserRepository
+    refresh_tokens: RefreshTokenRepository
+    billing: BillingRepository
+    items: ItemRepository
+    queue: CheckQueue
+    gateway: PaymentGateway | None = None
+    google: IdTokenVerifier | None = None
+
+
+def real_stores(settings: Settings) -> Stores:
+    """MySQL, DynamoDB, SQS and Stripe clients built from the settings (nothing is called yet)."""
+    import boto3
+    from botocore.config import Config
+
+    from autobuy.db import make_engine
+    from autobuy.repositories.dynamo import DynamoItemRepository, NoCheckQueue, SqsCheckQueue
+    from autobuy.repositories.sql import (SqlBillingRepository, SqlRefreshTokenRepository,
+                                          SqlUserRepository)
+
+    engine = make_engine(settings)
+    aws = {"region_name": settings.aws_region,
+           "config": Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3},
+                            max_pool_connections=20)}
+    if settings.aws_endpoint_url:
+        aws["endpoint_url"] = settings.aws_endpoint_url
+    session = boto3.session.Session()
+    queue = (SqsCheckQueue(session.client("sqs", **aws), settings.checks_queue_url)
+             if settings.checks_queue_url else NoCheckQueue())
+    return Stores(users=SqlUserRepository(engine), refresh_tokens=SqlRefreshTokenRepository(engine),
+                  billing=SqlBillingRepository(engine),
+                  items=DynamoItemRepository(session.client("dynamodb", **aws), settings.table_prefix),
+                  queue=queue)
+
+
+def create_app(settings: Settings, *, stores: Stores | None = None,
+               limiter: RateLimiter | None = None) -> falcon.App:
+    """Build the API. ``stores`` defaults to the real databases named by ``settings``."""
+    stores = stores or real_stores(settings)
+    limiter = limiter or RateLimiter()
+    access = AccessTokens(settings.jwt_signing_key.get_secret_value(),
+                          settings.access_token_minutes * 60)
+    google = stores.google or GoogleIdTokenVerifier(settings.google_client_id, settings.google_jwks_url)
+    gateway = stores.gateway or StripeGateway(settings.stripe_secret_key.get_secret_value())
+
+    auth_service = AuthService(users=stores.users, refresh_tokens=stores.refresh_tokens,
+                               items=stores.items, access=access, google=google,
+                               refresh_days=settings.refresh_token_days)
+    item_service = ItemService(items=stores.items, users=stores.users, queue=stores.queue,
+                               settings=settings, limiter=limiter)
+    billing_service = BillingService(billing=stores.billing, users=stores.users, items=stores.items,
+                                     gateway=gateway, settings=settings)
+
+    app = falcon.App(middleware=[
+        RequestContext(), SecurityHeaders(hsts=settings.env == "production"),
+        Cors(settings.cors_origin), BodyLimit(settings.max_body_bytes), Authentication(access),
+    ])
+    app.req_options.strip_url_path_trailing_slash = True
+    errors.register(app)
+
+    app.add_route("/health", health.Health(time.monotonic()))
+    app.add_route("/ready", health.Ready(stores.users, stores.items))
+    app.add_route("/openapi.json", health.OpenApi(document(dev_signin=settings.dev_signin)))
+    sign_in = (auth_service, limiter, settings)
+    app.add_route("/v1/auth/google", auth.GoogleSignIn(*sign_in))
+    if settings.dev_signin:
+        app.add_route("/v1/auth/dev", auth.DevSignIn(*sign_in))
+    app.add_route("/v1/auth/refresh", auth.Refresh(*sign_in))
+    app.add_route("/v1/auth/logout", auth.Logout(*sign_in))
+    app.add_route("/v1/me", items.Me(item_service, settings))
+    app.add_route("/v1/items", items.Items(item_service, settings))
+    app.add_route("/v1/items/{item_id}", items.ItemOne(item_service, settings))
+    app.add_route("/v1/items/{item_id}/history", items.ItemHistory(item_service, settings))
+    app.add_route("/v1/items/{item_id}/check", items.ItemCheck(item_service, settings))
+    app.add_route("/v1/billing", billing.BillingState(billing_service, item_service))
+    app.add_route("/v1/billing/checkout", billing.Checkout(billing_service, item_service, settings))
+    app.add_route("/v1/billing/webhook", billing.Webhook(billing_service, settings))
+    return app

@@ -1,0 +1,128 @@
+"""Typed settings read from the environment (prefix ``AUTOBUY_``).
+
+Built once, in :mod:`autobuy.wsgi`, and passed to :func:`autobuy.app.create_app`.
+Required secrets have no default, so a missing one stops the process at start-up;
+a placeholder secret, or the development sign-in, is refused in production.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Tier = Literal["free", "pro", "ultra"]
+TIERS: tuple[Tier, ...] = ("free", "pro", "ultra")
+
+# Substrings that mark a value as a placeholder rather than a real secret.
+_PLACEHOLDER_MARKERS = ("changeme", "change-me", "placeholder", "dev-only", "example", "xxxx", "todo")
+
+
+class TierLimits(BaseModel):
+    """What one subscription tier allows."""
+
+    item_limit: int = Field(gt=0)
+    check_interval_minutes: int = Field(gt=0)
+    history_days: int = Field(gt=0)
+    manual_checks_per_hour: int = Field(gt=0)
+    auto_buy: bool = False
+
+
+def _default_tiers() -> dict[str, TierLimits]:
+    return {
+        "free": TierLimits(item_limit=5, check_interval_minutes=360, history_days=30,
+                           manual_checks_per_hour=5),
+        "pro": TierLimits(item_limit=50, check_interval_minutes=60, history_days=365,
+                          manual_checks_per_hour=30),
+        "ultra": TierLimits(item_limit=200, check_interval_minutes=15, history_days=730,
+                            manual_checks_per_hour=120, auto_buy=True),
+    }
+
+
+def is_placeholder(value: str) -> bool:
+    """True when a secret looks like a placeholder (or is too short to be real)."""
+    lowered = value.lower()
+    return len(value) < 16 or any(marker in lowered for marker in _PLACEHOLDER_MARKERS)
+
+
+class Settings(BaseSettings):
+    """Every setting of the API. Names are a contract with the app role (see docs/api.md)."""
+
+    model_config = SettingsConfigDict(env_prefix="AUTOBUY_", extra="ignore", frozen=True)
+
+    env: Literal["development", "production"] = "production"
+
+    db_host: str = "127.0.0.1"
+    db_port: int = Field(default=3306, gt=0, lt=65536)
+    db_user: str = "autobuy"
+    db_password: SecretStr
+    db_name: str = "autobuy"
+    db_socket: str = ""  # local development only: a Unix socket instead of host/port
+
+    jwt_signing_key: SecretStr
+    google_client_id: str = Field(min_length=1)
+    google_jwks_url: str = "https://www.googleapis.com/oauth2/v3/certs"
+    stripe_secret_key: SecretStr
+    stripe_webhook_secret: SecretStr
+    stripe_price_pro: str = "price_autobuy_pro"
+    stripe_price_ultra: str = "price_autobuy_ultra"
+    checkout_success_url: str = "https://autobuyguard.store/billing/success"
+    checkout_cancel_url: str = "https://autobuyguard.store/billing/cancel"
+
+    aws_region: str = "eu-central-1"
+    aws_endpoint_url: str = ""
+    table_prefix: str = ""
+    sns_topic_arn: str = ""
+    checks_queue_url: str = ""
+
+    dev_signin: bool = False
+    cors_origin: str = ""
+
+    access_token_minutes: int = Field(default=15, gt=0, le=15)
+    refresh_token_days: int = Field(default=30, gt=0, le=90)
+    max_body_bytes: int = Field(default=64 * 1024, gt=0)
+    signin_per_minute_ip: int = Field(default=20, gt=0)
+    signin_per_minute_user: int = Field(default=10, gt=0)
+    check_per_minute_ip: int = Field(default=30, gt=0)
+    # Demo shops on loopback may be admitted explicitly (development only).
+    url_allow_hosts: frozenset[str] = frozenset()
+    tiers: dict[str, TierLimits] = Field(default_factory=_default_tiers)
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if set(self.tiers) != set(TIERS):
+            raise ValueError(f"tiers must define exactly {', '.join(TIERS)}")
+        if self.env != "production":
+            return self
+        if self.dev_signin:
+            raise ValueError("AUTOBUY_DEV_SIGNIN must be false when AUTOBUY_ENV=production")
+        if self.url_allow_hosts:
+            raise ValueError("AUTOBUY_URL_ALLOW_HOSTS is for development only")
+        secrets = {
+            "AUTOBUY_DB_PASSWORD": self.db_password,
+            "AUTOBUY_JWT_SIGNING_KEY": self.jwt_signing_key,
+            "AUTOBUY_STRIPE_SECRET_KEY": self.stripe_secret_key,
+            "AUTOBUY_STRIPE_WEBHOOK_SECRET": self.stripe_webhook_secret,
+        }
+        bad = sorted(name for name, value in secrets.items() if is_placeholder(value.get_secret_value()))
+        if bad:
+            raise ValueError(f"placeholder or too-short secret in production: {', '.join(bad)}")
+        return self
+
+    @property
+    def stripe_prices(self) -> dict[str, Tier]:
+        """Stripe price id -> the tier it buys."""
+        return {self.stripe_price_pro: "pro", self.stripe_price_ultra: "ultra"}
+
+    def tier(self, name: str) -> TierLimits:
+        return self.tiers[name]
+
+    def database_url(self) -> str:
+        """SQLAlchemy URL (the password is passed separately, never formatted into logs)."""
+        if self.db_socket:
+            return f"mysql+pymysql://{self.db_user}@localhost/{self.db_name}?unix_socket={self.db_socket}&charset=utf8mb4"
+        return f"mysql+pymysql://{self.db_user}@{self.db_host}:{self.db_port}/{self.db_name}?charset=utf8mb4"
+
+
+MONEY_QUANTUM = Decimal("0.01")

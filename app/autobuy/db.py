@@ -1,0 +1,89 @@
+"""MySQL tables (SQLAlchemy 2) and the engine factory. Alembic migrations mirror these."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (DECIMAL, Boolean, DateTime, Enum, ForeignKey, Index, String, URL,
+                        create_engine, func, make_url)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from autobuy.config import Settings
+
+TIER_ENUM = Enum("free", "pro", "ultra", name="subscription_tier")
+BILLING_STATUS_ENUM = Enum("active", "canceled", "past_due", "incomplete", "trialing", "unpaid",
+                           name="billing_status")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class UserRow(Base):
+    """The seed's ``users`` table plus ``updated_at``."""
+
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
+    name: Mapped[str | None] = mapped_column(String(255))
+    google_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    subscription_tier: Mapped[str] = mapped_column(TIER_ENUM, nullable=False, server_default="free")
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, server_default=func.now())
+    __table_args__ = (Index("idx_email", "email"), Index("idx_google_id", "google_id"))
+
+
+class BillingRow(Base):
+    """The seed's ``billing`` table (one row per user) plus tier, period end and updated_at."""
+
+    __tablename__ = "billing"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(36), ForeignKey("users.id", ondelete="CASCADE"),
+                                         nullable=False, unique=True)
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(255))
+    stripe_subscription_id: Mapped[str | None] = mapped_column(String(255))
+    amount: Mapped[Decimal | None] = mapped_column(DECIMAL(10, 2))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    status: Mapped[str | None] = mapped_column(BILLING_STATUS_ENUM)
+    tier: Mapped[str] = mapped_column(TIER_ENUM, nullable=False, server_default="free")
+    current_period_end: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, server_default=func.now())
+    __table_args__ = (Index("idx_user_id", "user_id"),
+                      Index("idx_stripe_subscription", "stripe_subscription_id"),
+                      Index("idx_stripe_customer", "stripe_customer_id"))
+
+
+class RefreshTokenRow(Base):
+    """Rotating refresh tokens, stored as SHA-256 hashes, grouped in families."""
+
+    __tablename__ = "refresh_tokens"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(36), ForeignKey("users.id", ondelete="CASCADE"),
+                                         nullable=False)
+    family_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    used: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="0")
+    revoked: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, server_default=func.now())
+    __table_args__ = (Index("idx_refresh_family", "family_id"), Index("idx_refresh_user", "user_id"))
+
+
+class StripeEventRow(Base):
+    """Stripe event ids already processed (a replayed event changes nothing)."""
+
+    __tablename__ = "stripe_events"
+    event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    processed_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, server_default=func.now())
+
+
+def database_url(settings: Settings) -> URL:
+    """The SQLAlchemy URL with the password set as a separate field (masked when printed)."""
+    return make_url(settings.database_url()).set(password=settings.db_password.get_secret_value())
+
+
+def make_engine(settings: Settings) -> Engine:
+    return create_engine(database_url(settings), pool_pre_ping=True, pool_recycle=1800,
+                         pool_size=5, max_overflow=5, connect_args={"connect_timeout": 5})

@@ -1,0 +1,89 @@
+"""Plain domain records passed between repositories, services and resources."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    email: str
+    name: str | None
+    google_id: str | None
+    tier: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Billing:
+    user_id: str
+    stripe_customer_id: str | None
+    stripe_subscription_id: str | None
+    status: str | None
+    tier: str
+    amount: Decimal | None
+    currency: str | None
+    current_period_end: datetime | None
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class BillingChange:
+    """What one Stripe event changes (None = leave as is)."""
+
+    user_id: str
+    tier: str
+    status: str
+    stripe_customer_id: str | None = None
+    stripe_subscription_id: str | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
+    current_period_end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RefreshRecord:
+    token_hash: str
+    user_id: str
+    family_id: str
+    expires_at: datetime
+    used: bool
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class Item:
+    item_id: str
+    user_id: str
+    url: str
+    title: str | None
+    target_price: Decimal
+    currency: str
+    auto_buy: bool
+    status: str
+    created_at: int
+    updated_at: int
+    last_checked: int = 0
+    next_check_at: int = 0
+    current_price: Decimal | None = None
+    availability: str | None = None
+    check_requested_at: int | None = None
+
+
+@dataclass(frozen=True)
+class PricePoint:
+    checked_at: int
+    price: Decimal | None
+    currency: str | None
+    availability: str | None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of results plus the opaque cursor of the next page (None at the end)."""
+
+    items: list = field(default_factory=list)
+    next_cursor: str | None = None

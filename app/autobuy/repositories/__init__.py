@@ -1,0 +1,1 @@
+"""Persistence behind interfaces: MySQL (users, billing, tokens) and DynamoDB (items)."""

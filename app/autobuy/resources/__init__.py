@@ -1,0 +1,1 @@
+"""HTTP resources: parse the request, call one service, shape the response."""

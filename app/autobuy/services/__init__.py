@@ -1,0 +1,1 @@
+"""Use cases. Services get their collaborators as parameters and know nothing of HTTP."""
