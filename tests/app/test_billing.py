@@ -1,0 +1,108 @@
+"""Stripe Checkout and the signed, exactly-once webhook."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from tests.app import helpers
+
+
+def event(event_id: str, kind: str, obj: dict) -> bytes:
+    return json.dumps({"id": event_id, "object": "event", "type": kind, "created": int(time.time()),
+                       "data": {"object": obj}}).encode()
+
+
+def subscription(user_id: str, *, price: str = "price_autobuy_pro", status: str = "active") -> dict:
+    return {"id": "sub_123", "object": "subscription", "customer": "cus_123", "status": status,
+            "metadata": {"user_id": user_id}, "current_period_end": 1900000000,
+            "items": {"data": [{"price": {"id": price, "unit_amount": 999, "currency": "eur"}}]}}
+
+
+def post_event(client, payload: bytes, signature: str | None = None):
+    headers = {"Content-Type": "application/json",
+               "Stripe-Signature": signature if signature is not None else helpers.stripe_signature(payload)}
+    return client.simulate_post("/v1/billing/webhook", body=payload, headers=headers)
+
+
+def test_checkout_creates_a_session_through_the_gateway(client, auth, stores, tokens):
+    result = client.simulate_post("/v1/billing/checkout", json={"tier": "ultra"}, headers=auth)
+    assert result.status_code == 201
+    assert result.json["url"].startswith("https://checkout.stripe.test/")
+    call = stores.gateway.calls[0]
+    assert call["price_id"] == "price_autobuy_ultra" and call["user_id"] == tokens["user"]["id"]
+    assert client.simulate_post("/v1/billing/checkout", json={"tier": "free"},
+                                headers=auth).status_code == 422
+
+
+def test_subscription_lifecycle_updates_billing_and_tier(client, auth, stores, tokens):
+    uid = tokens["user"]["id"]
+    assert client.simulate_get("/v1/billing", headers=auth).json["tier"] == "free"
+    assert post_event(client, event("evt_1", "customer.subscription.created", subscription(uid))).json == {
+        "received": True, "duplicate": False}
+    billing = client.simulate_get("/v1/billing", headers=auth).json
+    assert billing["tier"] == "pro" and billing["status"] == "active"
+    assert billing["amount"] == "9.99" and billing["currency"] == "EUR" and billing["has_customer"]
+    assert client.simulate_get("/v1/me", headers=auth).json["limits"]["item_limit"] == 50
+    assert stores.items.mirror[uid].tier == "pro"
+
+    post_event(client, event("evt_2", "customer.subscription.updated",
+                             subscription(uid, price="price_autobuy_ultra")))
+    assert client.simulate_get("/v1/me", headers=auth).json["limits"]["auto_buy"] is True
+
+    # payment failed: found by customer id, tier drops, status past_due
+    post_event(client, event("evt_3", "invoice.payment_failed", {"id": "in_1", "customer": "cus_123"}))
+    billing = client.simulate_get("/v1/billing", headers=auth).json
+    assert billing["tier"] == "free" and billing["status"] == "past_due"
+
+    post_event(client, event("evt_4", "customer.subscription.updated", subscription(uid)))
+    post_event(client, event("evt_5", "customer.subscription.deleted", subscription(uid, status="canceled")))
+    billing = client.simulate_get("/v1/billing", headers=auth).json
+    assert billing["tier"] == "free" and billing["status"] == "canceled"
+
+
+def test_replayed_event_changes_nothing(client, auth, tokens):
+    uid = tokens["user"]["id"]
+    created = event("evt_a", "customer.subscription.created", subscription(uid))
+    assert post_event(client, created).json["duplicate"] is False
+    post_event(client, event("evt_b", "customer.subscription.deleted", subscription(uid, status="canceled")))
+    replay = post_event(client, created)
+    assert replay.status_code == 200 and replay.json["duplicate"] is True
+    assert client.simulate_get("/v1/billing", headers=auth).json["tier"] == "free"
+
+
+@pytest.mark.parametrize("signature", [
+    "", "t=1,v1=deadbeef",
+    helpers.stripe_signature(b"{}", secret="whsec_someoneelse"),
+    helpers.stripe_signature(b"{}", timestamp=int(time.time()) - 3600),
+])
+def test_bad_signatures_are_refused(client, auth, tokens, signature):
+    payload = event("evt_x", "customer.subscription.created", subscription(tokens["user"]["id"]))
+    if signature.startswith("t=") and "deadbeef" not in signature:
+        # re-sign the real payload with the wrong secret / an old timestamp
+        ts = signature.split(",")[0][2:]
+        secret = "whsec_someoneelse" if int(ts) > time.time() - 60 else helpers.WEBHOOK_SECRET
+        signature = helpers.stripe_signature(payload, secret=secret, timestamp=int(ts))
+    result = post_event(client, payload, signature)
+    assert result.status_code == 400
+    assert client.simulate_get("/v1/billing", headers=auth).json["tier"] == "free"
+
+
+def test_tampered_payload_is_refused(client, tokens):
+    payload = event("evt_t", "customer.subscription.created", subscription(tokens["user"]["id"]))
+    signature = helpers.stripe_signature(payload)
+    tampered = payload.replace(b"price_autobuy_pro", b"price_autobuy_ultra")
+    assert post_event(client, tampered, signature).status_code == 400
+
+
+def test_unknown_events_and_users_are_acknowledged(client):
+    assert post_event(client, event("evt_u", "charge.refunded", {"id": "ch_1"})).status_code == 200
+    result = post_event(client, event("evt_v", "customer.subscription.created", subscription("ghost")))
+    assert result.status_code == 200
+
+
+def test_unknown_price_changes_nothing(client, auth, tokens):
+    post_event(client, event("evt_p", "customer.subscription.created",
+                             subscription(tokens["user"]["id"], price="price_other")))
+    assert client.simulate_get("/v1/billing", headers=auth).json["tier"] == "free"
