@@ -179,7 +179,7 @@ _PER_UNIT = re.compile(
     re.I,
 )
 _STRUCK_TAGS = frozenset({"del", "s", "strike"})
-_CURRENCY_HINT = re.compile(r"[€£$]|\b(EUR|CHF|GBP|USD|PLN|SEK|DKK|NOK|CZK|Fr\.)\b|\bkr\b", re.I)
+_CURRENCY_HINT = re.compile(r"[€£$]|\b(EUR|CHF|GBP|USD|PLN|SEK|DKK|NOK|CZK|kr)\b|\bS?Fr\.", re.I)
 _MAX_TEXT = 48
 
 
@@ -203,6 +203,8 @@ def generic_price(doc: Node, locale: PageLocale) -> tuple[Decimal, str | None] |
     for node in doc.select(_CANDIDATES):
         if node.tag in ("script", "style", "meta", "link", "body", "html") or _excluded(node):
             continue
+        if node.select_first(_CANDIDATES) is not None:
+            continue  # a container: its own price elements are judged one by one
         text = " ".join(node.text().split())
         if not text or len(text) > _MAX_TEXT or _PER_UNIT.search(text):
             continue

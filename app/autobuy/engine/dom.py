@@ -15,7 +15,7 @@ __all__ = ["Node", "SelectolaxNode", "parse_html"]
 
 
 class Node(Protocol):
-    """A parsed element (or the document)."""
+    """A parsed element; ``select``/``select_first`` look at descendants only."""
 
     @property
     def tag(self) -> str: ...
@@ -56,10 +56,15 @@ class SelectolaxNode:
         return self._node.text(deep=True, separator="", strip=False)
 
     def select(self, css: str) -> list[Node]:
-        return [SelectolaxNode(n) for n in self._node.css(css)]
+        # lexbor matches the node itself too; the protocol means descendants only.
+        own = self._node.mem_id
+        return [SelectolaxNode(n) for n in self._node.css(css) if n.mem_id != own]
 
     def select_first(self, css: str) -> Node | None:
         found = self._node.css_first(css)
+        if found is not None and found.mem_id == self._node.mem_id:
+            rest = self.select(css)
+            return rest[0] if rest else None
         return SelectolaxNode(found) if found is not None else None
 
 

@@ -43,6 +43,9 @@ _PRODUCT_TYPES = frozenset(
     {"product", "productgroup", "individualproduct", "productmodel", "someproducts", "car",
      "vehicle", "book"}
 )
+# A product described by structured data without a price: no heuristic fallback then,
+# it would only find recommendations' or accessories' prices.
+_DESCRIBED = "described"
 _LIST_PRICE_TYPES = frozenset(
     {"listprice", "strikethroughprice", "msrp", "srp", "minimumadvertisedprice", "invoiceprice"}
 )
@@ -115,9 +118,11 @@ def extract_with(text: str, url: str, parse: Parser, *, fast_scan: bool) -> Extr
         return found
     doc = doc if doc is not None else parse(text)
     availability = found.availability
+    described = found.source == _DESCRIBED
     for source in (_from_microdata, _from_meta):
         result = source(doc, locale)
         availability = availability or result.availability
+        described = described or result.source == _DESCRIBED
         if result.price is not None:
             return _with_availability(result, availability)
     result = adapters.extract_for_shop(doc, url, locale)
@@ -126,6 +131,11 @@ def extract_with(text: str, url: str, parse: Parser, *, fast_scan: bool) -> Extr
         availability = shop_availability or availability
         if price is not None:
             return Extraction(price, currency, availability, f"adapter:{name}")
+        # The shop is known and shows no payable price (e.g. "currently unavailable"):
+        # the generic fallback would only find recommendations' or list prices.
+        return Extraction(None, None, availability, "none")
+    if described:
+        return Extraction(None, None, availability, "none")
     return _with_availability(_generic(doc, locale), availability)
 
 
@@ -266,7 +276,9 @@ def _variant_offers(node: dict[str, Any], url: str, locale: PageLocale) -> list[
 
 
 def _from_jsonld(blocks: list[str], url: str, locale: PageLocale) -> Extraction:
+    """The JSON-LD answer; source ``described`` when a Product exists but has no price."""
     availability: str | None = None
+    described = False
     for raw in blocks:
         for node in _nodes(_load_block(raw)):
             kinds = _types(node)
@@ -277,13 +289,14 @@ def _from_jsonld(blocks: list[str], url: str, locale: PageLocale) -> Extraction:
             else:
                 offers = _offers(node, locale)
             best = _best(offers)
+            described = True
             if best is None:
                 continue
             availability = availability or best.availability
             if best.price is not None:
                 return Extraction(best.price, best.currency or locale.currency,
                                   best.availability, "json-ld")
-    return Extraction(None, None, availability, "none")
+    return Extraction(None, None, availability, _DESCRIBED if described else "none")
 
 
 # --------------------------------------------------------------------------- microdata
@@ -328,8 +341,8 @@ def _from_microdata(doc: Node, locale: PageLocale) -> Extraction:
         if price is not None:
             return Extraction(price, currency or locale.currency, availability, "microdata")
         if availability is not None:
-            return Extraction(None, None, availability, "none")
-    return Extraction(None, None, None, "none")
+            return Extraction(None, None, availability, _DESCRIBED)
+    return Extraction(None, None, None, _DESCRIBED)
 
 
 # --------------------------------------------------------------------------- meta tags

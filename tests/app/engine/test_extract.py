@@ -1,0 +1,104 @@
+"""Extraction over the corpus of shop pages, the JSON-LD fast path, and the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from autobuy.engine.cli import main
+from autobuy.engine.extract import Extraction, decode_html, extract, extract_with
+
+CORPUS = Path(__file__).parent / "corpus"
+MANIFEST = json.loads((CORPUS / "manifest.json").read_text(encoding="utf-8"))
+VENV_BIN = Path(sys.executable).parent
+
+
+def test_corpus_is_large_and_covers_every_source() -> None:
+    assert len(MANIFEST) >= 40
+    sources = {entry["source"] for entry in MANIFEST}
+    assert {"json-ld", "microdata", "opengraph", "generic", "blocked", "none"} <= sources
+    shops = {s.split(":", 1)[1] for s in sources if s.startswith("adapter:")}
+    assert {"amazon", "ebay"} <= shops and len(shops - {"amazon", "ebay"}) >= 4
+    assert {e["availability"] for e in MANIFEST} >= {"in_stock", "out_of_stock", "preorder", None}
+
+
+@pytest.mark.parametrize("entry", MANIFEST, ids=[e["file"] for e in MANIFEST])
+def test_corpus_page(entry: dict) -> None:
+    result = extract((CORPUS / entry["file"]).read_bytes(), entry["url"])
+    expected_price = Decimal(entry["price"]) if entry["price"] is not None else None
+    assert (result.price, result.currency, result.availability, result.source) == (
+        expected_price, entry["currency"], entry["availability"], entry["source"]
+    ), entry["tests"]
+
+
+def _refuse_parse(text: str):  # noqa: ANN202 - a Parser that must not be called
+    raise AssertionError("the document was parsed although JSON-LD answered")
+
+
+@pytest.mark.parametrize(
+    "entry", [e for e in MANIFEST if e["source"] == "json-ld"], ids=lambda e: e["file"]
+)
+def test_json_ld_answers_without_parsing_the_document(entry: dict) -> None:
+    text = (CORPUS / entry["file"]).read_text(encoding="utf-8")
+    assert extract_with(text, entry["url"], _refuse_parse, fast_scan=True).source == "json-ld"
+
+
+def test_blocked_pages_never_carry_a_price() -> None:
+    blocked = [e for e in MANIFEST if e["source"] == "blocked"]
+    assert len(blocked) >= 5
+    for entry in blocked:
+        result = extract((CORPUS / entry["file"]).read_bytes(), entry["url"])
+        assert result == Extraction(None, None, None, "blocked")
+
+
+def test_declared_windows_1252_charset_is_honoured() -> None:
+    html = ('<html lang="de"><head><meta charset="windows-1252"></head><body>'
+            '<span class="price">1.299,99 €</span><p class="stock">Verfügbar</p>'
+            + "<!-- padding -->" * 40 + "</body></html>").encode("cp1252")
+    assert "Verfügbar" in decode_html(html)
+    result = extract(html, "https://www.beispiel-shop.de/p/1")
+    assert result.price == Decimal("1299.99") and result.availability == "in_stock"
+
+
+def test_cli_prints_the_documented_json(capsys: pytest.CaptureFixture[str]) -> None:
+    entry = next(e for e in MANIFEST if e["file"].endswith("jsonld-offer-de.html"))
+    assert main(["--url", entry["url"], str(CORPUS / entry["file"])]) == 0
+    out = capsys.readouterr().out
+    assert out == ('{"price": "1299.99", "currency": "EUR", "availability": "in_stock", '
+                   '"source": "json-ld"}\n')
+
+
+def test_cli_prints_null_price_for_a_blocked_page(capsys: pytest.CaptureFixture[str]) -> None:
+    entry = next(e for e in MANIFEST if e["source"] == "blocked")
+    main(["--url", entry["url"], str(CORPUS / entry["file"])])
+    assert json.loads(capsys.readouterr().out) == {
+        "price": None, "currency": None, "availability": None, "source": "blocked"}
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [(["--url", "ftp://x.de/", "f.html"], "--url must be an http(s) URL"),
+     (["--url", "https://x.de/", "/nonexistent/page.html"], "cannot read")],
+)
+def test_cli_rejects_bad_input(argv: list[str], message: str,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_console_script_is_installed() -> None:
+    script = VENV_BIN / "autobuy-extract"
+    if not script.exists():
+        pytest.skip("autobuy-extract not installed in this interpreter's environment")
+    entry = next(e for e in MANIFEST if e["file"].endswith("amazon-de.html"))
+    out = subprocess.run([str(script), "--url", entry["url"], str(CORPUS / entry["file"])],
+                         check=True, capture_output=True, text=True).stdout
+    assert json.loads(out) == {"price": "1299.99", "currency": "EUR",
+                               "availability": "in_stock", "source": "adapter:amazon"}
