@@ -45,13 +45,18 @@ _TITLE_MARKERS = (
 )
 _WEAK_MARKERS = ("captcha", "robot", "bot ", "blocked", "access denied", "unusual traffic",
                  "verify", "automated")
-_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
+_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.S)
+# Searched as lower-cased UTF-8 bytes: bytes search is several times faster than str
+# search on non-ASCII text, and this runs on every fetched page.
+_STRONG_BYTES = tuple((m.encode(), r) for m, r in _STRONG_MARKERS)
+_TITLE_BYTES = tuple(m.encode() for m in _TITLE_MARKERS)
+_WEAK_BYTES = tuple(m.encode() for m in _WEAK_MARKERS)
 
 
-def _as_text(body: bytes | str) -> str:
-    if isinstance(body, bytes):
-        return body[:_SCAN_CHARS].decode("utf-8", "replace")
-    return body[:_SCAN_CHARS]
+def _head_bytes(body: bytes | str) -> bytes:
+    if isinstance(body, str):
+        body = body[:_SCAN_CHARS].encode("utf-8", "replace")
+    return body[:_SCAN_CHARS].lower()
 
 
 def block_reason(body: bytes | str, status: int | None = None) -> str | None:
@@ -63,17 +68,17 @@ def block_reason(body: bytes | str, status: int | None = None) -> str | None:
     """
     if len(body.strip()) < MIN_BODY_BYTES:
         return "empty or tiny body"
-    head = _as_text(body).lower()
-    for marker, reason in _STRONG_MARKERS:
+    head = _head_bytes(body)
+    for marker, reason in _STRONG_BYTES:
         if marker in head:
             return reason
     match = _TITLE.search(head)
-    title = match.group(1).strip() if match else ""
-    for marker in _TITLE_MARKERS:
+    title = match.group(1).strip() if match else b""
+    for marker in _TITLE_BYTES:
         if marker in title:
-            return f"bot-check page ({marker!r} in title)"
+            return f"bot-check page ({marker.decode()!r} in title)"
     if status in BLOCK_STATUSES:
-        for marker in _WEAK_MARKERS:
+        for marker in _WEAK_BYTES:
             if marker in head:
-                return f"HTTP {status} with bot marker {marker.strip()!r}"
+                return f"HTTP {status} with bot marker {marker.decode().strip()!r}"
     return None

@@ -90,7 +90,9 @@ def decode_html(html: bytes | str) -> str:
 
 def extract(html: bytes | str, url: str) -> Extraction:
     """Extract price, currency and availability from a product page fetched from ``url``."""
-    return extract_with(decode_html(html), url, parse_html, fast_scan=True)
+    if block_reason(html) is not None:  # on the raw bytes: faster than on decoded text
+        return Extraction(None, None, None, "blocked")
+    return _extract_text(decode_html(html), url, parse_html, fast_scan=True)
 
 
 def extract_with(text: str, url: str, parse: Parser, *, fast_scan: bool) -> Extraction:
@@ -102,6 +104,10 @@ def extract_with(text: str, url: str, parse: Parser, *, fast_scan: bool) -> Extr
     """
     if block_reason(text) is not None:
         return Extraction(None, None, None, "blocked")
+    return _extract_text(text, url, parse, fast_scan=fast_scan)
+
+
+def _extract_text(text: str, url: str, parse: Parser, *, fast_scan: bool) -> Extraction:
     doc: Node | None = None
     if fast_scan:
         lang_match = _HTML_LANG.search(text, 0, 4096)
@@ -348,24 +354,33 @@ def _from_microdata(doc: Node, locale: PageLocale) -> Extraction:
 # --------------------------------------------------------------------------- meta tags
 
 
-def _meta(doc: Node, *names: str) -> str | None:
-    for name in names:
-        node = doc.select_first(f'meta[property="{name}"]') or doc.select_first(
-            f'meta[name="{name}"]'
-        )
-        if node is not None and node.attr("content"):
-            return node.attr("content")
-    return None
+_META_CSS = 'meta[property^="product:"], meta[property^="og:"], meta[name^="product:"]'
+
+
+def _meta_tags(doc: Node) -> dict[str, str]:
+    """product:* and og:* meta tags in one pass (first occurrence wins)."""
+    tags: dict[str, str] = {}
+    for node in doc.select(_META_CSS):
+        key = (node.attr("property") or node.attr("name") or "").lower()
+        content = node.attr("content")
+        if content and key not in tags:
+            tags[key] = content
+    return tags
+
+
+def _meta(tags: dict[str, str], *names: str) -> str | None:
+    return next((tags[name] for name in names if name in tags), None)
 
 
 def _from_meta(doc: Node, locale: PageLocale) -> Extraction:
     """OpenGraph / Facebook catalog tags; a sale price tag beats the regular one."""
-    raw = _meta(doc, "product:sale_price:amount", "product:price:amount", "og:price:amount")
-    availability = from_text(_meta(doc, "product:availability", "og:availability") or "")
+    tags = _meta_tags(doc)
+    raw = _meta(tags, "product:sale_price:amount", "product:price:amount", "og:price:amount")
+    availability = from_text(_meta(tags, "product:availability", "og:availability") or "")
     price = parse_machine_amount(raw, locale) if raw else None
     if price is None:
         return Extraction(None, None, availability, "none")
-    currency = _meta(doc, "product:sale_price:currency", "product:price:currency",
+    currency = _meta(tags, "product:sale_price:currency", "product:price:currency",
                      "og:price:currency")
     return Extraction(price, (currency or locale.currency or "").upper() or None, availability,
                       "opengraph")
