@@ -6,10 +6,10 @@ a placeholder secret, or the development sign-in, is refused in production.
 """
 from __future__ import annotations
 
-from decimal import Decimal
+import sys
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Tier = Literal["free", "pro", "ultra"]
@@ -125,4 +125,16 @@ class Settings(BaseSettings):
         return f"mysql+pymysql://{self.db_user}@{self.db_host}:{self.db_port}/{self.db_name}?charset=utf8mb4"
 
 
-MONEY_QUANTUM = Decimal("0.01")
+def load_settings() -> Settings:
+    """Settings from the environment, or exit naming the bad settings (never their values).
+
+    Called only by the process entry points (``autobuy.wsgi`` and ``autobuy.migrate``).
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'AUTOBUY_' + '_'.join(str(p) for p in err['loc']).upper() if err['loc'] else 'settings'}: "
+            f"{err['msg']}" for err in exc.errors(include_input=False, include_url=False))
+        print(f"autobuy: invalid settings: {problems}", file=sys.stderr)
+        raise SystemExit(3) from None

@@ -46,3 +46,65 @@ def tokens(client) -> dict:
 @pytest.fixture
 def auth(tokens) -> dict[str, str]:
     return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+# ---- real services: MariaDB (started here) and DynamoDB on the local cloud ------------
+import os  # noqa: E402
+import secrets  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from tests.conftest import ROOT, free_port  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def mariadb(tmp_path_factory):
+    """A private MariaDB on a free loopback port for this session (installed if missing)."""
+    if not (shutil.which("mariadbd") or Path("/usr/sbin/mariadbd").exists()):
+        subprocess.run([str(ROOT / "scripts/system-deps.sh"), "mariadb"], check=True)
+    from autobuy.dev.mariadb import MariaDB
+
+    base = Path(f"/tmp/autobuy-test-mariadb-{os.getpid()}")
+    server = MariaDB(base, free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def mysql_settings(mariadb, google_keys):
+    """Settings for a fresh, empty database on the session's MariaDB."""
+    name = "t_" + secrets.token_hex(4)
+    password = "pw-" + secrets.token_hex(12)
+    mariadb.ensure_database(name, "autobuy", password)
+    yield helpers.settings(db_host="127.0.0.1", db_port=mariadb.port, db_user="autobuy",
+                           db_password=password, db_name=name, google_jwks_url=google_keys.url)
+    mariadb.sql(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+@pytest.fixture
+def mysql_engine(mysql_settings):
+    from autobuy.db import make_engine
+    from autobuy.migrate import run
+
+    engine = make_engine(mysql_settings)
+    run(engine, "upgrade", "head")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def dynamo_tables(localcloud):
+    """The shared table definition created on the local cloud under a unique prefix."""
+    import boto3
+
+    from autobuy.dev.tables import ensure_tables
+
+    prefix = "t" + secrets.token_hex(3) + "_"
+    client = boto3.client("dynamodb", endpoint_url=localcloud, region_name="eu-central-1")
+    ensure_tables(client, prefix)
+    yield client, prefix

@@ -1,0 +1,1 @@
+"""Local development helpers (used by ``make api``, the test fixtures and bench/)."""

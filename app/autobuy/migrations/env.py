@@ -1,0 +1,11 @@
+"""Alembic environment: the connection comes from autobuy.migrate (built from the settings)."""
+from __future__ import annotations
+
+from alembic import context
+
+from autobuy.db import Base
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=Base.metadata, compare_type=True)
+with context.begin_transaction():
+    context.run_migrations()

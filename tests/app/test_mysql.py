@@ -1,0 +1,118 @@
+"""MySQL: Alembic migrations up/down and the SQL repositories on a real MariaDB."""
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import inspect
+
+from autobuy.migrate import run
+from autobuy.models import BillingChange
+from autobuy.repositories.sql import (SqlBillingRepository, SqlRefreshTokenRepository,
+                                      SqlUserRepository)
+
+pytestmark = [pytest.mark.mysql, pytest.mark.slow]
+TABLES = {"users", "billing", "refresh_tokens", "stripe_events", "alembic_version"}
+
+
+def test_migrations_up_down_up(mysql_settings):
+    from autobuy.db import make_engine
+
+    engine = make_engine(mysql_settings)
+    run(engine, "upgrade", "head")
+    assert TABLES <= set(inspect(engine).get_table_names())
+    columns = {c["name"] for c in inspect(engine).get_columns("users")}
+    assert {"id", "email", "name", "google_id", "subscription_tier", "created_at"} <= columns
+    run(engine, "downgrade", "base")
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    run(engine, "upgrade", "head")
+    assert TABLES <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def test_models_match_migrations(mysql_engine):
+    """The SQLAlchemy models and the migrations describe the same schema (autogenerate is empty)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from autobuy.db import Base
+
+    with mysql_engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    assert diff == []
+
+
+def test_user_upsert_by_google_id_then_email(mysql_engine):
+    users = SqlUserRepository(mysql_engine)
+    a = users.upsert(email="ana@example.com", name="Ana", google_id="g-1")
+    b = users.upsert(email="ana@example.com", name=None, google_id="g-1")
+    assert a.id == b.id and b.name == "Ana" and b.tier == "free"
+    dev = users.upsert(email="bob@example.com", name=None, google_id=None)
+    linked = users.upsert(email="bob@example.com", name="Bob", google_id="g-2")
+    assert dev.id == linked.id and users.get(dev.id).google_id == "g-2"
+
+
+def test_concurrent_first_sign_in_makes_one_user(mysql_engine):
+    users = SqlUserRepository(mysql_engine)
+    ids: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def go() -> None:
+        barrier.wait()
+        ids.append(users.upsert(email="race@example.com", name=None, google_id="g-race").id)
+
+    threads = [threading.Thread(target=go) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(ids) == 8 and len(set(ids)) == 1
+
+
+def test_refresh_tokens_mark_used_once(mysql_engine):
+    users = SqlUserRepository(mysql_engine)
+    tokens = SqlRefreshTokenRepository(mysql_engine)
+    user = users.upsert(email="t@example.com", name=None, google_id=None)
+    tokens.add(token_hash="h" * 64, user_id=user.id, family_id="fam-1",
+               expires_at=datetime.now(UTC) + timedelta(days=1))
+    results: list[bool] = []
+    barrier = threading.Barrier(6)
+
+    def go() -> None:
+        barrier.wait()
+        results.append(tokens.mark_used("h" * 64))
+
+    threads = [threading.Thread(target=go) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count(True) == 1
+    assert tokens.revoke_family("fam-1") == 1 and tokens.get("h" * 64).revoked
+
+
+def test_billing_event_applied_exactly_once_under_concurrency(mysql_engine):
+    users = SqlUserRepository(mysql_engine)
+    billing = SqlBillingRepository(mysql_engine)
+    user = users.upsert(email="b@example.com", name=None, google_id=None)
+    change = BillingChange(user_id=user.id, tier="ultra", status="active", stripe_customer_id="cus_1",
+                           stripe_subscription_id="sub_1", amount=Decimal("19.99"), currency="EUR")
+    results: list[bool] = []
+    barrier = threading.Barrier(6)
+
+    def go() -> None:
+        barrier.wait()
+        results.append(billing.apply_event("evt_same", "customer.subscription.created", change))
+
+    threads = [threading.Thread(target=go) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count(True) == 1
+    row = billing.get(user.id)
+    assert (row.tier, row.status, row.amount) == ("ultra", "active", Decimal("19.99"))
+    assert users.get(user.id).tier == "ultra"
+    assert billing.find_user_by_customer("cus_1") == user.id
