@@ -73,3 +73,34 @@ def run_module(module: ModuleType, args: dict[str, Any], *, check_mode: bool = F
     except ModuleExit as done:
         return done.result
     raise AssertionError("module returned without exit_json/fail_json")
+
+
+def make_group(name: str, size: int, *, tags: dict[str, str] | None = None,
+               instance_tags: dict[str, str] | None = None) -> dict[str, Any]:
+    """A launch template + Auto Scaling group of ``size`` instances on the local cloud."""
+    import boto3
+
+    ec2 = boto3.client("ec2")
+    images = ec2.describe_images(Filters=[{"Name": "name", "Values": ["debian-12-amd64-*"]}])["Images"]
+    image = (images or ec2.describe_images()["Images"])[0]["ImageId"]
+    data: dict[str, Any] = {"ImageId": image, "InstanceType": "t2.micro"}
+    if instance_tags:
+        data["TagSpecifications"] = [{"ResourceType": "instance", "Tags": [
+            {"Key": k, "Value": v} for k, v in instance_tags.items()]}]
+    lt = ec2.create_launch_template(LaunchTemplateName=f"{name}-lt", LaunchTemplateData=data)
+    asg = boto3.client("autoscaling")
+    asg.create_auto_scaling_group(
+        AutoScalingGroupName=name,
+        LaunchTemplate={"LaunchTemplateName": f"{name}-lt", "Version": "$Latest"},
+        MinSize=size, MaxSize=size + 2, DesiredCapacity=size,
+        AvailabilityZones=["eu-central-1a", "eu-central-1b", "eu-central-1c"],
+        Tags=[{"Key": k, "Value": v, "PropagateAtLaunch": True} for k, v in (tags or {}).items()],
+    )
+    return {"launch_template_id": lt["LaunchTemplate"]["LaunchTemplateId"], "image": image}
+
+
+def group_instances(name: str) -> list[str]:
+    import boto3
+
+    groups = boto3.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[name])
+    return sorted(i["InstanceId"] for i in groups["AutoScalingGroups"][0]["Instances"])
