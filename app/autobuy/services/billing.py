@@ -97,7 +97,7 @@ class BillingService:
 
     def checkout(self, user: User, tier: Any) -> CheckoutSession:
         prices = {t: p for p, t in self._settings.stripe_prices.items()}
-        if tier not in prices:
+        if not isinstance(tier, str) or tier not in prices:
             raise InvalidInput("tier: must be pro or ultra")
         current = self._billing.get(user.id)
         return self._gateway.create_checkout_session(

@@ -1,0 +1,47 @@
+"""Property-based run against /openapi.json: no 5xx, every response matches the document."""
+from __future__ import annotations
+
+import hypothesis
+import schemathesis
+from schemathesis import checks
+
+from autobuy.app import create_app
+from autobuy.services.ratelimit import RateLimiter
+from tests.app import helpers
+
+
+class _NoLimit(RateLimiter):
+    """Hypothesis sends many requests from one address; rate limits are tested elsewhere."""
+
+    def hit(self, key: str, *, limit: int, window: float) -> None:
+        return None
+
+
+_KEYS = helpers.GoogleKeys()
+_STORES = helpers.memory_stores()
+APP = create_app(helpers.settings(google_jwks_url=_KEYS.url), stores=_STORES, limiter=_NoLimit())
+_TOKEN = None
+
+
+def _auth() -> dict[str, str]:
+    global _TOKEN
+    if _TOKEN is None:
+        import falcon.testing
+        client = falcon.testing.TestClient(APP)
+        _TOKEN = client.simulate_post("/v1/auth/dev", json={"email": "prop@example.com"}).json["access_token"]
+        client.simulate_post("/v1/items", headers={"Authorization": f"Bearer {_TOKEN}"},
+                             json={"url": "https://shop.example.com/p", "target_price": "5", "currency": "EUR"})
+    return {"Authorization": f"Bearer {_TOKEN}"}
+
+
+schema = schemathesis.openapi.from_wsgi("/openapi.json", APP)
+CHECKS = [checks.not_a_server_error, checks.status_code_conformance, checks.content_type_conformance,
+          checks.response_schema_conformance, checks.response_headers_conformance]
+
+
+@schema.parametrize()
+@hypothesis.settings(max_examples=25, deadline=None,
+                     suppress_health_check=list(hypothesis.HealthCheck), derandomize=True)
+def test_api_conforms_to_its_openapi_document(case):
+    response = case.call(headers=_auth())
+    case.validate_response(response, checks=CHECKS)
