@@ -7,9 +7,6 @@ starts a server.
 from __future__ import annotations
 
 import os
-from pathlib import Path
-
-AMIS_FILE = Path(__file__).resolve().parent / "amis.json"
 
 
 def _float(name: str, default: float) -> float:
@@ -61,5 +58,3 @@ def validate() -> None:
 def apply_moto_defaults() -> None:
     """Environment moto reads at import time; call before importing moto."""
     validate()
-    if AMIS_FILE.exists():
-        os.environ.setdefault("MOTO_AMIS_PATH", str(AMIS_FILE))
