@@ -149,3 +149,22 @@ def test_records_are_deduplicated_and_sorted() -> None:
     ]
     assert acm_request.records_complete({**cert, "Status": "PENDING_VALIDATION"}) is False
     assert acm_request.records_complete({**cert, "Status": "ISSUED"}) is True
+
+
+def test_wait_until_issued_once_records_are_in_the_zone(localcloud: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The play's flow: request, write the CNAMEs into the zone, wait for ISSUED."""
+    monkeypatch.setattr(acm_request, "ISSUED_INTERVAL", 1)
+    apex = domain()
+    args = {"domain_name": f"*.{apex}", "subject_alternative_names": [apex]}
+    requested = run(args, monkeypatch)
+    route53 = boto3.client("route53")
+    zone = route53.create_hosted_zone(Name=apex, CallerReference=uuid.uuid4().hex)["HostedZone"]["Id"]
+    route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [
+        {"Action": "UPSERT", "ResourceRecordSet": {
+            "Name": r["name"], "Type": r["type"], "TTL": 300, "ResourceRecords": [{"Value": r["value"]}]}}
+        for r in requested["validation_records"]]})
+    issued = run({**args, "wait": True, "wait_timeout": 60}, monkeypatch)
+    assert issued["status"] == "ISSUED" and issued["changed"] is False
+    assert issued["certificate_arn"] == requested["certificate_arn"]
+    described = boto3.client("acm").describe_certificate(CertificateArn=issued["certificate_arn"])
+    assert described["Certificate"]["Status"] == "ISSUED"
