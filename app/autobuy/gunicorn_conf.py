@@ -1,0 +1,63 @@
+"""gunicorn settings: ``gunicorn -c python:autobuy.gunicorn_conf autobuy.wsgi:application``.
+
+- workers from the CPU count (``2 x CPUs + 1``, override with GUNICORN_WORKERS);
+  gthread workers so a slow DynamoDB/MySQL call does not block a whole process;
+- graceful shutdown: on SIGTERM gunicorn stops accepting, finishes in-flight requests
+  for up to ``graceful_timeout`` s; keep-alive (75 s) outlives the ALB's idle timeout
+  (60 s) so the ALB never reuses a connection the app is closing (no 502 in a
+  rolling deploy, while the target group's deregistration delay drains the instance);
+- one JSON object per access-log line (no query strings: they may carry secrets).
+"""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import time
+
+from gunicorn.glogging import Logger
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:5000")
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
+max_requests = 10_000
+max_requests_jitter = 1_000
+limit_request_line = 4094
+limit_request_fields = 100
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+preload_app = False  # each worker builds its own clients (no shared sockets across fork)
+control_socket_disable = True  # no runtime control socket (and no clash between instances)
+
+
+class JsonLogger(Logger):
+    """gunicorn's logger with a JSON access log (and JSON error-log lines)."""
+
+    def access(self, resp, req, environ, request_time) -> None:  # noqa: ANN001
+        if not (self.cfg.accesslog or self.cfg.logconfig or self.cfg.syslog):
+            return
+        headers = dict(resp.headers) if resp.headers else {}
+        request_id = next((v for k, v in headers.items() if k.lower() == "x-request-id"), None)
+        entry = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "type": "access",
+            "remote": environ.get("REMOTE_ADDR"), "method": environ.get("REQUEST_METHOD"),
+            "path": environ.get("PATH_INFO"), "status": resp.status_code if hasattr(resp, "status_code")
+            else int(str(resp.status).split()[0]),
+            "bytes": getattr(resp, "sent", None),
+            "duration_ms": round(request_time.total_seconds() * 1000, 2),
+            "request_id": request_id, "user_agent": environ.get("HTTP_USER_AGENT"),
+        }
+        try:
+            self.access_log.info(json.dumps(entry))
+        except Exception:  # noqa: BLE001 - logging must never break a response
+            self.exception("access log failed")
+
+
+logger_class = JsonLogger
