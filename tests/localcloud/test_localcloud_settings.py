@@ -1,0 +1,28 @@
+"""Bad settings stop the local cloud at start with a message naming the variable."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("LOCALCLOUD_TIME_SCALE", "fast"),
+    ("LOCALCLOUD_RDS_CREATE_SECONDS", "-1"),
+    ("LOCALCLOUD_ALB_PROVISION_SECONDS", "5s"),
+    ("LOCALCLOUD_ACM_VALIDATION_SECONDS", "-0.5"),
+])
+def test_bad_setting_is_refused_by_name(name: str, value: str) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), name: value}
+    proc = subprocess.run(
+        [sys.executable, "-m", "localcloud", "serve", "--port", "1"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=30,
+    )
+    assert proc.returncode != 0
+    assert name in proc.stderr
+    assert repr(value) in proc.stderr
