@@ -25,7 +25,7 @@ import asyncio
 import random
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
@@ -68,7 +68,7 @@ class FetchSettings:
     backoff_base: float = 0.5
     per_domain_concurrency: int = 2
     politeness_delay: float = 1.0
-    max_connections: int = 200
+    max_connections: int = 200  # per pool; the fetcher keeps one pool per host
     user_agent: str = _USER_AGENT
     script_rendered_hosts: frozenset[str] = field(default_factory=frozenset)
 
@@ -180,16 +180,31 @@ class Fetcher:
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
         self._gates: dict[str, _HostGate] = {}
-        self._client = httpx.AsyncClient(
-            transport=transport or guarded_transport(settings),
-            follow_redirects=False,
-            trust_env=False,
-            timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
-            headers={"User-Agent": settings.user_agent, "Accept": _ACCEPT,
-                     "Accept-Encoding": "gzip, deflate", "Upgrade-Insecure-Requests": "1",
-                     "Sec-Fetch-Dest": "document", "Sec-Fetch-Mode": "navigate",
-                     "Sec-Fetch-Site": "none", "Sec-Fetch-User": "?1"},
-        )
+        self._transport = transport
+        self._clients: dict[str, httpx.AsyncClient] = {}
+
+    def _client(self, host: str) -> httpx.AsyncClient:
+        """One client (connection pool) per host, sized to the per-host limit.
+
+        httpcore's pool assigns requests by scanning all its connections, so one big pool
+        shared by every shop costs O(connections) per request; small per-host pools keep
+        that constant and double as the per-host connection limit.
+        """
+        client = self._clients.get(host)
+        if client is None:
+            settings = replace(self.settings, max_connections=self.settings.per_domain_concurrency)
+            client = httpx.AsyncClient(
+                transport=self._transport or guarded_transport(settings),
+                follow_redirects=False,
+                trust_env=False,
+                timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
+                headers={"User-Agent": settings.user_agent, "Accept": _ACCEPT,
+                         "Accept-Encoding": "gzip, deflate", "Upgrade-Insecure-Requests": "1",
+                         "Sec-Fetch-Dest": "document", "Sec-Fetch-Mode": "navigate",
+                         "Sec-Fetch-Site": "none", "Sec-Fetch-User": "?1"},
+            )
+            self._clients[host] = client
+        return client
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -198,7 +213,9 @@ class Fetcher:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.aclose()
 
     def _gate(self, host: str) -> _HostGate:
         gate = self._gates.get(host)
@@ -255,7 +272,7 @@ class Fetcher:
 
     async def _request(self, url: str, host: str) -> tuple[FetchResult, str | None, bool]:
         headers = {"Accept-Language": _accept_language(host)}
-        async with self._client.stream("GET", url, headers=headers) as response:
+        async with self._client(host).stream("GET", url, headers=headers) as response:
             status = response.status_code
             if status in _REDIRECTS:
                 location = response.headers.get("location")

@@ -1,0 +1,130 @@
+"""One price check, end to end: lease, fetch, extract, alert rules, record, notify, order.
+
+``CheckService.check(item_id, user_id)`` is what a worker runs for each queue message.
+At most one check per item is in flight across all instances: the item's lease is a
+conditional write, and the result is written only while that lease is still held
+(history row + item update in one transaction). Blocked and failed checks never
+produce a price, an alert or an order; they only push the next check back.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from autobuy.engine.alerts import AlertEvent, Observation, evaluate
+from autobuy.engine.extract import extract
+from autobuy.engine.fetch import FetchResult
+from autobuy.engine.orders import OrderService
+from autobuy.engine.store import CheckRecord, EngineItem, EngineStore, StoredAlert
+
+__all__ = ["CheckPolicy", "CheckService", "Notifier", "PageFetcher"]
+
+log = logging.getLogger("autobuy.engine.checks")
+
+
+class PageFetcher(Protocol):
+    async def fetch(self, url: str) -> FetchResult: ...
+
+
+class Notifier(Protocol):
+    async def deliver(self, alert: StoredAlert, item: EngineItem) -> dict[str, str]:
+        """Deliver on every configured channel; {channel: "sent" | "failed: ..."}."""
+
+
+@dataclass(frozen=True)
+class CheckPolicy:
+    """Intervals per tier (seconds), jitter, leases, back-off and history retention."""
+
+    intervals: dict[str, int] = field(default_factory=lambda: {
+        "free": 360 * 60, "pro": 60 * 60, "ultra": 15 * 60})
+    history_days: dict[str, int] = field(default_factory=lambda: {
+        "free": 30, "pro": 365, "ultra": 730})
+    jitter: float = 0.1
+    lease_seconds: int = 300
+    failure_retry_seconds: int = 60
+    blocked_backoff_seconds: int = 30 * 60
+    max_backoff_seconds: int = 6 * 3600
+    auto_confirm: bool = False
+
+
+class CheckService:
+    """Runs checks against an :class:`EngineStore` with a fetcher, notifier and orders."""
+
+    def __init__(self, store: EngineStore, fetcher: PageFetcher, notifier: Notifier,
+                 orders: OrderService | None, policy: CheckPolicy, owner: str,
+                 clock: Callable[[], float] = time.time) -> None:
+        self._store = store
+        self._fetcher = fetcher
+        self._notifier = notifier
+        self._orders = orders
+        self._policy = policy
+        self._owner = owner
+        self._clock = clock
+
+    async def check(self, item_id: str, user_id: str) -> str:
+        """Check one item; returns ok | blocked | failed | skipped."""
+        now = int(self._clock())
+        item = self._store.get_item(item_id, user_id)
+        if item is None or item.status != "active":
+            return "skipped"
+        if not self._store.claim(item_id, user_id, self._owner, now,
+                                 self._policy.lease_seconds):
+            return "skipped"
+        fetched = await self._fetcher.fetch(item.url)
+        seen, source, reason = self._observe(fetched)
+        checked_at = int(self._clock())
+        tier = self._store.user_tier(user_id)
+        state, events = evaluate(item.rule, item.alert, seen)
+        record = CheckRecord(
+            checked_at=checked_at, outcome=seen.outcome, price=seen.price, currency=seen.currency,
+            availability=seen.availability, source=source, reason=reason,
+            next_check_at=self._next_check(item, tier, seen.outcome, checked_at), alert=state,
+            history_expires_at=checked_at + 86400 * self._policy.history_days.get(tier, 30))
+        if not self._store.record_check(item, self._owner, record):
+            log.warning("lease lost for item %s; result dropped", item_id)
+            return "skipped"
+        for event in events:
+            await self._alert(item, event, checked_at, tier)
+        return seen.outcome
+
+    def _observe(self, fetched: FetchResult) -> tuple[Observation, str | None, str | None]:
+        if fetched.outcome != "ok":
+            return Observation(fetched.outcome, None, None, None), None, fetched.reason
+        found = extract(fetched.body, fetched.url)
+        if found.source == "blocked":
+            return Observation("blocked", None, None, None), "blocked", "bot-check page"
+        if found.price is None and found.availability is None:
+            return Observation("failed", None, None, None), found.source, "no price on the page"
+        return (Observation("ok", found.price, found.currency, found.availability), found.source,
+                None)
+
+    def _next_check(self, item: EngineItem, tier: str, outcome: str, now: int) -> int:
+        interval = self._policy.intervals.get(tier, self._policy.intervals["free"])
+        if outcome == "ok":
+            spread = 1 + random.uniform(-self._policy.jitter, self._policy.jitter)
+            return now + max(1, int(interval * spread))
+        base = (self._policy.blocked_backoff_seconds if outcome == "blocked"
+                else self._policy.failure_retry_seconds)
+        delay = min(base * 2 ** min(item.fail_streak, 10), self._policy.max_backoff_seconds)
+        return now + int(delay if outcome == "blocked" else min(delay, interval))
+
+    async def _alert(self, item: EngineItem, event: AlertEvent, checked_at: int,
+                     tier: str) -> None:
+        marker = event.crossing if event.crossing is not None else checked_at
+        alert = StoredAlert(user_id=item.user_id,
+                            alert_id=f"{checked_at:012d}-{item.item_id}-{event.kind}-{marker}",
+                            item_id=item.item_id, created_at=checked_at, event=event)
+        self._store.add_alert(alert)
+        deliveries = await self._notifier.deliver(alert, item)
+        self._store.set_alert_deliveries(item.user_id, alert.alert_id, deliveries)
+        if (self._orders is not None and event.crossing is not None and item.auto_buy
+                and tier == "ultra" and event.price is not None and event.currency):
+            self._orders.create_intent(
+                user_id=item.user_id, item_id=item.item_id, crossing=event.crossing,
+                price=event.price, currency=event.currency, checked_at=checked_at,
+                auto_confirm=self._policy.auto_confirm)

@@ -1,0 +1,65 @@
+"""The checks queue: SQS (``autobuy-checks``, dead-letter ``autobuy-checks-dlq``) or memory.
+
+Message body: ``{"itemId": ..., "userId": ..., "reason": "scheduled" | "manual"}`` (the
+API's ``SqsCheckQueue`` sends the manual ones). A message is deleted only after its
+check finished; one that keeps failing lands in the DLQ by the queue's redrive policy.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from typing import Any
+
+__all__ = ["MemoryChecksQueue", "SqsChecksQueue"]
+
+
+class SqsChecksQueue:
+    def __init__(self, client: Any, queue_url: str, *, wait_seconds: int = 1,
+                 visibility_seconds: int = 120) -> None:
+        self._sqs = client
+        self._url = queue_url
+        self._wait = wait_seconds
+        self._visibility = visibility_seconds
+
+    def send(self, bodies: list[str]) -> None:
+        for start in range(0, len(bodies), 10):
+            batch = bodies[start:start + 10]
+            got = self._sqs.send_message_batch(QueueUrl=self._url, Entries=[
+                {"Id": str(i), "MessageBody": body} for i, body in enumerate(batch)])
+            if got.get("Failed"):
+                raise RuntimeError(f"SQS refused {len(got['Failed'])} check messages")
+
+    def receive(self, limit: int = 10) -> list[tuple[str, str]]:
+        got = self._sqs.receive_message(QueueUrl=self._url, MaxNumberOfMessages=min(limit, 10),
+                                        WaitTimeSeconds=self._wait,
+                                        VisibilityTimeout=self._visibility)
+        return [(m["ReceiptHandle"], m["Body"]) for m in got.get("Messages", [])]
+
+    def delete(self, receipt: str) -> None:
+        self._sqs.delete_message(QueueUrl=self._url, ReceiptHandle=receipt)
+
+
+class MemoryChecksQueue:
+    """In-process queue with the same interface (tests, benchmarks)."""
+
+    def __init__(self) -> None:
+        self._messages: deque[str] = deque()
+        self._lock = threading.Lock()
+        self.deleted = 0
+
+    def send(self, bodies: list[str]) -> None:
+        with self._lock:
+            self._messages.extend(bodies)
+
+    def receive(self, limit: int = 10) -> list[tuple[str, str]]:
+        with self._lock:
+            taken = [self._messages.popleft() for _ in range(min(limit, len(self._messages)))]
+        return [(str(id(body)), body) for body in taken]
+
+    def delete(self, receipt: str) -> None:
+        with self._lock:
+            self.deleted += 1
+
+    def __len__(self) -> int:
+        return len(self._messages)

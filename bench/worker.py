@@ -1,0 +1,108 @@
+"""Worker throughput: checks/s of one worker process against the loopback demo shop.
+
+Each check is the full pipeline: lease, guarded HTTP fetch (keep-alive pool, per-host
+limit), extraction, alert rules, atomic record, alert delivery (recorded), through the
+in-process checks queue and the in-memory store — so the figure is the worker's own
+cost. The demo shop runs in a separate process (``python -m autobuy.engine.demoshop``).
+
+Baseline (named "sequential"): the same worker with one check in flight at a time —
+what a simple fetch-then-parse loop does — measured in the same run.
+
+    .venv/bin/python bench/worker.py [--checks 3000] [--per-host 8]
+
+Target: >= 200 checks/s per worker process (a headless browser manages ~5 pages/s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from decimal import Decimal
+
+from autobuy.engine.alerts import AlertRule, AlertState
+from autobuy.engine.checks import CheckPolicy, CheckService
+from autobuy.engine.fetch import Fetcher, FetchSettings
+from autobuy.engine.notify import RecordingNotifier
+from autobuy.engine.queue import MemoryChecksQueue
+from autobuy.engine.scheduler import Scheduler
+from autobuy.engine.store import EngineItem, MemoryEngineStore
+from autobuy.engine.worker import Worker
+
+PRODUCTS = 500
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start_shop(port: int) -> subprocess.Popen[bytes]:
+    shop = subprocess.Popen([sys.executable, "-m", "autobuy.engine.demoshop", "--port", str(port),
+                             "--products", str(PRODUCTS)], stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/hits", timeout=1).read()
+            return shop
+        except OSError:
+            time.sleep(0.05)
+    shop.kill()
+    raise SystemExit("demo shop did not start")
+
+
+def _store(port: int, checks: int) -> MemoryEngineStore:
+    store = MemoryEngineStore(tiers={"bench-user": "ultra"})
+    for n in range(checks):
+        store.add_item(EngineItem(
+            item_id=f"item-{n}", user_id="bench-user", url=f"http://127.0.0.1:{port}/p/{n % PRODUCTS}",
+            rule=AlertRule(Decimal("50"), "EUR"), alert=AlertState()))
+    return store
+
+
+async def _run(port: int, checks: int, concurrency: int, per_host: int) -> tuple[float, dict]:
+    store = _store(port, checks)
+    queue = MemoryChecksQueue()
+    Scheduler(store, queue).tick()
+    settings = FetchSettings(allow_hosts=frozenset({f"127.0.0.1:{port}"}), politeness_delay=0.0,
+                             per_domain_concurrency=per_host, retries=1)
+    async with Fetcher(settings) as fetcher:
+        service = CheckService(store, fetcher, RecordingNotifier(), None, CheckPolicy(),
+                               owner="bench")
+        worker = Worker(queue, service, concurrency=concurrency, blocking_queue=False)
+        start = time.perf_counter()
+        await worker.run(asyncio.Event(), idle_exit=True)
+        elapsed = time.perf_counter() - start
+    return checks / elapsed, worker.outcomes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checks", type=int, default=3000)
+    parser.add_argument("--per-host", type=int, default=8, help="per-domain concurrency limit")
+    args = parser.parse_args()
+    port = _free_port()
+    shop = _start_shop(port)
+    try:
+        rate, outcomes = asyncio.run(_run(port, args.checks, args.per_host, args.per_host))
+        base_checks = max(200, args.checks // 10)
+        base, base_outcomes = asyncio.run(_run(port, base_checks, 1, 1))
+    finally:
+        shop.terminate()
+        shop.wait(timeout=10)
+    print(f"worker, {args.per_host} in flight (per-host limit {args.per_host}): "
+          f"{rate:7.1f} checks/s over {args.checks} checks  outcomes {json.dumps(outcomes)}")
+    print(f"baseline sequential (1 in flight):        {base:7.1f} checks/s over {base_checks} "
+          f"checks  outcomes {json.dumps(base_outcomes)}")
+    print(f"ratio worker/sequential: {rate / base:.1f}x; target >= 200 checks/s per worker "
+          f"process: {'met' if rate >= 200 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
