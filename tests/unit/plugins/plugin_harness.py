@@ -91,7 +91,7 @@ def make_group(name: str, size: int, *, tags: dict[str, str] | None = None,
     asg = boto3.client("autoscaling")
     asg.create_auto_scaling_group(
         AutoScalingGroupName=name,
-        LaunchTemplate={"LaunchTemplateName": f"{name}-lt", "Version": "$Latest"},
+        LaunchTemplate={"LaunchTemplateName": f"{name}-lt", "Version": "1"},
         MinSize=size, MaxSize=size + 2, DesiredCapacity=size,
         AvailabilityZones=["eu-central-1a", "eu-central-1b", "eu-central-1c"],
         Tags=[{"Key": k, "Value": v, "PropagateAtLaunch": True} for k, v in (tags or {}).items()],
