@@ -8,20 +8,14 @@ the other areas rely on).
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from localcloud_helpers import start_server, stop_server
 
-ROOT = Path(__file__).resolve().parents[2]
 QUICK_SETTINGS = {
     "LOCALCLOUD_RDS_CREATE_SECONDS": "1.5",
     "LOCALCLOUD_ALB_PROVISION_SECONDS": "1.5",
@@ -50,41 +44,14 @@ def calls(localcloud: str):
     return Calls()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def quick_cloud(
     tmp_path_factory: pytest.TempPathFactory, localcloud: str
 ) -> Iterator[Callable[[str], Any]]:
     """``client(service)`` factory for a local cloud with 1.5 s slow resources."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
     log = tmp_path_factory.mktemp("quick_cloud") / "localcloud.log"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), **QUICK_SETTINGS}
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "localcloud", "serve", "--port", str(port)],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(url + "/moto-api/data.json", timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"quick cloud did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.1)
+    url, proc = start_server(log, QUICK_SETTINGS)
     try:
         yield lambda service: boto3.client(service, endpoint_url=url)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)

@@ -1,0 +1,143 @@
+"""Container-backed instances: LOCALCLOUD_INSTANCE_IMAGE gives each instance a systemd container.
+
+Needs the Docker engine and a systemd instance image: ``autobuy/instance:debian12``
+(``make images``); failing that, a small one is built here from the Debian base image
+``autobuy/debian:bookworm`` (``scripts/base-image.sh bookworm``).
+"""
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+from localcloud_helpers import ROOT, start_server, stop_server
+
+pytestmark = [pytest.mark.slow, pytest.mark.docker]
+
+INSTANCE_IMAGE = "autobuy/instance:debian12"
+BASE_IMAGE = "autobuy/debian:bookworm"
+TEST_IMAGE = "autobuy/localcloud-systemd:test"
+TAG = "localcloud:container"
+
+
+def _docker(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(["docker", *args], capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+def _has_image(name: str) -> bool:
+    return _docker("image", "inspect", name).returncode == 0
+
+
+def _docker_ready() -> bool:
+    try:
+        if _docker("info", timeout=20).returncode == 0:
+            return True
+    except (FileNotFoundError, subprocess.TimeoutExpired):
+        pass
+    subprocess.run([str(ROOT / "scripts/system-deps.sh"), "docker"], capture_output=True,
+                   check=False, timeout=600)
+    try:
+        return _docker("info", timeout=20).returncode == 0
+    except (FileNotFoundError, subprocess.TimeoutExpired):
+        return False
+
+
+def _systemd_image(tmp: Path) -> str:
+    if _has_image(INSTANCE_IMAGE):
+        return INSTANCE_IMAGE
+    if _has_image(TEST_IMAGE):
+        return TEST_IMAGE
+    if not _has_image(BASE_IMAGE):
+        pytest.skip(f"no systemd instance image: build {INSTANCE_IMAGE} with `make images` "
+                    f"(or at least the base image with `scripts/base-image.sh bookworm`)")
+    (tmp / "Dockerfile").write_text(
+        f"FROM {BASE_IMAGE}\n"
+        "RUN apt-get update && apt-get install -y --no-install-recommends systemd "
+        "&& rm -rf /var/lib/apt/lists/*\n")
+    built = _docker("build", "-q", "-t", TEST_IMAGE, str(tmp), timeout=600)
+    assert built.returncode == 0, built.stderr
+    return TEST_IMAGE
+
+
+@pytest.fixture(scope="module")
+def container_cloud(tmp_path_factory: pytest.TempPathFactory, localcloud: str) -> Iterator:
+    if not _docker_ready():
+        pytest.skip("the Docker engine is not available (scripts/system-deps.sh docker)")
+    image = _systemd_image(tmp_path_factory.mktemp("image"))
+    log = tmp_path_factory.mktemp("container_cloud") / "localcloud.log"
+    url, proc = start_server(log, {"LOCALCLOUD_INSTANCE_IMAGE": image})
+    state = {"stopped": False}
+    try:
+        yield lambda service: boto3.client(service, endpoint_url=url), proc, state
+    finally:
+        if not state["stopped"]:
+            stop_server(proc)
+
+
+def _until(predicate, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.3)
+
+
+def _container_state(name: str) -> str | None:
+    result = _docker("inspect", "-f", "{{.State.Status}}", name)
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def _systemd(name: str) -> str:
+    return _docker("exec", name, "systemctl", "is-system-running").stdout.strip()
+
+
+def _image_id(ec2) -> str:
+    return ec2.describe_images(Owners=["136693071363"], Filters=[
+        {"Name": "name", "Values": ["debian-12-amd64-*"]}])["Images"][0]["ImageId"]
+
+
+def test_instance_lifecycle_drives_its_container(container_cloud) -> None:
+    client, _, _ = container_cloud
+    ec2 = client("ec2")
+    instance = ec2.run_instances(ImageId=_image_id(ec2), MinCount=1, MaxCount=1)[
+        "Instances"][0]["InstanceId"]
+    tags = {t["Key"]: t["Value"] for t in ec2.describe_instances(InstanceIds=[instance])[
+        "Reservations"][0]["Instances"][0]["Tags"]}
+    name = tags[TAG]
+
+    assert name == f"localcloud-{instance}"
+    _until(lambda: _systemd(name) in ("running", "degraded"))
+    inspect = _docker("inspect", "-f", "{{.HostConfig.Privileged}} {{.HostConfig.CapAdd}}", name)
+    assert inspect.stdout.startswith("false") and "SYS_ADMIN" in inspect.stdout
+
+    ec2.stop_instances(InstanceIds=[instance])
+    _until(lambda: _container_state(name) == "exited")
+    ec2.start_instances(InstanceIds=[instance])
+    _until(lambda: _container_state(name) == "running")
+    ec2.terminate_instances(InstanceIds=[instance])
+    _until(lambda: _container_state(name) is None)
+
+
+def test_auto_scaling_instances_get_containers_and_exit_removes_them(container_cloud) -> None:
+    client, proc, state = container_cloud
+    ec2, asg = client("ec2"), client("autoscaling")
+    template = ec2.create_launch_template(
+        LaunchTemplateName="containers", LaunchTemplateData={"ImageId": _image_id(ec2)},
+    )["LaunchTemplate"]["LaunchTemplateId"]
+    asg.create_auto_scaling_group(
+        AutoScalingGroupName="containers", MinSize=2, MaxSize=2, DesiredCapacity=2,
+        AvailabilityZones=["eu-central-1a"],
+        LaunchTemplate={"LaunchTemplateId": template, "Version": "1"})
+    ids = [i["InstanceId"] for i in asg.describe_auto_scaling_groups(
+        AutoScalingGroupNames=["containers"])["AutoScalingGroups"][0]["Instances"]]
+    names = [f"localcloud-{i}" for i in ids]
+    _until(lambda: all(_container_state(n) == "running" for n in names))
+
+    stop_server(proc)
+    state["stopped"] = True
+
+    assert all(_container_state(n) is None for n in names)
