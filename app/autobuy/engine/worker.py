@@ -85,3 +85,9 @@ class Worker:
             for task in pending:
                 task.cancel()
             log.info("worker stopped: %d checks drained, %d abandoned", len(done), len(pending))
+
+
+if __name__ == "__main__":
+    from autobuy.engine.runner import main
+
+    main()

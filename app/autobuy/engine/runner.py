@@ -1,0 +1,109 @@
+"""Composition root of the worker process: ``python -m autobuy.engine.worker``.
+
+Builds the settings once, the boto3 clients, the DynamoDB store, the SQS queue, the
+fetcher, notifier and order service, then runs three loops until SIGTERM/SIGINT:
+the worker (checks from the queue), the scheduler tick (due items -> queue; safe on
+every instance, see ``scheduler``) and the order-expiry sweep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import sys
+from typing import Any
+
+import boto3
+from pydantic import ValidationError
+
+from autobuy.engine.checks import CheckPolicy, CheckService
+from autobuy.engine.config import EngineSettings
+from autobuy.engine.dynamo_store import DynamoEngineStore
+from autobuy.engine.fetch import Fetcher, FetchSettings
+from autobuy.engine.notify import MultiNotifier, SnsNotifier
+from autobuy.engine.orders import OrderPolicy, OrderService, PurchaseWebhook
+from autobuy.engine.queue import SqsChecksQueue
+from autobuy.engine.scheduler import Scheduler
+from autobuy.engine.store import Order
+from autobuy.engine.worker import Worker
+
+__all__ = ["main", "run"]
+
+log = logging.getLogger("autobuy.engine")
+
+
+class _NoPurchaser:
+    def place(self, order: Order) -> tuple[bool, str]:
+        return False, "no purchase webhook configured (AUTOBUY_PURCHASE_WEBHOOK_URL)"
+
+
+def _client(settings: EngineSettings, service: str) -> Any:
+    return boto3.client(service, region_name=settings.aws_region,
+                        endpoint_url=settings.aws_endpoint_url or None)
+
+
+async def _every(seconds: float, stop: asyncio.Event, action: Any) -> None:
+    while not stop.is_set():
+        try:
+            await asyncio.to_thread(action)
+        except Exception:  # noqa: BLE001 - a failed tick is logged and retried next time
+            log.exception("periodic task failed")
+        try:
+            await asyncio.wait_for(stop.wait(), seconds)
+        except asyncio.TimeoutError:
+            pass
+
+
+async def run(settings: EngineSettings, stop: asyncio.Event) -> dict[str, int]:
+    """Run the worker (and scheduler and expiry sweep) until ``stop`` is set."""
+    store = DynamoEngineStore(_client(settings, "dynamodb"), settings.table_prefix)
+    queue = SqsChecksQueue(_client(settings, "sqs"), settings.checks_queue_url)
+    secret = settings.purchase_webhook_secret.get_secret_value().encode()
+    purchaser = (PurchaseWebhook(settings.purchase_webhook_url, secret)
+                 if settings.purchase_webhook_url else _NoPurchaser())
+    orders = OrderService(store, purchaser, OrderPolicy(
+        monthly_cap=settings.autobuy_monthly_cap,
+        confirmation_seconds=settings.autobuy_confirm_seconds))
+    channels = [SnsNotifier(_client(settings, "sns"), settings.sns_topic_arn)] \
+        if settings.sns_topic_arn else []
+    fetch_settings = FetchSettings(allow_hosts=settings.url_allow_hosts,
+                                   per_domain_concurrency=settings.engine_per_host,
+                                   politeness_delay=settings.engine_politeness_seconds)
+    owner = settings.engine_owner or f"{socket.gethostname()}:{os.getpid()}"
+    async with Fetcher(fetch_settings) as fetcher:
+        service = CheckService(store, fetcher, MultiNotifier(channels), orders,
+                               CheckPolicy(auto_confirm=settings.autobuy_auto_confirm), owner)
+        worker = Worker(queue, service, concurrency=settings.engine_concurrency)
+        loops = [asyncio.create_task(_every(60, stop, orders.expire_due))]
+        if settings.engine_scheduler:
+            scheduler = Scheduler(store, queue)
+            loops.append(asyncio.create_task(_every(settings.engine_tick_seconds, stop,
+                                                    scheduler.tick)))
+        await worker.run(stop)
+        await asyncio.gather(*loops)
+    return worker.outcomes
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format='{"level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}')
+    try:
+        settings = EngineSettings()
+    except ValidationError as exc:
+        names = ", ".join("AUTOBUY_" + "_".join(map(str, e["loc"])).upper() if e["loc"]
+                          else e["msg"] for e in exc.errors(include_input=False))
+        print(f"autobuy-worker: invalid settings: {names}", file=sys.stderr)
+        raise SystemExit(3) from None
+
+    async def _main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        outcomes = await run(settings, stop)
+        log.info("worker stopped after %s", outcomes)
+
+    asyncio.run(_main())
