@@ -15,6 +15,7 @@ import httpx
 from autobuy.engine.fetch import FetchSettings, guarded_transport
 from autobuy.engine.orders import sign
 from autobuy.engine.store import EngineItem, StoredAlert
+from autobuy.engine.urlguard import check_url
 
 __all__ = ["MultiNotifier", "RecordingNotifier", "SnsNotifier", "WebhookNotifier", "alert_payload"]
 
@@ -61,6 +62,7 @@ class WebhookNotifier:
     def __init__(self, lookup: Callable[[str], tuple[str, bytes] | None],
                  settings: FetchSettings | None = None) -> None:
         settings = settings or FetchSettings()
+        self._allow = settings.allow_hosts
         self._lookup = lookup
         self._client = httpx.AsyncClient(transport=guarded_transport(settings), trust_env=False,
                                          timeout=10.0, follow_redirects=False)
@@ -74,6 +76,7 @@ class WebhookNotifier:
         headers = {"Content-Type": "application/json",
                    "X-AutoBuy-Signature": sign(secret, int(time.time()), body)}
         try:
+            check_url(url, allow_hosts=self._allow)
             response = await self._client.post(url, content=body, headers=headers)
         except (httpx.TransportError, ValueError) as exc:
             return {"webhook": f"failed: {type(exc).__name__}"}

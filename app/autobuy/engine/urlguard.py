@@ -179,7 +179,7 @@ def ip_problem(ip: IPAddress) -> str | None:
 def _refuse_ip(ip: IPAddress, shown: str) -> None:
     problem = ip_problem(ip)
     if problem:
-        spelled = "" if shown == str(ip) else f" (= {ip})"
+        spelled = "" if shown.strip("[]") in (str(ip), ip.exploded) else f" (= {ip})"
         raise UnsafeURLError(f"URL host {shown}{spelled} is {problem}; it cannot be tracked")
 
 
