@@ -292,7 +292,8 @@ class Refresh:
                 self._finish("Successful", "Instance refresh succeeded.")
         except _Stop:
             if self._request == "cancel":
-                self._finish("Cancelled", "Instance refresh was cancelled.")
+                deleted = self.reason == "The Auto Scaling group was deleted."
+                self._finish("Cancelled", self.reason if deleted else "Instance refresh was cancelled.")
             else:
                 self._roll_back()
         except _Failed as failure:
@@ -439,6 +440,10 @@ class Refresh:
 
     # -- time -------------------------------------------------------------------
     def _check(self) -> None:
+        if self.backend.autoscaling_groups.get(self.group.name) is not self.group:
+            self._request = "cancel"
+            self.reason = "The Auto Scaling group was deleted."
+            raise _Stop()
         if self._request is not None:
             raise _Stop()
         for name in self.prefs.alarms:

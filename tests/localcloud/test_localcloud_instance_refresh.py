@@ -280,3 +280,19 @@ def test_unknown_group_is_refused(localcloud: str) -> None:
     with pytest.raises(ClientError) as err:
         boto3.client("autoscaling").start_instance_refresh(AutoScalingGroupName="no-such-group")
     assert "not found" in err.value.response["Error"]["Message"]
+
+
+def test_deleting_the_group_cancels_its_refresh(localcloud: str) -> None:
+    group = Group(2)
+    refresh_id = group.start("2", MinHealthyPercentage=50, InstanceWarmup=100)
+    group.wait_for(refresh_id, "InProgress")
+    refresh = group.refresh(refresh_id)
+
+    group.asg.delete_auto_scaling_group(AutoScalingGroupName=group.name, ForceDelete=True)
+    time.sleep(100 * SCALE * 2.5)  # past the batches the refresh would have run
+
+    running = group.ec2.describe_instances(Filters=[
+        {"Name": "tag:aws:autoscaling:groupName", "Values": [group.name]},
+        {"Name": "instance-state-name", "Values": ["pending", "running"]}])["Reservations"]
+    assert refresh["Status"] == "InProgress"
+    assert running == []
