@@ -41,11 +41,23 @@ def progress_line(host: str, group: str, result: dict[str, Any], elapsed: float)
 class ActionModule(ActionBase):
     """Start/act once, then follow with describe-only module runs, printing progress."""
 
-    _VALID_ARGS = frozenset()  # the module validates its own arguments
+    _supports_check_mode = True
+    _supports_async = True
 
     def run(self, tmp: Optional[str] = None, task_vars: Optional[dict[str, Any]] = None) -> dict[str, Any]:
         super().run(tmp, task_vars)
         args = dict(self._task.args)
+        if self._task.async_val:
+            # async: the module runs detached and waits by itself (progress in its result)
+            wrap_async = not self._connection.has_native_async
+            return self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars,
+                                        wrap_async=wrap_async)
+        try:
+            return self._follow(args, task_vars)
+        finally:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+
+    def _follow(self, args: dict[str, Any], task_vars: Optional[dict[str, Any]]) -> dict[str, Any]:
         wait = boolean(args.get("wait", True), strict=False)
         if not wait or self._task.check_mode:
             return self._run(args, task_vars, wait=wait)

@@ -27,7 +27,9 @@ def new_group(size: int, **tags: str) -> str:
 def test_three_instances_refreshed_with_progress(localcloud: str, tmp_path: Path) -> None:
     name = new_group(3)
     before = group_instances(name)
-    inventory = write_inventory(tmp_path / "hosts.json", ["localhost"], it_group=name, it_version="2")
+    # 3 batches of one instance, ~4 s each: long enough to be seen in progress
+    inventory = write_inventory(tmp_path / "hosts.json", ["localhost"], it_group=name, it_version="2",
+                                it_warmup=400)
     out = playbook("asg_refresh.yml", inventory)
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
     lines = PROGRESS.findall(out.stdout)
@@ -52,3 +54,12 @@ def test_failed_refresh_rolls_back_and_fails_the_task(localcloud: str, tmp_path:
     versions = {i["LaunchTemplate"]["Version"] for i in boto3.client("autoscaling").describe_auto_scaling_groups(
         AutoScalingGroupNames=[name])["AutoScalingGroups"][0]["Instances"]}
     assert versions == {"1"}
+
+
+def test_async_refresh_waits_inside_the_module(localcloud: str, tmp_path: Path) -> None:
+    name = new_group(2)
+    inventory = write_inventory(tmp_path / "hosts.json", ["localhost"], it_group=name, it_version="2")
+    out = playbook("asg_refresh_async.yml", inventory)
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
+    match = re.search(r"outcome=Successful steps=(\d+)", out.stdout)
+    assert match and int(match.group(1)) >= 2, out.stdout
