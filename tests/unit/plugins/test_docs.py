@@ -1,0 +1,26 @@
+"""ansible-doc renders every plugin's DOCUMENTATION / EXAMPLES / RETURN from the repo root."""
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from plugin_harness import ROOT  # type: ignore[import-not-found]
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["asg_refresh"], ["checkpoint_percentages", "RETURN VALUES", "refresh_id", "EXAMPLES"]),
+    (["acm_request"], ["validation_records", "subject_alternative_names", "EXAMPLES"]),
+    (["-t", "lookup", "secrets_manager"], ["on_missing", "version_stage", "BatchGetSecretValue", "EXAMPLES"]),
+    (["-t", "callback", "secrets_cache"], ["AUTOBUY_SECRETS_CACHE_SOCKET"]),
+])
+def test_ansible_doc_renders(args: list[str], expected: list[str]) -> None:
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+           "ANSIBLE_CALLBACK_PLUGINS": str(ROOT / "plugins" / "callback"), "ANSIBLE_NOCOLOR": "1"}
+    out = subprocess.run([str(ROOT / ".venv" / "bin" / "ansible-doc"), *args], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "WARNING" not in out.stderr, out.stderr
+    for text in expected:
+        assert text in out.stdout, text
