@@ -257,11 +257,15 @@ class SecretStore:
                 else:
                     mine[request] = self._flights[key] = _Flight()
         if mine:
-            fetched = self.fetcher.fetch(settings, list(mine))
+            try:
+                fetched = self.fetcher.fetch(settings, list(mine))
+            except Exception as exc:  # noqa: BLE001 - never leave waiters hanging
+                fetched = {r: SecretResult.from_exception(exc) for r in mine}
             with self._lock:
                 for request, flight in mine.items():
                     key = self._key(settings, request)
-                    flight.result = fetched[request]
+                    flight.result = fetched.get(request) or SecretResult(
+                        error_code="NoAnswer", error_message="AWS returned nothing for this secret")
                     if flight.result.cacheable:
                         self._cache[key] = flight.result
                     del self._flights[key]
