@@ -36,6 +36,9 @@ class EngineSettings(BaseSettings):
     engine_scheduler: bool = True
     engine_tick_seconds: float = Field(default=10.0, gt=0)
     engine_owner: str = ""
+    # Shops rendered by headless Chromium (JSON list of domains); empty = browser off.
+    engine_script_rendered_hosts: frozenset[str] = frozenset()
+    engine_browser: str = "chromium"
 
     purchase_webhook_url: str = ""
     purchase_webhook_secret: SecretStr = SecretStr("")

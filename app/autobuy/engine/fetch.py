@@ -14,9 +14,8 @@ Politeness: at most ``per_domain_concurrency`` requests in flight per host and a
 and 5xx are retried with jittered exponential backoff; bot walls are not retried.
 Bodies are read up to ``max_body_bytes`` (decoded) and the request is abandoned beyond.
 
-A headless-browser fetch for script-rendered shops is not implemented (see
-docs/engine.md); :class:`FetchSettings.script_rendered_hosts` is refused loudly rather
-than silently fetched over plain HTTP.
+Script-rendered shops (``FetchSettings.script_rendered_hosts``) go through the
+headless-browser fetch in ``autobuy.engine.browser``, whose network is this fetcher.
 """
 
 from __future__ import annotations
@@ -75,11 +74,6 @@ class FetchSettings:
     def __post_init__(self) -> None:
         if self.per_domain_concurrency < 1 or self.max_redirects < 0 or self.retries < 0:
             raise ValueError("per_domain_concurrency >= 1, max_redirects >= 0, retries >= 0")
-        if self.script_rendered_hosts:
-            raise ValueError(
-                "script-rendered shops need the headless-browser fetch, which this build "
-                "does not include; remove script_rendered_hosts"
-            )
 
 
 @dataclass(frozen=True)
@@ -93,6 +87,7 @@ class FetchResult:
     reason: str | None = None
     attempts: int = 1
     elapsed: float = 0.0
+    content_type: str = ""
 
 
 class GuardedAsyncBackend(httpcore.AsyncNetworkBackend):
@@ -224,8 +219,12 @@ class Fetcher:
             self._gates[host] = gate
         return gate
 
-    async def fetch(self, url: str) -> FetchResult:
-        """Fetch ``url`` following safe redirects; never raises for network trouble."""
+    async def fetch(self, url: str, *, raw: bool = False) -> FetchResult:
+        """Fetch ``url`` following safe redirects; never raises for network trouble.
+
+        ``raw`` (sub-resources for the browser fetch): any status and content type is
+        returned as ``ok`` without bot-wall classification; the guard still applies.
+        """
         started = time.monotonic()
         attempts = 0
         try:
@@ -233,7 +232,7 @@ class Fetcher:
         except UnsafeURLError as exc:
             return FetchResult(url, "failed", reason=f"unsafe URL: {exc}", attempts=0)
         for _hop in range(self.settings.max_redirects + 1):
-            result, location, used = await self._fetch_with_retries(current)
+            result, location, used = await self._fetch_with_retries(current, raw)
             attempts += used
             if location is None:
                 return _finish(result, attempts, started)
@@ -246,31 +245,33 @@ class Fetcher:
         return _finish(FetchResult(current, "failed", reason="too many redirects"), attempts,
                        started)
 
-    async def _fetch_with_retries(self, url: str) -> tuple[FetchResult, str | None, int]:
+    async def _fetch_with_retries(self, url: str,
+                                  raw: bool) -> tuple[FetchResult, str | None, int]:
         attempt = 0
         while True:
             attempt += 1
-            result, location, retry = await self._fetch_once(url)
+            result, location, retry = await self._fetch_once(url, raw)
             if not retry or attempt > self.settings.retries:
                 return result, location, attempt
             delay = self.settings.backoff_base * (2 ** (attempt - 1)) * random.uniform(0.5, 1.5)
             await asyncio.sleep(delay)
 
-    async def _fetch_once(self, url: str) -> tuple[FetchResult, str | None, bool]:
+    async def _fetch_once(self, url: str, raw: bool) -> tuple[FetchResult, str | None, bool]:
         """(result, redirect location or None, retry?)."""
         host = (urlsplit(url).hostname or "").lower()
         gate = self._gate(host)
         async with gate.slots:
             await gate.wait_turn()
             try:
-                return await self._request(url, host)
+                return await self._request(url, host, raw)
             except UnsafeURLError as exc:
                 return FetchResult(url, "failed", reason=f"unsafe address: {exc}"), None, False
             except httpx.TransportError as exc:
                 kind = type(exc).__name__
                 return FetchResult(url, "failed", reason=f"network error: {kind}"), None, True
 
-    async def _request(self, url: str, host: str) -> tuple[FetchResult, str | None, bool]:
+    async def _request(self, url: str, host: str,
+                       raw: bool) -> tuple[FetchResult, str | None, bool]:
         headers = {"Accept-Language": _accept_language(host)}
         async with self._client(host).stream("GET", url, headers=headers) as response:
             status = response.status_code
@@ -287,6 +288,9 @@ class Fetcher:
                     return FetchResult(url, "failed", status, reason=(
                         f"body larger than {self.settings.max_body_bytes} bytes")), None, False
             content_type = response.headers.get("content-type", "text/html").lower()
+        if raw:
+            return FetchResult(url, "ok", status, bytes(body), content_type=content_type), \
+                None, False
         return _classify(url, status, bytes(body), content_type)
 
 
@@ -303,9 +307,8 @@ def _classify(url: str, status: int, body: bytes,
     if not content_type.startswith(_HTML_TYPES):
         return FetchResult(url, "failed", status, reason=f"not an HTML page ({content_type})"), \
             None, False
-    return FetchResult(url, "ok", status, body), None, False
+    return FetchResult(url, "ok", status, body, content_type=content_type), None, False
 
 
 def _finish(result: FetchResult, attempts: int, started: float) -> FetchResult:
-    return FetchResult(result.url, result.outcome, result.status, result.body, result.reason,
-                       attempts, time.monotonic() - started)
+    return replace(result, attempts=attempts, elapsed=time.monotonic() - started)

@@ -19,6 +19,7 @@ from typing import Any
 import boto3
 from pydantic import ValidationError
 
+from autobuy.engine.browser import BrowserFetcher, RoutingFetcher
 from autobuy.engine.checks import CheckPolicy, CheckService
 from autobuy.engine.config import EngineSettings
 from autobuy.engine.dynamo_store import DynamoEngineStore
@@ -74,7 +75,11 @@ async def run(settings: EngineSettings, stop: asyncio.Event) -> dict[str, int]:
                                    politeness_delay=settings.engine_politeness_seconds)
     owner = settings.engine_owner or f"{socket.gethostname()}:{os.getpid()}"
     async with Fetcher(fetch_settings) as fetcher:
-        service = CheckService(store, fetcher, MultiNotifier(channels), orders,
+        browser = (BrowserFetcher(fetcher, executable=settings.engine_browser)
+                   if settings.engine_script_rendered_hosts else None)
+        pages = (RoutingFetcher(fetcher, browser, settings.engine_script_rendered_hosts)
+                 if browser is not None else fetcher)
+        service = CheckService(store, pages, MultiNotifier(channels), orders,
                                CheckPolicy(auto_confirm=settings.autobuy_auto_confirm), owner)
         worker = Worker(queue, service, concurrency=settings.engine_concurrency)
         loops = [asyncio.create_task(_every(60, stop, orders.expire_due))]
@@ -82,8 +87,12 @@ async def run(settings: EngineSettings, stop: asyncio.Event) -> dict[str, int]:
             scheduler = Scheduler(store, queue)
             loops.append(asyncio.create_task(_every(settings.engine_tick_seconds, stop,
                                                     scheduler.tick)))
-        await worker.run(stop)
-        await asyncio.gather(*loops)
+        try:
+            await worker.run(stop)
+            await asyncio.gather(*loops)
+        finally:
+            if browser is not None:
+                await browser.aclose()
     return worker.outcomes
 
 

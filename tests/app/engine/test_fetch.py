@@ -212,11 +212,6 @@ def test_per_host_concurrency_and_politeness_delay(shop: str) -> None:
     assert elapsed >= 9 * 0.02  # ten starts spaced by the politeness delay
 
 
-def test_script_rendered_shops_are_refused_loudly() -> None:
-    with pytest.raises(ValueError, match="headless-browser"):
-        FetchSettings(script_rendered_hosts=frozenset({"spa-shop.de"}))
-
-
 class _RecordingBackend(httpcore.AsyncNetworkBackend):
     def __init__(self) -> None:
         self.connected: list[str] = []
