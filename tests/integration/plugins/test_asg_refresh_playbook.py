@@ -8,7 +8,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from conftest import playbook, write_inventory  # type: ignore[import-not-found]
+from playbook_harness import playbook, write_inventory  # type: ignore[import-not-found]
 from plugin_harness import group_instances, make_group  # type: ignore[import-not-found]
 
 pytestmark = pytest.mark.slow

@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
-from conftest import playbook, write_inventory  # type: ignore[import-not-found]
+from playbook_harness import playbook, write_inventory  # type: ignore[import-not-found]
 
 pytestmark = pytest.mark.slow
 PASSWORD = "pw-" + uuid.uuid4().hex
