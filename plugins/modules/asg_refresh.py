@@ -607,6 +607,8 @@ def main() -> None:
         result = execute(module, refresher)
     except RefreshError as exc:
         module.fail_json(msg=str(exc), **{"changed": False, **exc.result})
+    except WaitTimeout as exc:
+        module.fail_json(msg=str(exc), changed=False, **summarise(exc.last or {}))
     except Exception as exc:  # noqa: BLE001 - botocore errors, reported with their AWS code
         code = error_code(exc)
         if code is None:

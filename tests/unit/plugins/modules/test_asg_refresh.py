@@ -279,3 +279,13 @@ def test_bad_preferences_fail_before_any_call(fake: Any, monkeypatch: pytest.Mon
     with pytest.raises(ModuleFailed, match="checkpoint_percentages must end with 100"):
         run({"preferences": {"checkpoint_percentages": [50]}}, monkeypatch)
     assert asg.started == []
+
+
+def test_settling_refresh_that_never_settles_times_out_cleanly(fake: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    asg = fake([("Cancelling", 33, 2, "")] * 100)
+    asg.refreshes.append({"InstanceRefreshId": "r0", "Status": "Cancelling", "StartTime": T0,
+                          "Strategy": "Rolling", "PercentageComplete": 33, "InstancesToUpdate": 2})
+    with pytest.raises(ModuleFailed) as failed:
+        run({"timeout": 0}, monkeypatch)
+    assert "timed out after 0s waiting for refresh r0 to settle" in failed.value.result["msg"]
+    assert failed.value.result["status"] == "Cancelling" and asg.started == []
