@@ -281,12 +281,45 @@ def _variant_offers(node: dict[str, Any], url: str, locale: PageLocale) -> list[
     return pooled
 
 
+def _collect_ids(data: Any, index: dict[str, dict[str, Any]]) -> None:
+    """Every node with an ``@id`` and more than a reference's worth of properties."""
+    if isinstance(data, list):
+        for item in data:
+            _collect_ids(item, index)
+    elif isinstance(data, dict):
+        ref = data.get("@id")
+        if isinstance(ref, str) and len(data) > 2:
+            index.setdefault(ref, data)
+        for value in data.values():
+            _collect_ids(value, index)
+
+
+def _inline_refs(data: Any, index: dict[str, dict[str, Any]], depth: int) -> Any:
+    """Replace ``{"@id": ...}`` references (e.g. Product.offers -> an Offer node in the
+    @graph) by the node they name; bounded depth, so reference cycles end."""
+    if depth > 8:
+        return data
+    if isinstance(data, list):
+        return [_inline_refs(item, index, depth + 1) for item in data]
+    if isinstance(data, dict):
+        ref = data.get("@id")
+        if isinstance(ref, str) and len(data) <= 2 and ref in index:
+            return _inline_refs(index[ref], index, depth + 1)
+        return {k: _inline_refs(v, index, depth + 1) for k, v in data.items()}
+    return data
+
+
 def _from_jsonld(blocks: list[str], url: str, locale: PageLocale) -> Extraction:
     """The JSON-LD answer; source ``described`` when a Product exists but has no price."""
     availability: str | None = None
     described = False
-    for raw in blocks:
-        for node in _nodes(_load_block(raw)):
+    documents = [doc for doc in map(_load_block, blocks) if doc is not None]
+    index: dict[str, dict[str, Any]] = {}
+    _collect_ids(documents, index)
+    if index:
+        documents = [_inline_refs(doc, index, 0) for doc in documents]
+    for document in documents:
+        for node in _nodes(document):
             kinds = _types(node)
             if not kinds & _PRODUCT_TYPES:
                 continue

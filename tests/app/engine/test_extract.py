@@ -102,3 +102,58 @@ def test_console_script_is_installed() -> None:
                          check=True, capture_output=True, text=True).stdout
     assert json.loads(out) == {"price": "1299.99", "currency": "EUR",
                                "availability": "in_stock", "source": "adapter:amazon"}
+
+
+# --------------------------------------------------------------------------- held-out cases
+# Written after the corpus was green, against shapes the corpus does not contain.
+
+BODY = "<p>Beschreibung des Artikels.</p>" * 40
+
+
+def _page(head: str, body: str = "", lang: str = "de-DE") -> str:
+    return f'<html lang="{lang}"><head>{head}</head><body>{body}{BODY}</body></html>'
+
+
+def _ld(data: object) -> str:
+    return f'<script type="application/ld+json">{json.dumps(data)}</script>'
+
+
+def test_offer_referenced_by_id_in_the_graph() -> None:
+    html = _page(_ld({"@context": "https://schema.org", "@graph": [
+        {"@type": "Product", "@id": "#product", "name": "X", "offers": {"@id": "#offer"}},
+        {"@type": "Offer", "@id": "#offer", "price": "49.99", "priceCurrency": "EUR",
+         "availability": "https://schema.org/InStock", "itemOffered": {"@id": "#product"}}]}))
+    assert extract(html, "https://www.shop.de/p").to_json() == {
+        "price": "49.99", "currency": "EUR", "availability": "in_stock", "source": "json-ld"}
+
+
+def test_schema_org_http_type_urls_and_numeric_price() -> None:
+    html = _page(_ld({"@context": "http://schema.org", "@type": "http://schema.org/Product",
+                      "offers": {"@type": "http://schema.org/Offer", "price": 1299,
+                                 "priceCurrency": "GBP", "availability": "OutOfStock"}}),
+                 lang="en-GB")
+    result = extract(html, "https://www.shop.co.uk/p")
+    assert (result.price, result.currency, result.availability) == (
+        Decimal("1299"), "GBP", "out_of_stock")
+
+
+def test_us_shop_open_graph_with_thousands_comma() -> None:
+    html = _page('<meta property="og:price:amount" content="1,299.00">'
+                 '<meta property="og:price:currency" content="USD">', lang="en-US")
+    result = extract(html, "https://shop.example.com/products/x")
+    assert (result.price, result.currency, result.source) == (Decimal("1299.00"), "USD",
+                                                              "opengraph")
+
+
+def test_generic_page_with_list_price_after_the_sale_price_and_a_unit_price() -> None:
+    body = ('<div class="product-price"><span class="current-price">1.015,00 €</span>'
+            '<span class="regular-price">1.199,00 €</span>'
+            '<span class="unit-price">101,50 € / 1 l</span></div>')
+    result = extract(_page("", body), "https://www.weinhandel-beispiel.de/p/1")
+    assert (result.price, result.source) == (Decimal("1015.00"), "generic")
+
+
+def test_page_without_any_price_is_none() -> None:
+    result = extract(_page("", "<h1>Über uns</h1>"), "https://www.shop.de/about")
+    assert result.to_json() == {"price": None, "currency": None, "availability": None,
+                                "source": "none"}
