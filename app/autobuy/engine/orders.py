@@ -36,7 +36,7 @@ import httpx
 from autobuy.engine.store import Order, OrderStore
 
 __all__ = ["OrderError", "OrderPolicy", "OrderService", "PurchaseWebhook", "Purchaser",
-           "order_id_for", "sign"]
+           "order_id_for", "order_json", "sign"]
 
 ACTIVE_STATES = frozenset({"pending", "confirmed", "placed"})
 
@@ -63,6 +63,15 @@ def order_id_for(idempotency_key: str) -> str:
 
 def _month(at: int) -> str:
     return datetime.fromtimestamp(at, timezone.utc).strftime("%Y-%m")
+
+
+def order_json(order: Order) -> dict[str, object]:
+    """The API representation (``GET /v1/orders``, confirm, cancel)."""
+    return {"id": order.order_id, "item_id": order.item_id, "crossing": order.crossing,
+            "price": str(order.price), "currency": order.currency, "state": order.state,
+            "created_at": order.created_at, "confirm_before": order.expires_at,
+            "history": [{"at": at, "state": state, "note": note}
+                        for at, state, note in order.history]}
 
 
 def sign(secret: bytes, timestamp: int, body: bytes) -> str:

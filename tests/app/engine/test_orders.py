@@ -162,3 +162,13 @@ def test_purchase_webhook_does_not_retry_a_refusal() -> None:
                            sleep=lambda s: None)
     order = Order("u1", "ord_1", "i1", 1, "i1:1", Decimal("1"), "EUR", "confirmed", NOW, NOW)
     assert hook.place(order) == (False, "purchase webhook answered HTTP 422") and len(calls) == 1
+
+
+def test_order_json_shape_for_the_api() -> None:
+    from autobuy.engine.orders import order_json
+
+    svc, *_ = service()
+    body = order_json(intent(svc))
+    assert body["state"] == "pending" and body["price"] == "100" and body["item_id"] == "i1"
+    assert body["history"][0]["state"] == "pending" and body["confirm_before"] > NOW
+    json.dumps(body)
