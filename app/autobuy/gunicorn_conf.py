@@ -17,6 +17,14 @@ import time
 
 from gunicorn.glogging import Logger
 
+# Warm the import cache in the master: workers fork with the modules already loaded and
+# only build their own clients (fork-safe: nothing connects before the fork). This is
+# what makes a new container answer /health within a second or two.
+import autobuy.app  # noqa: E402,F401
+import autobuy.repositories.dynamo  # noqa: E402,F401
+import autobuy.repositories.sql  # noqa: E402,F401
+import boto3  # noqa: E402,F401
+
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:5000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 worker_class = "gthread"

@@ -106,3 +106,72 @@ def test_unknown_price_changes_nothing(client, auth, tokens):
     post_event(client, event("evt_p", "customer.subscription.created",
                              subscription(tokens["user"]["id"], price="price_other")))
     assert client.simulate_get("/v1/billing", headers=auth).json["tier"] == "free"
+
+
+def test_signature_scheme_agrees_with_the_stripe_sdk():
+    """Our verifier accepts exactly what Stripe's own SDK accepts (same scheme, same secret)."""
+    import stripe
+
+    from autobuy.errors import BadInput
+    from autobuy.services.billing import verify_signature
+
+    payload = b'{"id": "evt_sdk", "type": "x", "data": {"object": {}}}'
+    good = helpers.stripe_signature(payload)
+    cases = [good, good + ",v1=00ff", "v1=abc," + good, helpers.stripe_signature(payload, secret="whsec_other"),
+             helpers.stripe_signature(payload, timestamp=int(time.time()) - 301), "t=abc,v1=def", "garbage"]
+    for header in cases:
+        try:
+            stripe.WebhookSignature.verify_header(payload.decode(), header, helpers.WEBHOOK_SECRET, tolerance=300)
+            sdk_ok = True
+        except stripe.SignatureVerificationError:
+            sdk_ok = False
+        try:
+            verify_signature(payload, header, helpers.WEBHOOK_SECRET)
+            ours_ok = True
+        except BadInput:
+            ours_ok = False
+        assert ours_ok == sdk_ok, header
+
+
+def test_stripe_gateway_posts_form_with_idempotency_key():
+    """The real gateway against a loopback stand-in for api.stripe.com (no network)."""
+    import http.server
+    import threading
+    from urllib.parse import parse_qs
+
+    from autobuy.services.billing import StripeGateway
+
+    seen: list[tuple[dict, dict]] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+            seen.append((dict(self.headers), parse_qs(body)))
+            if len(seen) == 1:
+                self.send_response(503)
+                self.end_headers()
+                return
+            out = json.dumps({"id": "cs_test_1", "url": "https://checkout.stripe.com/c/pay/cs_test_1"}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        gateway = StripeGateway("sk_test_abc", api_url=f"http://127.0.0.1:{server.server_address[1]}/v1/cs")
+        session = gateway.create_checkout_session(user_id="u1", email="a@example.com", customer_id=None,
+                                                  price_id="price_pro", success_url="https://s", cancel_url="https://c")
+    finally:
+        server.shutdown()
+    assert session.id == "cs_test_1"
+    headers, form = seen[-1]
+    assert headers["Authorization"] == "Bearer sk_test_abc" and headers["Idempotency-Key"]
+    assert seen[0][0]["Idempotency-Key"] == headers["Idempotency-Key"]  # a retry is the same request
+    assert form["line_items[0][price]"] == ["price_pro"] and form["customer_email"] == ["a@example.com"]
+    assert form["subscription_data[metadata][user_id]"] == ["u1"]

@@ -1,15 +1,17 @@
 """Stripe billing: Checkout sessions and the subscription webhook."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
+import time
+import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
-
-import stripe
 
 from autobuy.config import Settings
 from autobuy.errors import BadInput, DependencyFailed, InvalidInput
@@ -40,40 +42,88 @@ class PaymentGateway(ABC):
 
 
 class StripeGateway(PaymentGateway):
-    def __init__(self, secret_key: str) -> None:
-        self._client = stripe.StripeClient(secret_key, max_network_retries=2)
+    """Stripe's REST API over httpx (the Stripe SDK is large and slow to import).
+
+    Creates Checkout sessions with ``POST /v1/checkout/sessions`` (form-encoded, as the
+    API expects) and an idempotency key, with a short timeout and retries on 5xx/network.
+    """
+
+    API = "https://api.stripe.com/v1/checkout/sessions"
+
+    def __init__(self, secret_key: str, *, api_url: str = API, timeout: float = 10,
+                 attempts: int = 3) -> None:
+        self._secret_key = secret_key
+        self._url = api_url
+        self._timeout = timeout
+        self._attempts = attempts
 
     def create_checkout_session(self, *, user_id: str, email: str, customer_id: str | None,
                                 price_id: str, success_url: str, cancel_url: str) -> CheckoutSession:
-        params: dict[str, Any] = {
-            "mode": "subscription", "line_items": [{"price": price_id, "quantity": 1}],
+        import httpx
+
+        form = {
+            "mode": "subscription", "line_items[0][price]": price_id, "line_items[0][quantity]": "1",
             "client_reference_id": user_id, "success_url": success_url, "cancel_url": cancel_url,
-            "subscription_data": {"metadata": {"user_id": user_id}},
-            "metadata": {"user_id": user_id},
+            "subscription_data[metadata][user_id]": user_id, "metadata[user_id]": user_id,
         }
-        if customer_id:
-            params["customer"] = customer_id
-        else:
-            params["customer_email"] = email
-        try:
-            session = self._client.v1.checkout.sessions.create(params=params)
-        except stripe.StripeError as exc:
-            raise DependencyFailed(f"Stripe refused the checkout ({type(exc).__name__})") from None
-        return CheckoutSession(session.id, session.url or "")
+        form.update({"customer": customer_id} if customer_id else {"customer_email": email})
+        headers = {"Authorization": f"Bearer {self._secret_key}", "Idempotency-Key": str(uuid.uuid4()),
+                   "Stripe-Version": "2024-06-20"}
+        for attempt in range(self._attempts):
+            try:
+                response = httpx.post(self._url, data=form, headers=headers, timeout=self._timeout)
+            except httpx.HTTPError:
+                if attempt + 1 == self._attempts:
+                    raise DependencyFailed("Stripe could not be reached") from None
+                time.sleep(0.5 * 2 ** attempt)
+                continue
+            if response.status_code >= 500 and attempt + 1 < self._attempts:
+                time.sleep(0.5 * 2 ** attempt)
+                continue
+            if response.status_code != 200:
+                raise DependencyFailed(f"Stripe refused the checkout (HTTP {response.status_code})")
+            body = response.json()
+            return CheckoutSession(str(body["id"]), str(body.get("url") or ""))
+        raise DependencyFailed("Stripe could not be reached")
+
+
+SIGNATURE_TOLERANCE = 300
+
+
+def verify_signature(payload: bytes, header: str, secret: str, *, now: float | None = None,
+                     tolerance: int = SIGNATURE_TOLERANCE) -> None:
+    """Stripe's webhook signature scheme, as documented by Stripe.
+
+    ``Stripe-Signature: t=<unix>,v1=<hex>[,v1=<hex>...]`` where each ``v1`` may be
+    HMAC-SHA256(secret, "<t>.<payload>"); the timestamp must be within ``tolerance`` s.
+    Raises BadInput otherwise. (tests/app/test_billing.py checks it agrees with the SDK.)
+    """
+    pairs = [part.split("=", 1) for part in header.split(",") if "=" in part]
+    timestamps = [value for key, value in pairs if key.strip() == "t"]
+    candidates = [value.strip() for key, value in pairs if key.strip() == "v1"]
+    if len(timestamps) != 1 or not timestamps[0].strip().isdigit() or not candidates:
+        raise BadInput("the webhook signature is not valid")
+    timestamp = int(timestamps[0])
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256).hexdigest()
+    if not any(hmac.compare_digest(expected, candidate) for candidate in candidates):
+        raise BadInput("the webhook signature is not valid")
+    if abs((time.time() if now is None else now) - timestamp) > tolerance:
+        raise BadInput("the webhook signature is too old")
 
 
 def verify_webhook(payload: bytes, signature: str | None, secret: str) -> dict[str, Any]:
-    """Check Stripe's ``Stripe-Signature`` (HMAC-SHA256, 5-minute tolerance) and parse."""
+    """Check the ``Stripe-Signature`` header, then parse the event."""
     if not signature:
         raise BadInput("missing Stripe-Signature header")
+    verify_signature(payload, signature, secret)
     try:
-        stripe.WebhookSignature.verify_header(payload.decode("utf-8"), signature, secret, tolerance=300)
         event = json.loads(payload)
-    except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError):
-        raise BadInput("the webhook signature is not valid") from None
-    if not isinstance(event, dict) or not isinstance(event.get("id"), str) \
-            or not isinstance(event.get("type"), str) \
-            or not isinstance(event.get("data", {}).get("object"), dict):
+    except (UnicodeDecodeError, ValueError):
+        raise BadInput("the webhook body is not a Stripe event") from None
+    data = event.get("data") if isinstance(event, dict) else None
+    if not (isinstance(event, dict) and isinstance(event.get("id"), str)
+            and isinstance(event.get("type"), str) and isinstance(data, dict)
+            and isinstance(data.get("object"), dict)):
         raise BadInput("the webhook body is not a Stripe event")
     return event
 
