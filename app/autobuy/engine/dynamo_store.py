@@ -210,6 +210,15 @@ class DynamoEngineStore(EngineStore, OrderStore):
         self._tiers[user_id] = (time.monotonic() + _TIER_CACHE_SECONDS, tier)
         return tier
 
+    def webhook_for(self, user_id: str) -> tuple[str, bytes] | None:
+        """The user's alert webhook (``alertWebhookUrl`` + ``alertWebhookSecret`` on the
+        ``autobuy_users`` row, written by the API), or None."""
+        got = self._db.get_item(TableName=self._users, Key={"userId": {"S": user_id}},
+                                ProjectionExpression="alertWebhookUrl, alertWebhookSecret")
+        row = _plain(got.get("Item", {}))
+        url, secret = row.get("alertWebhookUrl"), row.get("alertWebhookSecret")
+        return (url, secret.encode()) if url and secret else None
+
     # -- orders -----------------------------------------------------------------------
     @staticmethod
     def _order_row(order: Order) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from autobuy.engine.checks import CheckPolicy, CheckService
 from autobuy.engine.config import EngineSettings
 from autobuy.engine.dynamo_store import DynamoEngineStore
 from autobuy.engine.fetch import Fetcher, FetchSettings
-from autobuy.engine.notify import MultiNotifier, SnsNotifier
+from autobuy.engine.notify import MultiNotifier, SnsNotifier, WebhookNotifier
 from autobuy.engine.orders import OrderPolicy, OrderService, PurchaseWebhook
 from autobuy.engine.queue import SqsChecksQueue
 from autobuy.engine.scheduler import Scheduler
@@ -68,11 +68,13 @@ async def run(settings: EngineSettings, stop: asyncio.Event) -> dict[str, int]:
     orders = OrderService(store, purchaser, OrderPolicy(
         monthly_cap=settings.autobuy_monthly_cap,
         confirmation_seconds=settings.autobuy_confirm_seconds))
-    channels = [SnsNotifier(_client(settings, "sns"), settings.sns_topic_arn)] \
-        if settings.sns_topic_arn else []
     fetch_settings = FetchSettings(allow_hosts=settings.url_allow_hosts,
                                    per_domain_concurrency=settings.engine_per_host,
                                    politeness_delay=settings.engine_politeness_seconds)
+    webhooks = WebhookNotifier(store.webhook_for, fetch_settings)
+    channels: list[Any] = [webhooks]
+    if settings.sns_topic_arn:
+        channels.append(SnsNotifier(_client(settings, "sns"), settings.sns_topic_arn))
     owner = settings.engine_owner or f"{socket.gethostname()}:{os.getpid()}"
     async with Fetcher(fetch_settings) as fetcher:
         browser = (BrowserFetcher(fetcher, executable=settings.engine_browser)
@@ -91,6 +93,7 @@ async def run(settings: EngineSettings, stop: asyncio.Event) -> dict[str, int]:
             await worker.run(stop)
             await asyncio.gather(*loops)
         finally:
+            await webhooks.aclose()
             if browser is not None:
                 await browser.aclose()
     return worker.outcomes

@@ -8,11 +8,13 @@ import json
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
@@ -21,7 +23,7 @@ import pytest
 from autobuy.engine.checks import CheckPolicy, CheckService
 from autobuy.engine.dynamo_store import DynamoEngineStore
 from autobuy.engine.fetch import Fetcher, FetchSettings
-from autobuy.engine.notify import MultiNotifier, SnsNotifier
+from autobuy.engine.notify import MultiNotifier, SnsNotifier, WebhookNotifier
 from autobuy.engine.orders import OrderPolicy, OrderService
 from autobuy.engine.queue import SqsChecksQueue
 from autobuy.engine.scheduler import Scheduler
@@ -59,6 +61,29 @@ def demo_shop() -> Iterator[str]:
     proc.wait(timeout=10)
 
 
+class HookReceiver(BaseHTTPRequestHandler):
+    bodies: list[dict] = []
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if self.headers.get("X-AutoBuy-Signature", "").startswith("t="):
+            HookReceiver.bodies.append(json.loads(body))
+        self.send_response(204)
+        self.end_headers()
+
+
+@pytest.fixture(scope="module")
+def hook_receiver() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), HookReceiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
 def set_product(base: str, n: int, **change: Any) -> None:
     request = urllib.request.Request(f"{base}/admin/p/{n}", data=json.dumps(change).encode(),
                                      method="POST")
@@ -83,7 +108,7 @@ class Purchaser:
 
 
 def test_worker_checks_items_through_the_queue_and_alerts_once_per_crossing(
-        localcloud: str, demo_shop: str) -> None:
+        localcloud: str, demo_shop: str, hook_receiver: str) -> None:
     prefix = f"eng{uuid.uuid4().hex[:8]}_"
     ddb = boto3.client("dynamodb")
     sqs = boto3.client("sqs")
@@ -104,6 +129,10 @@ def test_worker_checks_items_through_the_queue_and_alerts_once_per_crossing(
     for user, tier in users.items():
         ddb.put_item(TableName=prefix + "autobuy_users",
                      Item={"userId": {"S": user}, "subscriptionTier": {"S": tier}})
+    ddb.update_item(TableName=prefix + "autobuy_users", Key={"userId": {"S": "u-pro"}},
+                    UpdateExpression="SET alertWebhookUrl = :u, alertWebhookSecret = :s",
+                    ExpressionAttributeValues={":u": {"S": f"http://{hook_receiver}/alerts"},
+                                               ":s": {"S": "pro-user-webhook-secret"}})
     items = {  # itemId: (user, product, target, autoBuy) — as the API writes them
         "item-a": ("u-ultra", 1, "95", True),
         "item-b": ("u-pro", 2, "100", False),
@@ -130,13 +159,17 @@ def test_worker_checks_items_through_the_queue_and_alerts_once_per_crossing(
         scheduler.tick()
 
         async def work() -> dict[str, int]:
-            settings = FetchSettings(allow_hosts=frozenset({host}), politeness_delay=0.0)
+            settings = FetchSettings(allow_hosts=frozenset({host, hook_receiver}),
+                                     politeness_delay=0.0)
+            hooks = WebhookNotifier(store.webhook_for, settings)
             async with Fetcher(settings) as fetcher:
-                service = CheckService(store, fetcher, MultiNotifier([SnsNotifier(sns, topic)]),
-                                       orders, CheckPolicy(), owner="it-worker", clock=clock)
+                notifier = MultiNotifier([SnsNotifier(sns, topic), hooks])
+                service = CheckService(store, fetcher, notifier, orders, CheckPolicy(),
+                                       owner="it-worker", clock=clock)
                 worker = Worker(queue, service, concurrency=8)
                 await worker.run(asyncio.Event(), idle_exit=True)
-                return worker.outcomes
+            await hooks.aclose()
+            return worker.outcomes
         return asyncio.run(work())
 
     def alerts(user: str) -> list[tuple[str, str, int | None]]:
@@ -195,8 +228,12 @@ def test_worker_checks_items_through_the_queue_and_alerts_once_per_crossing(
     assert [h[1] for h in store.get("u-ultra", second.order_id).history] == [
         "pending", "confirmed", "placed"]
 
-    # alerts were delivered through SNS and recorded as such; the captcha item never alerted
+    # alerts were delivered through SNS (and the pro user's signed webhook) and recorded
+    # as such; the captcha item never alerted
     assert all(a.deliveries == {"sns": "sent"} for a in store.alerts_for_user("u-ultra"))
+    assert all(a.deliveries == {"sns": "sent", "webhook": "sent"}
+               for a in store.alerts_for_user("u-pro"))
+    assert [(b["itemId"], b["price"]) for b in HookReceiver.bodies] == [("item-b", "99.50")]
     assert not [a for a in store.alerts_for_user("u-ultra") if a.item_id == "item-c"]
     assert int(sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=[
         "ApproximateNumberOfMessages"])["Attributes"]["ApproximateNumberOfMessages"]) == 0
