@@ -70,7 +70,13 @@ class CheckService:
         """Check one item; returns ok | blocked | failed | skipped."""
         now = int(self._clock())
         item = self._store.get_item(item_id, user_id)
-        if item is None or item.status != "active":
+        if item is None:
+            return "skipped"
+        if item.status != "active":
+            # Paused: look again at the tier's cadence (re-activation needs no API help).
+            interval = self._policy.intervals.get(self._store.user_tier(user_id),
+                                                  self._policy.intervals["free"])
+            self._store.postpone(item_id, user_id, item.next_check_at, now + interval)
             return "skipped"
         if not self._store.claim(item_id, user_id, self._owner, now,
                                  self._policy.lease_seconds):

@@ -214,3 +214,14 @@ def test_worker_stops_gracefully_and_finishes_checks_in_flight() -> None:
 
     asyncio.run(run())
     assert worker.outcomes == {"ok": 1} and queue.deleted == 1
+
+
+def test_paused_item_is_not_fetched_and_looked_at_again_at_the_tier_cadence() -> None:
+    service, store, notifier, clock = setup([ok(page("10"))], tier="pro")
+    from dataclasses import replace
+    store.items[("i1", "u1")] = replace(store.items[("i1", "u1")], status="paused",
+                                        next_check_at=NOW)
+    assert asyncio.run(service.check("i1", "u1")) == "skipped"
+    assert service._fetcher.calls == 0  # noqa: SLF001
+    assert store.get_item("i1", "u1").next_check_at == NOW + 3600
+    assert notifier.sent == [] and store.history == {}
