@@ -54,3 +54,17 @@ def test_unknown_metric_is_refused(group: str) -> None:
         boto3.client("autoscaling").disable_metrics_collection(
             AutoScalingGroupName=group, Metrics=["CPUUtilization"])
     assert err.value.response["Error"]["Code"] == "ValidationError"
+
+
+def test_group_tags_are_sorted_by_key(localcloud: str) -> None:
+    asg = boto3.client("autoscaling")
+    name = f"tags-{uuid.uuid4().hex[:8]}"
+    asg.create_auto_scaling_group(
+        AutoScalingGroupName=name, MinSize=0, MaxSize=1, DesiredCapacity=0,
+        AvailabilityZones=["eu-central-1a"], LaunchConfigurationName=_launch_config(),
+        Tags=[{"Key": k, "Value": "v", "PropagateAtLaunch": True}
+              for k in ("Project", "ManagedBy", "Name")])
+    asg.create_or_update_tags(Tags=[{"ResourceId": name, "ResourceType": "auto-scaling-group",
+                                     "Key": "Cost", "Value": "x", "PropagateAtLaunch": False}])
+    group = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]
+    assert [t["Key"] for t in group["Tags"]] == ["Cost", "ManagedBy", "Name", "Project"]
