@@ -1,0 +1,141 @@
+"""Checks of roles/app on a converged instance (molecule's testinfra verifier).
+
+At this point side_effect.yml has tried a broken release (rolled back) and
+deployed v2 with an image retention of 1.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import time
+
+testinfra_hosts = ["ansible://instances"]
+
+NAME = "taskapp-backend"
+ENV_FILE = "/etc/autobuy/taskapp-backend.env"
+SECRETS = (
+    "molecule-db-password-7f3a", "molecule-jwt-signing-key-0b9c2d",
+    "sk_test_molecule_5b1e", "whsec_molecule_93d0",
+)
+SETTINGS = (
+    "AUTOBUY_ENV", "AUTOBUY_DB_HOST", "AUTOBUY_DB_PORT", "AUTOBUY_DB_USER",
+    "AUTOBUY_DB_PASSWORD", "AUTOBUY_DB_NAME", "AUTOBUY_JWT_SIGNING_KEY",
+    "AUTOBUY_GOOGLE_CLIENT_ID", "AUTOBUY_STRIPE_SECRET_KEY",
+    "AUTOBUY_STRIPE_WEBHOOK_SECRET", "AUTOBUY_AWS_REGION", "AUTOBUY_AWS_ENDPOINT_URL",
+    "AUTOBUY_TABLE_PREFIX", "AUTOBUY_SNS_TOPIC_ARN", "AUTOBUY_CHECKS_QUEUE_URL",
+    "AUTOBUY_DEV_SIGNIN", "AUTOBUY_CORS_ORIGIN",
+)
+
+
+def inspect(host, name: str = NAME) -> dict:
+    with host.sudo():
+        return json.loads(host.check_output(f"docker inspect {name}"))[0]
+
+
+def health(host, port: int = 80) -> tuple[int, dict]:
+    """GET /health from inside the instance; (status, body) or (0, {})."""
+    script = (
+        "import json, urllib.request as u\n"
+        "try:\n"
+        f"    r = u.urlopen('http://127.0.0.1:{port}/health', timeout=3)\n"
+        "    print(r.status, r.read().decode())\n"
+        "except Exception as e:\n"
+        "    print(getattr(e, 'code', 0), '{}')\n"
+    )
+    out = host.check_output(f"python3 -c {shlex.quote(script)}")
+    status, _, body = out.partition(" ")
+    return int(status), json.loads(body or "{}")
+
+
+def wait_healthy(host, seconds: float = 40) -> tuple[int, dict]:
+    deadline = time.monotonic() + seconds
+    result = (0, {})
+    while time.monotonic() < deadline:
+        result = health(host)
+        if result[0] == 200:
+            return result
+        time.sleep(1)
+    return result
+
+
+def test_health_200_on_port_80(host) -> None:
+    status, body = wait_healthy(host)
+    assert status == 200
+    assert body["status"] and "timestamp" in body and "uptime" in body
+
+
+def test_serving_v2_after_rolled_back_broken_release(host) -> None:
+    container = inspect(host)
+    assert container["Config"]["Labels"].get("org.autobuy.molecule") == "v2"
+    assert container["State"]["Running"]
+    # The failed candidate is gone too (replaced by the v2 candidate, removed).
+    with host.sudo():
+        assert host.run(f"docker inspect {NAME}-candidate").rc != 0
+
+
+def test_runs_as_non_root_read_only_without_capabilities(host) -> None:
+    container = inspect(host)
+    with host.sudo():
+        uid = host.check_output(f"docker exec {NAME} id -u")
+    assert uid != "0"
+    assert container["HostConfig"]["ReadonlyRootfs"] is True
+    assert container["HostConfig"]["CapDrop"] == ["ALL"]
+    assert "no-new-privileges" in container["HostConfig"]["SecurityOpt"]
+    assert container["HostConfig"]["PortBindings"]["5000/tcp"][0]["HostPort"] == "80"
+    assert container["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
+    assert container["HostConfig"]["LogConfig"] == {
+        "Type": "json-file", "Config": {"max-file": "3", "max-size": "10m"},
+    }
+    assert container["Config"]["Healthcheck"]["Test"][0] == "CMD"
+
+
+def test_env_file_root_only_with_exactly_the_app_settings(host) -> None:
+    env_file = host.file(ENV_FILE)
+    assert env_file.user == "root" and env_file.group == "root"
+    assert env_file.mode == 0o600
+    assert host.file("/etc/autobuy").mode == 0o700
+    with host.sudo():
+        content = env_file.content_string
+    names = {line.split("=", 1)[0] for line in content.splitlines()
+             if line and not line.startswith("#")}
+    assert names == set(SETTINGS)
+    # The container got them (the env file mechanism).
+    env = {e.split("=", 1)[0] for e in inspect(host)["Config"]["Env"]}
+    assert set(SETTINGS) <= env
+
+
+def test_no_secret_on_a_command_line(host) -> None:
+    container = inspect(host)
+    argv = json.dumps([container["Path"], container["Args"], container["Config"]["Cmd"],
+                       container["Config"]["Entrypoint"]])
+    with host.sudo():
+        processes = host.check_output("ps -eo args")
+    for secret in SECRETS:
+        assert secret not in argv
+        assert secret not in processes
+
+
+def test_old_images_pruned(host) -> None:
+    with host.sudo():
+        tags = host.check_output(
+            "docker image ls registry:5000/taskapp-backend --format '{{.Tag}}'"
+        ).split()
+    assert tags == ["v2"]
+
+
+def test_restarts_after_being_killed(host) -> None:
+    before = inspect(host)
+    with host.sudo():
+        host.check_output(f"kill -9 {before['State']['Pid']}")
+    deadline = time.monotonic() + 30
+    after = before
+    while time.monotonic() < deadline:
+        after = inspect(host)
+        if after["RestartCount"] > before["RestartCount"] and after["State"]["Running"]:
+            break
+        time.sleep(0.5)
+    assert after["RestartCount"] == before["RestartCount"] + 1
+    assert after["State"]["Pid"] != before["State"]["Pid"]
+    status, _ = wait_healthy(host)
+    assert status == 200
