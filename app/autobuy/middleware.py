@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import logging
 import re
+import os
 import time
-import uuid
 from typing import Any
 
 import falcon
@@ -17,18 +17,24 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 
 
 class RequestContext:
-    """Assigns a request id (or keeps a sane incoming X-Request-ID) and logs each request."""
+    """Assigns a request id (or keeps a sane incoming X-Request-ID) and returns it.
+
+    gunicorn's JSON access log records every request with this id (from the response
+    header); the app adds its own per-request line at DEBUG, with the user id.
+    """
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         incoming = req.get_header("X-Request-ID")
-        req.context.request_id = incoming if incoming and _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        req.context.request_id = incoming if incoming and _REQUEST_ID.fullmatch(incoming) else os.urandom(16).hex()
         req.context.started = time.perf_counter()
         req.context.user_id = None
 
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any,
                          req_succeeded: bool) -> None:
         resp.set_header("X-Request-ID", req.context.request_id)
-        log.info("request", extra={
+        if not log.isEnabledFor(logging.DEBUG):
+            return
+        log.debug("request", extra={
             "request_id": req.context.request_id, "method": req.method, "path": req.path,
             "status": resp.status_code, "user_id": req.context.user_id,
             "duration_ms": round((time.perf_counter() - req.context.started) * 1000, 2)})
@@ -85,6 +91,8 @@ class Cors:
 
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any,
                          req_succeeded: bool) -> None:
+        if not self.origin:
+            return
         resp.append_header("Vary", "Origin")
         if self._allowed(req):
             resp.set_header("Access-Control-Allow-Origin", self.origin)
@@ -93,14 +101,15 @@ class Cors:
 
 class SecurityHeaders:
     def __init__(self, hsts: bool) -> None:
-        self._headers = {
+        headers = {
             "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
             "Referrer-Policy": "no-referrer", "Cross-Origin-Opener-Policy": "same-origin",
             "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
             "Cache-Control": "no-store",
         }
         if hsts:
-            self._headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+            headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        self._headers = list(headers.items())
 
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any,
                          req_succeeded: bool) -> None:
