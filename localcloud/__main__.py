@@ -54,6 +54,7 @@ def serve(port: int) -> None:
     extensions.apply()
     app = LocalCloudApp(DomainDispatcherApplication(create_backend_app))
     server = make_server(DEFAULT_HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
+    server.daemon_threads = True  # idle keep-alive connections must not hold up the exit
     thread = threading.Thread(target=server.serve_forever, name="localcloud-http", daemon=True)
     thread.start()
     print(f"localcloud: serving {_url(port)}", flush=True)

@@ -280,7 +280,8 @@ class Refresh:
             with LOCK:
                 todo = self._instances_to_replace()
                 self.to_update = len(todo)
-                self.status, self.reason = "InProgress", "Replacing instances."
+                if self._request is None:  # not cancelled or rolled back while Pending
+                    self.status, self.reason = "InProgress", "Replacing instances."
             finished_early = self._replace(todo)
             if not finished_early and self.prefs.bake_time:
                 self.status, self.reason = "Baking", "Waiting for the bake time to pass."
