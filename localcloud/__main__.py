@@ -98,15 +98,29 @@ def start(port: int) -> int:
     return 1
 
 
+def _is_our_server(pid: int, port: int) -> bool:
+    """True when ``pid`` is ``python -m localcloud serve --port PORT`` (not a reused pid)."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    words = [a.decode(errors="replace") for a in argv]
+    return "localcloud" in words and "serve" in words and str(port) in words
+
+
 def stop(port: int) -> int:
     pidfile = STATE_DIR / f"localcloud-{port}.pid"
     if not pidfile.exists():
         print("localcloud: not running")
         return 0
     pid = int(pidfile.read_text())
+    if not _is_our_server(pid, port):
+        pidfile.unlink(missing_ok=True)
+        print(f"localcloud: not running (stale pid file {pidfile} removed)")
+        return 0
     try:
         os.kill(pid, signal.SIGTERM)
-        for _ in range(50):
+        for _ in range(100):
             os.kill(pid, 0)
             time.sleep(0.1)
         os.kill(pid, signal.SIGKILL)
