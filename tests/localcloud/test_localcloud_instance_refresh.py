@@ -296,3 +296,20 @@ def test_deleting_the_group_cancels_its_refresh(localcloud: str) -> None:
         {"Name": "instance-state-name", "Values": ["pending", "running"]}])["Reservations"]
     assert refresh["Status"] == "InProgress"
     assert running == []
+
+
+@pytest.mark.parametrize(("preference", "kept"), [("Ignore", True), ("Refresh", False)])
+def test_scale_in_protected_instances_preference(localcloud: str, preference: str,
+                                                 kept: bool) -> None:
+    group = Group(2)
+    protected = next(iter(group.instances()))
+    group.asg.set_instance_protection(AutoScalingGroupName=group.name, InstanceIds=[protected],
+                                      ProtectedFromScaleIn=True)
+
+    done = group.wait(group.start("2", MinHealthyPercentage=50, InstanceWarmup=5,
+                                  ScaleInProtectedInstances=preference))
+
+    assert done["Status"] == "Successful"
+    assert done["Preferences"]["ScaleInProtectedInstances"] == preference
+    assert (protected in group.instances()) is kept
+    assert len(group.instances()) == 2
