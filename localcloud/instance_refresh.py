@@ -112,7 +112,7 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _int(prefs: dict[str, Any], key: str, default: int | None) -> int | None:
+def _int(prefs: dict[str, Any], key: str, default: int) -> int:
     value = prefs.get(key)
     if value is None or value == "":
         return default
@@ -175,14 +175,12 @@ class Preferences:
             echo["CheckpointPercentages"] = checkpoints
         if alarms:
             echo["AlarmSpecification"] = {"Alarms": alarms}
-        return cls(min_healthy, max_healthy, warmup, checkpoints, delay,  # type: ignore[arg-type]
-                   echo["SkipMatching"], echo["AutoRollback"], scale_in, standby, alarms,
-                   bake, echo)  # type: ignore[arg-type]
+        return cls(min_healthy, max_healthy, warmup, checkpoints, delay,
+                   _bool(prefs, "SkipMatching"), _bool(prefs, "AutoRollback"), scale_in,
+                   standby, alarms, bake, echo)
 
 
-def _validate(min_healthy: int | None, max_healthy: int | None, checkpoints: list[int],
-              *seconds: int | None) -> None:
-    assert min_healthy is not None and max_healthy is not None
+def _validate(min_healthy: int, max_healthy: int, checkpoints: list[int], *seconds: int) -> None:
     if not 0 <= min_healthy <= 100:
         raise ValidationError("MinHealthyPercentage must be between 0 and 100")
     if not 100 <= max_healthy <= 200:
@@ -197,7 +195,7 @@ def _validate(min_healthy: int | None, max_healthy: int | None, checkpoints: lis
     if any(not 1 <= p <= 100 for p in checkpoints) or checkpoints != sorted(set(checkpoints)):
         raise ValidationError(
             "CheckpointPercentages must be strictly increasing values between 1 and 100")
-    if any(s is not None and s < 0 for s in seconds):
+    if any(s < 0 for s in seconds):
         raise ValidationError("InstanceWarmup, CheckpointDelay and BakeTime must be >= 0")
 
 
