@@ -21,6 +21,7 @@ import queue
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from moto.ec2.models.instances import Instance, InstanceBackend
@@ -111,13 +112,14 @@ def apply() -> None:
             docker)
 
 
-def _follow(cls: type, method: str, command, docker: Docker) -> None:
+def _follow(cls: type, method: str, command: Callable[[Instance], list[str]],
+            docker: Docker) -> None:
+    """After ``cls.method`` ran, run ``command`` for instances that have a container."""
     original = getattr(cls, method)
 
     @functools.wraps(original)
     def wrapper(self: Instance, *args: Any, **kwargs: Any) -> Any:
-        had_container = any(t.get("key") == TAG for t in self.get_tags()) if hasattr(
-            self, "get_tags") else True
+        had_container = any(t.get("key") == TAG for t in self.get_tags())
         result = original(self, *args, **kwargs)
         if had_container:
             docker.submit(command(self))
