@@ -1,0 +1,134 @@
+"""Preflight: bad stack variables fail before any API call, naming the variable."""
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import yaml
+from provision_helpers import ROOT, calls, private_cloud, reset_calls, run_playbook
+
+STACK = ROOT / "inventories" / "aws" / "group_vars" / "all" / "stack.yml"
+
+
+def _filter_module() -> Any:
+    path = ROOT / "playbooks" / "filter_plugins" / "autobuy_preflight.py"
+    spec = importlib.util.spec_from_file_location("autobuy_preflight", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+preflight = _filter_module()
+
+
+def stack_defaults() -> dict[str, Any]:
+    values = yaml.safe_load(STACK.read_text())
+    # Values that are templates in stack.yml, as Ansible renders them on a local cloud.
+    values.update({
+        "aws_endpoint_url": "http://127.0.0.1:4566",
+        "autobuy_zone_name": values["autobuy_domain"],
+        "autobuy_api_record": "api." + values["autobuy_domain"],
+        "autobuy_certificate_domain": "*." + values["autobuy_domain"],
+    })
+    return values
+
+
+def test_the_seed_values_are_valid() -> None:
+    assert preflight.autobuy_stack_errors(stack_defaults()) == []
+
+
+def test_local_symlink_points_at_the_one_stack_file() -> None:
+    local = ROOT / "inventories" / "local" / "group_vars" / "all" / "stack.yml"
+    assert local.is_symlink()
+    assert local.resolve() == STACK.resolve()
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"autobuy_vpc_cidr": "10.0.0.0/33"}, "autobuy_vpc_cidr"),
+        ({"autobuy_domain": "not a domain"}, "autobuy_domain"),
+        ({"autobuy_asg_min_size": 4}, "autobuy_asg_min_size (4) must not exceed autobuy_asg_max_size (3)"),
+        ({"autobuy_asg_desired_capacity": 5}, "autobuy_asg_desired_capacity"),
+        ({"autobuy_admin_cidr": "0.0.0.0/0"}, "autobuy_admin_cidr"),
+        ({"autobuy_log_retention_days": 31}, "autobuy_log_retention_days"),
+        ({"autobuy_health_check_timeout": 30}, "autobuy_health_check_timeout (30) must be less than"),
+        ({"autobuy_region": "europe"}, "autobuy_region"),
+        ({"autobuy_concurrent": "false"}, "autobuy_concurrent"),
+    ],
+)
+def test_filter_names_the_bad_variable(change: dict[str, Any], expected: str) -> None:
+    errors = preflight.autobuy_stack_errors({**stack_defaults(), **change})
+    assert any(expected in e for e in errors), errors
+
+
+def test_overlap_and_outside_subnets_are_both_reported() -> None:
+    values = stack_defaults()
+    values["autobuy_private_subnets"] = [
+        {"name": "a", "cidr": "10.0.1.128/25", "az": "eu-central-1a"},  # overlaps Public-1a
+        {"name": "b", "cidr": "10.9.0.0/24", "az": "eu-central-1b"},  # outside the VPC
+    ]
+    errors = preflight.autobuy_stack_errors(values)
+    assert any("autobuy_private_subnets[0].cidr 10.0.1.128/25 overlaps autobuy_public_subnets[0].cidr"
+               in e for e in errors), errors
+    assert any("autobuy_private_subnets[1].cidr 10.9.0.0/24 is outside autobuy_vpc_cidr" in e
+               for e in errors), errors
+
+
+def test_an_availability_zone_of_another_region_is_refused() -> None:
+    values = stack_defaults()
+    values["autobuy_public_subnets"][0]["az"] = "us-east-1a"
+    errors = preflight.autobuy_stack_errors(values)
+    assert any(e.startswith("autobuy_public_subnets[0].az 'us-east-1a'") for e in errors), errors
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with private_cloud(tmp_path_factory.mktemp("preflight") / "localcloud.log") as url:
+        yield url
+
+
+BAD_VARIABLES = [
+    pytest.param(
+        {"autobuy_private_subnets": [
+            {"name": "p1", "cidr": "10.0.1.0/24", "az": "eu-central-1a"},
+            {"name": "p2", "cidr": "10.0.4.0/24", "az": "eu-central-1b"}]},
+        "autobuy_private_subnets[0].cidr 10.0.1.0/24 overlaps autobuy_public_subnets[0].cidr",
+        id="overlapping-cidr"),
+    pytest.param(
+        {"autobuy_public_subnets": [
+            {"name": "p1", "cidr": "192.168.1.0/24", "az": "eu-central-1a"},
+            {"name": "p2", "cidr": "10.0.2.0/24", "az": "eu-central-1b"}]},
+        "autobuy_public_subnets[0].cidr 192.168.1.0/24 is outside autobuy_vpc_cidr 10.0.0.0/16",
+        id="subnet-outside-vpc"),
+    pytest.param({"autobuy_asg_min_size": 3, "autobuy_asg_max_size": 2},
+                 "autobuy_asg_min_size (3) must not exceed autobuy_asg_max_size (2)", id="min-above-max"),
+    pytest.param({"autobuy_domain": "autobuy_guard"}, "autobuy_domain is not a valid domain name",
+                 id="invalid-domain"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("variables", "message"), BAD_VARIABLES)
+@pytest.mark.parametrize("playbook", ["site.yml", "playbooks/network.yml"])
+def test_bad_variables_fail_before_any_api_call(
+    cloud: str, playbook: str, variables: dict[str, Any], message: str
+) -> None:
+    reset_calls(cloud)
+    run = run_playbook(playbook, cloud, extra=variables)
+    assert run.returncode != 0
+    assert message in " ".join(run.output.split()), run.output[-3000:]
+    assert calls(cloud)["total"] == 0, calls(cloud)
+
+
+@pytest.mark.slow
+def test_a_tier_run_alone_is_validated_too(cloud: str) -> None:
+    reset_calls(cloud)
+    run = run_playbook("site.yml", cloud, "--tags", "compute", extra={"autobuy_asg_max_size": 0})
+    assert run.returncode != 0
+    assert "autobuy_asg_min_size (1) must not exceed autobuy_asg_max_size (0)" in run.output
+    assert calls(cloud)["total"] == 0
+
