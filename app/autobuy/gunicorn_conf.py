@@ -81,8 +81,12 @@ def worker_exit(server, worker) -> None:  # noqa: ANN001
 
     Tearing down a forked interpreter touches every shared page (copy-on-write) and took
     5+ s per worker on a busy 2-core machine, close to `docker stop`'s 10 s. By now the
-    worker has answered its in-flight requests; flush the logs and exit.
+    worker has answered its in-flight requests; flush the logs and exit. A worker that
+    failed to boot (e.g. invalid settings, exit code 3) exits normally, so the master
+    sees the boot error and stops instead of respawning it.
     """
+    if not getattr(worker, "booted", False):
+        return
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
