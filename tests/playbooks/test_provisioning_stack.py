@@ -1,0 +1,492 @@
+"""site.yml on an empty local cloud, then the resources checked through boto3 against the
+seed's values; idempotence, check mode, each tier alone, teardown (twice).
+
+The tests share one converged stack (module fixture) and run in file order: the
+teardown tests come last.
+"""
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import yaml
+from provision_helpers import ROOT, Run, client, private_cloud, run_playbook
+
+pytestmark = pytest.mark.slow
+
+STACK = yaml.safe_load((ROOT / "inventories" / "aws" / "group_vars" / "all" / "stack.yml").read_text())
+TABLES = yaml.safe_load((ROOT / "app" / "autobuy" / "schema" / "dynamodb_tables.yml").read_text())["tables"]
+DOMAIN = STACK["autobuy_domain"]
+
+
+class Stack:
+    """The converged stack: the local cloud's URL and the first run's outcome."""
+
+    def __init__(self, url: str, cold: Run) -> None:
+        self.url, self.cold = url, cold
+
+    def client(self, service: str) -> Any:
+        return client(service, self.url)
+
+    def vpc_id(self) -> str:
+        vpcs = self.client("ec2").describe_vpcs(
+            Filters=[{"Name": "tag:Name", "Values": [STACK["autobuy_vpc_name"]]}])["Vpcs"]
+        assert len(vpcs) == 1
+        return vpcs[0]["VpcId"]
+
+    def group(self, name: str) -> dict[str, Any]:
+        groups = self.client("ec2").describe_security_groups(
+            Filters=[{"Name": "group-name", "Values": [name]},
+                     {"Name": "vpc-id", "Values": [self.vpc_id()]}])["SecurityGroups"]
+        assert len(groups) == 1, name
+        return groups[0]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with private_cloud(tmp_path_factory.mktemp("stack") / "localcloud.log") as url:
+        cold = run_playbook("site.yml", url)
+        yield Stack(url, cold)
+
+
+def assert_ok(run: Run, changed: int | None = None) -> None:
+    assert run.returncode == 0, run.output[-4000:]
+    assert run.recap["failed"] == 0
+    if changed is not None:
+        assert run.recap["changed"] == changed, _changed_tasks(run.output)
+
+
+def _changed_tasks(output: str) -> list[str]:
+    tasks, current = [], ""
+    for line in output.splitlines():
+        if line.startswith("TASK ["):
+            current = line
+        elif line.startswith("changed:"):
+            tasks.append(current)
+    return tasks
+
+
+# --- The cold converge ------------------------------------------------------------
+
+def test_cold_converge_succeeds(stack: Stack) -> None:
+    assert_ok(stack.cold)
+    assert stack.cold.recap["changed"] > 30
+
+
+def test_no_secret_value_appears_in_the_output(stack: Stack) -> None:
+    sm = stack.client("secretsmanager")
+    db = json.loads(sm.get_secret_value(SecretId="taskapp/database")["SecretString"])
+    app = json.loads(sm.get_secret_value(SecretId="taskapp/app")["SecretString"])
+    for value in (db["password"], app["jwt_signing_key"]):
+        assert value not in stack.cold.output
+
+
+# --- Network ----------------------------------------------------------------------
+
+def test_vpc_has_the_seed_cidr_and_dns(stack: Stack) -> None:
+    ec2 = stack.client("ec2")
+    vpc_id = stack.vpc_id()
+    vpc = ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"][0]
+    assert vpc["CidrBlock"] == "10.0.0.0/16"
+    for attribute, key in (("enableDnsHostnames", "EnableDnsHostnames"),
+                           ("enableDnsSupport", "EnableDnsSupport")):
+        assert ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute=attribute)[key]["Value"] is True
+
+
+def test_six_subnets_with_the_seed_cidrs_and_azs(stack: Stack) -> None:
+    subnets = stack.client("ec2").describe_subnets(
+        Filters=[{"Name": "vpc-id", "Values": [stack.vpc_id()]}])["Subnets"]
+    found = {s["CidrBlock"]: (s["AvailabilityZone"], s["MapPublicIpOnLaunch"]) for s in subnets}
+    assert found == {
+        "10.0.1.0/24": ("eu-central-1a", True), "10.0.2.0/24": ("eu-central-1b", True),
+        "10.0.5.0/24": ("eu-central-1c", True), "10.0.3.0/24": ("eu-central-1a", False),
+        "10.0.4.0/24": ("eu-central-1b", False), "10.0.6.0/24": ("eu-central-1c", False),
+    }
+
+
+def test_public_route_table_goes_to_the_igw_and_private_stays_local(stack: Stack) -> None:
+    ec2 = stack.client("ec2")
+    vpc_id = stack.vpc_id()
+    igw = ec2.describe_internet_gateways(
+        Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}])["InternetGateways"]
+    assert len(igw) == 1
+    subnets = {s["SubnetId"]: s["CidrBlock"] for s in ec2.describe_subnets(
+        Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]}
+    tables = {t_name(t): t for t in ec2.describe_route_tables(
+        Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["RouteTables"] if t_name(t)}
+    public, private = tables["TaskApp-Public-RT"], tables["TaskApp-Private-RT"]
+    assert {subnets[a["SubnetId"]] for a in public["Associations"] if "SubnetId" in a} == {
+        "10.0.1.0/24", "10.0.2.0/24", "10.0.5.0/24"}
+    assert {subnets[a["SubnetId"]] for a in private["Associations"] if "SubnetId" in a} == {
+        "10.0.3.0/24", "10.0.4.0/24", "10.0.6.0/24"}
+    assert {(r["DestinationCidrBlock"], r.get("GatewayId")) for r in public["Routes"]} == {
+        ("10.0.0.0/16", "local"), ("0.0.0.0/0", igw[0]["InternetGatewayId"])}
+    assert [r["DestinationCidrBlock"] for r in private["Routes"]] == ["10.0.0.0/16"]
+
+
+def t_name(resource: dict[str, Any]) -> str:
+    return next((t["Value"] for t in resource.get("Tags", []) if t["Key"] == "Name"), "")
+
+
+# --- Security ---------------------------------------------------------------------
+
+def _ingress(group: dict[str, Any]) -> set[tuple[int, str]]:
+    rules = set()
+    for perm in group["IpPermissions"]:
+        for cidr in perm.get("IpRanges", []):
+            rules.add((perm["FromPort"], cidr["CidrIp"]))
+        for pair in perm.get("UserIdGroupPairs", []):
+            rules.add((perm["FromPort"], pair["GroupId"]))
+    return rules
+
+
+def test_security_groups_allow_only_the_seed_paths(stack: Stack) -> None:
+    alb, web, db = (stack.group(n) for n in ("TaskApp-ALB-SG", "TaskApp-WebServer-SG", "TaskApp-Database-SG"))
+    assert _ingress(alb) == {(80, "0.0.0.0/0"), (443, "0.0.0.0/0")}
+    # No SSH rule while autobuy_admin_cidr is unset.
+    assert _ingress(web) == {(80, alb["GroupId"])}
+    assert _ingress(db) == {(3306, web["GroupId"])}
+    assert db["IpPermissionsEgress"] == []
+
+
+def test_instance_policy_is_scoped_to_this_stack(stack: Stack) -> None:
+    iam = stack.client("iam")
+    document = iam.get_role_policy(RoleName="EC2-ECR-SecretsManager-Role",
+                                   PolicyName="taskapp-backend-least-privilege")["PolicyDocument"]
+    if isinstance(document, str):
+        document = json.loads(document)
+    wildcard = []
+    for statement in document["Statement"]:
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        if "*" in resources:
+            wildcard.append(statement["Action"])
+            continue
+        for arn in resources:
+            assert arn.startswith("arn:aws:") and ":123456789012:" in arn, arn
+    # Only the two actions AWS does not let us scope to a resource.
+    assert sorted(map(str, wildcard)) == ["cloudwatch:PutMetricData", "ecr:GetAuthorizationToken"]
+    statements = {s["Sid"]: s for s in document["Statement"]}
+    assert statements["PutMetricsInOurNamespace"]["Condition"] == {
+        "StringEquals": {"cloudwatch:namespace": "AutoBuyGuard"}}
+    assert statements["ReadThisStacksSecrets"]["Resource"] == [
+        "arn:aws:secretsmanager:eu-central-1:123456789012:secret:taskapp/database-??????",
+        "arn:aws:secretsmanager:eu-central-1:123456789012:secret:taskapp/app-??????"]
+    assert statements["PublishAlerts"]["Resource"] == "arn:aws:sns:eu-central-1:123456789012:taskapp-alerts"
+    assert statements["EcrPullThisRepository"]["Resource"].endswith(":repository/taskapp-backend")
+    assert statements["UseTheChecksQueue"]["Resource"].endswith(":autobuy-checks")
+    profile = iam.get_instance_profile(InstanceProfileName="EC2-ECR-SecretsManager-Role")["InstanceProfile"]
+    assert [r["RoleName"] for r in profile["Roles"]] == ["EC2-ECR-SecretsManager-Role"]
+
+
+# --- Data -------------------------------------------------------------------------
+
+def test_database_matches_the_seed(stack: Stack) -> None:
+    db = stack.client("rds").describe_db_instances(DBInstanceIdentifier="taskapp-database")["DBInstances"][0]
+    assert db["DBInstanceStatus"] == "available"
+    assert (db["Engine"], db["EngineVersion"], db["DBInstanceClass"]) == ("mysql", "8.4.7", "db.t4g.micro")
+    assert (db["AllocatedStorage"], db["StorageType"]) == (10, "gp3")
+    assert db["StorageEncrypted"] is True
+    assert db["PubliclyAccessible"] is False
+    assert db["MultiAZ"] is False
+    assert db["BackupRetentionPeriod"] == 7
+    assert db["PreferredBackupWindow"] == "03:00-04:00"
+    assert db["MonitoringInterval"] == 60
+    assert db["MonitoringRoleArn"].endswith(":role/taskapp-rds-enhanced-monitoring")
+    assert db["DeletionProtection"] is False
+    assert db["MasterUsername"] == "admin"
+    assert db["DBSubnetGroup"]["DBSubnetGroupName"] == "taskapp-db-subnet-group"
+    assert [g["VpcSecurityGroupId"] for g in db["VpcSecurityGroups"]] == [stack.group("TaskApp-Database-SG")["GroupId"]]
+    private = {s["SubnetIdentifier"] for s in db["DBSubnetGroup"]["Subnets"]}
+    cidrs = {s["CidrBlock"] for s in stack.client("ec2").describe_subnets(SubnetIds=sorted(private))["Subnets"]}
+    assert cidrs == {"10.0.3.0/24", "10.0.4.0/24", "10.0.6.0/24"}
+
+
+def test_database_secret_holds_the_endpoint_and_a_generated_password(stack: Stack) -> None:
+    secret = json.loads(stack.client("secretsmanager").get_secret_value(SecretId="taskapp/database")["SecretString"])
+    assert set(secret) == {"host", "port", "username", "password", "dbname"}
+    db = stack.client("rds").describe_db_instances(DBInstanceIdentifier="taskapp-database")["DBInstances"][0]
+    assert secret["host"] == db["Endpoint"]["Address"]
+    assert (secret["port"], secret["username"], secret["dbname"]) == (3306, "admin", "taskapp")
+    assert len(secret["password"]) == 32 and secret["password"].isalnum()
+
+
+def test_app_secret_has_the_contract_keys(stack: Stack) -> None:
+    secret = json.loads(stack.client("secretsmanager").get_secret_value(SecretId="taskapp/app")["SecretString"])
+    assert set(secret) == {"jwt_signing_key", "stripe_secret_key", "stripe_webhook_secret", "google_client_id"}
+    assert len(secret["jwt_signing_key"]) == 64
+    assert all(secret.values())
+
+
+def test_tables_follow_the_shared_definition(stack: Stack) -> None:
+    ddb = stack.client("dynamodb")
+    for table in TABLES:
+        desc = ddb.describe_table(TableName=table["name"])["Table"]
+        keys = {k["KeyType"]: k["AttributeName"] for k in desc["KeySchema"]}
+        assert keys.get("HASH") == table["hash_key_name"]
+        assert keys.get("RANGE") == table.get("range_key_name")
+        assert desc["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+        assert sorted(i["IndexName"] for i in desc.get("GlobalSecondaryIndexes", [])) == sorted(
+            i["name"] for i in table["indexes"])
+        # Encrypted with an AWS owned key (the seed): DynamoDB then reports no SSEDescription.
+        assert "SSEDescription" not in desc or desc["SSEDescription"]["Status"] == "ENABLED"
+        pitr = ddb.describe_continuous_backups(TableName=table["name"])["ContinuousBackupsDescription"]
+        assert pitr["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+        if table["ttl_attribute"]:
+            ttl = ddb.describe_time_to_live(TableName=table["name"])["TimeToLiveDescription"]
+            assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": table["ttl_attribute"]}
+    items = ddb.describe_table(TableName="autobuy_items")["Table"]
+    gsi = {i["IndexName"]: {k["KeyType"]: k["AttributeName"] for k in i["KeySchema"]}
+           for i in items["GlobalSecondaryIndexes"]}
+    assert gsi["userId-lastChecked-index"] == {"HASH": "userId", "RANGE": "lastChecked"}
+
+
+def test_registry_scans_on_push_and_keeps_ten_images(stack: Stack) -> None:
+    ecr = stack.client("ecr")
+    repo = ecr.describe_repositories(repositoryNames=["taskapp-backend"])["repositories"][0]
+    assert repo["imageScanningConfiguration"]["scanOnPush"] is True
+    assert repo["encryptionConfiguration"]["encryptionType"] == "AES256"
+    policy = json.loads(ecr.get_lifecycle_policy(repositoryName="taskapp-backend")["lifecyclePolicyText"])
+    (rule,) = policy["rules"]
+    assert rule["selection"] == {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 10}
+    assert rule["action"] == {"type": "expire"}
+
+
+def test_checks_queue_redrives_to_its_dead_letter_queue(stack: Stack) -> None:
+    sqs = stack.client("sqs")
+    queue = sqs.get_queue_url(QueueName="autobuy-checks")["QueueUrl"]
+    dlq = sqs.get_queue_url(QueueName="autobuy-checks-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    redrive = json.loads(sqs.get_queue_attributes(
+        QueueUrl=queue, AttributeNames=["RedrivePolicy"])["Attributes"]["RedrivePolicy"])
+    assert redrive["deadLetterTargetArn"] == dlq_arn
+    assert int(redrive["maxReceiveCount"]) == 5
+
+
+# --- Edge -------------------------------------------------------------------------
+
+def _zone_records(stack: Stack) -> list[dict[str, Any]]:
+    r53 = stack.client("route53")
+    zone = next(z for z in r53.list_hosted_zones()["HostedZones"] if z["Name"] == DOMAIN + ".")
+    return r53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
+
+
+def test_certificate_is_issued_for_the_wildcard_and_apex(stack: Stack) -> None:
+    acm = stack.client("acm")
+    (summary,) = [c for c in acm.list_certificates()["CertificateSummaryList"]
+                  if c["DomainName"] == "*." + DOMAIN]
+    cert = acm.describe_certificate(CertificateArn=summary["CertificateArn"])["Certificate"]
+    assert cert["Status"] == "ISSUED"
+    assert sorted(cert["SubjectAlternativeNames"]) == sorted(["*." + DOMAIN, DOMAIN])
+    names = {r["Name"] for r in _zone_records(stack) if r["Type"] == "CNAME"}
+    for option in cert["DomainValidationOptions"]:
+        assert option["ResourceRecord"]["Name"] in names
+
+
+def _alb(stack: Stack) -> dict[str, Any]:
+    return stack.client("elbv2").describe_load_balancers(Names=["taskapp-alb"])["LoadBalancers"][0]
+
+
+def test_load_balancer_redirects_http_and_serves_tls13(stack: Stack) -> None:
+    elb = stack.client("elbv2")
+    alb = _alb(stack)
+    assert (alb["Scheme"], alb["State"]["Code"]) == ("internet-facing", "active")
+    assert alb["SecurityGroups"] == [stack.group("TaskApp-ALB-SG")["GroupId"]]
+    subnets = {s["CidrBlock"] for s in stack.client("ec2").describe_subnets(
+        SubnetIds=[z["SubnetId"] for z in alb["AvailabilityZones"]])["Subnets"]}
+    assert subnets == {"10.0.1.0/24", "10.0.2.0/24", "10.0.5.0/24"}
+    listeners = {li["Port"]: li for li in elb.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])["Listeners"]}
+    assert set(listeners) == {80, 443}
+    redirect = listeners[80]["DefaultActions"][0]
+    assert redirect["Type"] == "redirect"
+    assert redirect["RedirectConfig"]["Protocol"] == "HTTPS"
+    assert redirect["RedirectConfig"]["Port"] == "443"
+    assert redirect["RedirectConfig"]["StatusCode"] == "HTTP_301"
+    https = listeners[443]
+    assert https["Protocol"] == "HTTPS"
+    assert https["SslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert https["Certificates"][0]["CertificateArn"].startswith("arn:aws:acm:")
+    tg = elb.describe_target_groups(Names=["taskapp-backend-tg"])["TargetGroups"][0]
+    assert https["DefaultActions"][0]["TargetGroupArn"] == tg["TargetGroupArn"]
+    attributes = {a["Key"]: a["Value"] for a in elb.describe_load_balancer_attributes(
+        LoadBalancerArn=alb["LoadBalancerArn"])["Attributes"]}
+    assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
+
+
+def test_target_group_matches_the_seed(stack: Stack) -> None:
+    elb = stack.client("elbv2")
+    tg = elb.describe_target_groups(Names=["taskapp-backend-tg"])["TargetGroups"][0]
+    assert (tg["Protocol"], tg["Port"], tg["HealthCheckPath"]) == ("HTTP", 80, "/health")
+    assert (tg["HealthCheckIntervalSeconds"], tg["HealthCheckTimeoutSeconds"]) == (30, 5)
+    assert (tg["HealthyThresholdCount"], tg["UnhealthyThresholdCount"]) == (2, 3)
+    assert tg["Matcher"]["HttpCode"] == "200"
+    attributes = {a["Key"]: a["Value"] for a in elb.describe_target_group_attributes(
+        TargetGroupArn=tg["TargetGroupArn"])["Attributes"]}
+    assert attributes["stickiness.enabled"] == "true"
+    assert attributes["stickiness.type"] == "lb_cookie"
+    assert attributes["stickiness.lb_cookie.duration_seconds"] == "3600"
+    assert attributes["deregistration_delay.timeout_seconds"] == "30"
+
+
+def test_api_record_is_an_alias_of_the_load_balancer(stack: Stack) -> None:
+    (record,) = [r for r in _zone_records(stack) if r["Name"] == f"api.{DOMAIN}." and r["Type"] == "A"]
+    assert record["AliasTarget"]["DNSName"].rstrip(".").lower() == _alb(stack)["DNSName"].lower()
+
+
+# --- Compute ----------------------------------------------------------------------
+
+def test_launch_template_is_hardened_and_boots_the_app(stack: Stack) -> None:
+    ec2 = stack.client("ec2")
+    version = ec2.describe_launch_template_versions(
+        LaunchTemplateName="taskapp-backend-lt", Versions=["$Latest"])["LaunchTemplateVersions"][0]
+    data = version["LaunchTemplateData"]
+    image = ec2.describe_images(ImageIds=[data["ImageId"]])["Images"][0]
+    newest = max(ec2.describe_images(Owners=["136693071363"], Filters=[
+        {"Name": "name", "Values": ["debian-12-amd64-*"]}])["Images"], key=lambda i: i["CreationDate"])
+    assert image["ImageId"] == newest["ImageId"] and image["OwnerId"] == "136693071363"
+    assert data["InstanceType"] == "t2.micro"
+    assert data["MetadataOptions"]["HttpTokens"] == "required"
+    assert data["MetadataOptions"]["HttpPutResponseHopLimit"] == 1
+    (root,) = data["BlockDeviceMappings"]
+    assert root["Ebs"]["VolumeType"] == "gp3" and root["Ebs"]["Encrypted"] is True
+    assert data["IamInstanceProfile"]["Arn"].endswith(":instance-profile/EC2-ECR-SecretsManager-Role")
+    assert data["SecurityGroupIds"] == [stack.group("TaskApp-WebServer-SG")["GroupId"]]
+    script = base64.b64decode(data["UserData"]).decode()
+    assert "apt-get install -y -q docker.io awscli jq" in script
+    assert "secretsmanager get-secret-value --secret-id taskapp/database" in script
+    assert "docker login --username AWS --password-stdin" in script
+    assert "-p 80:5000" in script and '--env-file "$ENV_FILE"' in script
+    assert "chmod 0600" in script and "set -x" not in script
+    secret = json.loads(stack.client("secretsmanager").get_secret_value(SecretId="taskapp/database")["SecretString"])
+    assert secret["password"] not in script
+
+
+def test_auto_scaling_group_matches_the_seed(stack: Stack) -> None:
+    asg = stack.client("autoscaling")
+    group = asg.describe_auto_scaling_groups(AutoScalingGroupNames=["taskapp-backend-asg"])["AutoScalingGroups"][0]
+    assert (group["MinSize"], group["DesiredCapacity"], group["MaxSize"]) == (1, 1, 3)
+    assert (group["HealthCheckType"], group["HealthCheckGracePeriod"]) == ("ELB", 300)
+    tg = stack.client("elbv2").describe_target_groups(Names=["taskapp-backend-tg"])["TargetGroups"][0]
+    assert group["TargetGroupARNs"] == [tg["TargetGroupArn"]]
+    assert group["LaunchTemplate"]["LaunchTemplateName"] == "taskapp-backend-lt"
+    subnets = {s["CidrBlock"] for s in stack.client("ec2").describe_subnets(
+        SubnetIds=group["VPCZoneIdentifier"].split(","))["Subnets"]}
+    assert subnets == {"10.0.1.0/24", "10.0.2.0/24", "10.0.5.0/24"}
+    (policy,) = asg.describe_policies(AutoScalingGroupName="taskapp-backend-asg")["ScalingPolicies"]
+    assert policy["PolicyType"] == "TargetTrackingScaling"
+    config = policy["TargetTrackingConfiguration"]
+    assert config["TargetValue"] == 70.0
+    assert config["PredefinedMetricSpecification"]["PredefinedMetricType"] == "ASGAverageCPUUtilization"
+
+
+# --- Monitoring -------------------------------------------------------------------
+
+def test_alarms_notify_the_alerts_topic(stack: Stack) -> None:
+    topics = [t["TopicArn"] for t in stack.client("sns").list_topics()["Topics"]]
+    (topic,) = [t for t in topics if t.endswith(":taskapp-alerts")]
+    alarms = {a["AlarmName"]: a for a in stack.client("cloudwatch").describe_alarms()["MetricAlarms"]}
+    expected = {
+        "taskapp-alb-5xx": ("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count"),
+        "taskapp-unhealthy-hosts": ("AWS/ApplicationELB", "UnHealthyHostCount"),
+        "taskapp-asg-cpu-high": ("AWS/EC2", "CPUUtilization"),
+        "taskapp-rds-cpu-high": ("AWS/RDS", "CPUUtilization"),
+        "taskapp-rds-free-storage-low": ("AWS/RDS", "FreeStorageSpace"),
+    }
+    assert set(expected) <= set(alarms)
+    for name, (namespace, metric) in expected.items():
+        assert (alarms[name]["Namespace"], alarms[name]["MetricName"]) == (namespace, metric)
+        assert alarms[name]["AlarmActions"] == [topic]
+    dims = {d["Name"]: d["Value"] for d in alarms["taskapp-alb-5xx"]["Dimensions"]}
+    assert dims["LoadBalancer"] == _alb(stack)["LoadBalancerArn"].split(":loadbalancer/")[1]
+
+
+def test_log_group_keeps_thirty_days(stack: Stack) -> None:
+    groups = stack.client("logs").describe_log_groups(logGroupNamePrefix="/autobuy/taskapp-backend")["logGroups"]
+    assert [(g["logGroupName"], g["retentionInDays"]) for g in groups] == [("/autobuy/taskapp-backend", 30)]
+
+
+def test_monthly_budget_of_fifty_dollars_notifies_the_topic(stack: Stack) -> None:
+    budgets = stack.client("budgets")
+    budget = budgets.describe_budget(AccountId="123456789012", BudgetName="taskapp-monthly")["Budget"]
+    assert float(budget["BudgetLimit"]["Amount"]) == 50.0 and budget["BudgetLimit"]["Unit"] == "USD"
+    assert budget["TimeUnit"] == "MONTHLY"
+    (notification,) = budgets.describe_notifications_for_budget(
+        AccountId="123456789012", BudgetName="taskapp-monthly")["Notifications"]
+    assert (notification["NotificationType"], notification["Threshold"]) == ("ACTUAL", 80.0)
+
+
+# --- Idempotence, check mode, tiers alone ----------------------------------------------
+
+def test_second_run_changes_nothing(stack: Stack) -> None:
+    assert_ok(run_playbook("site.yml", stack.url), changed=0)
+
+
+def test_check_mode_on_the_converged_stack_changes_nothing(stack: Stack) -> None:
+    assert_ok(run_playbook("site.yml", stack.url, "--check", "--diff"), changed=0)
+
+
+@pytest.mark.parametrize("tier", ["network", "security", "data", "edge", "compute", "monitoring"])
+def test_each_tier_runs_alone(stack: Stack, tier: str) -> None:
+    run = run_playbook("site.yml", stack.url, "--tags", tier)
+    assert_ok(run, changed=0)
+    plays = [line for line in run.output.splitlines() if line.startswith("PLAY [")]
+    assert any(line.startswith(f"PLAY [{tier.capitalize()}]") for line in plays), plays
+
+
+# --- Teardown (last) ----------------------------------------------------------------
+
+def test_teardown_removes_everything(stack: Stack) -> None:
+    assert_ok(run_playbook("teardown.yml", stack.url))
+    c = stack.client
+    assert c("ec2").describe_vpcs(Filters=[{"Name": "tag:Name", "Values": ["TaskApp-VPC"]}])["Vpcs"] == []
+    assert c("rds").describe_db_instances()["DBInstances"] == []
+    assert c("rds").describe_db_subnet_groups()["DBSubnetGroups"] == []
+    assert c("dynamodb").list_tables()["TableNames"] == []
+    assert c("secretsmanager").list_secrets()["SecretList"] == []
+    assert c("ecr").describe_repositories()["repositories"] == []
+    assert c("sqs").list_queues().get("QueueUrls", []) == []
+    assert c("elbv2").describe_load_balancers()["LoadBalancers"] == []
+    assert c("elbv2").describe_target_groups()["TargetGroups"] == []
+    assert c("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"] == []
+    assert c("ec2").describe_launch_templates()["LaunchTemplates"] == []
+    assert [z for z in c("route53").list_hosted_zones()["HostedZones"] if z["Name"] == DOMAIN + "."] == []
+    assert c("acm").list_certificates()["CertificateSummaryList"] == []
+    assert c("sns").list_topics()["Topics"] == []
+    assert [a for a in c("cloudwatch").describe_alarms()["MetricAlarms"] if a["AlarmName"].startswith("taskapp-")] == []
+    assert c("logs").describe_log_groups(logGroupNamePrefix="/autobuy/")["logGroups"] == []
+    assert c("iam").list_instance_profiles()["InstanceProfiles"] == []
+    assert [r for r in c("iam").list_roles()["Roles"] if r["RoleName"] in (
+        "EC2-ECR-SecretsManager-Role", "taskapp-rds-enhanced-monitoring")] == []
+    assert c("budgets").describe_budgets(AccountId="123456789012").get("Budgets", []) == []
+
+
+def test_second_teardown_changes_nothing(stack: Stack) -> None:
+    assert_ok(run_playbook("teardown.yml", stack.url), changed=0)
+
+
+def test_local_cloud_knows_the_rds_monitoring_managed_policy(stack: Stack) -> None:
+    """Gap fill localcloud/ext/zz_provision_gaps.py (1) through boto3."""
+    arn = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+    assert stack.client("iam").get_policy(PolicyArn=arn)["Policy"]["Arn"] == arn
+
+
+def test_local_cloud_launches_from_a_template_version_with_user_data(stack: Stack) -> None:
+    """Gap fill localcloud/ext/zz_provision_gaps.py (2): a group on version 2 with user data."""
+    ec2, asg = stack.client("ec2"), stack.client("autoscaling")
+    image = ec2.describe_images(Owners=["136693071363"])["Images"][0]["ImageId"]
+    user_data = base64.b64encode(b"#!/bin/sh\necho hello\n").decode()
+    ec2.create_launch_template(LaunchTemplateName="gapfill", LaunchTemplateData={"ImageId": image})
+    ec2.create_launch_template_version(LaunchTemplateName="gapfill",
+                                       LaunchTemplateData={"ImageId": image, "UserData": user_data})
+    try:
+        asg.create_auto_scaling_group(
+            AutoScalingGroupName="gapfill", MinSize=1, MaxSize=1, DesiredCapacity=1,
+            AvailabilityZones=["eu-central-1a"],
+            LaunchTemplate={"LaunchTemplateName": "gapfill", "Version": "2"})
+        group = asg.describe_auto_scaling_groups(AutoScalingGroupNames=["gapfill"])["AutoScalingGroups"][0]
+        assert len(group["Instances"]) == 1
+    finally:
+        asg.delete_auto_scaling_group(AutoScalingGroupName="gapfill", ForceDelete=True)
+        ec2.delete_launch_template(LaunchTemplateName="gapfill")
