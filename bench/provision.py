@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Provisioning bench: site.yml and teardown.yml against a fresh local cloud.
+
+Measures, in one run on a private local cloud (default slow-resource delays: RDS 8 s,
+ALB 5 s, ACM 5 s):
+
+1. cold converge (autobuy_concurrent=true) on an empty cloud,
+2. idempotent re-run,
+3. teardown,
+4. the serial baseline: a cold converge with autobuy_concurrent=false, and again the
+   concurrent converge under the same (warm) conditions, printing serial/concurrent.
+
+Each figure comes with the API calls the local cloud counted (GET /localcloud/calls).
+
+    .venv/bin/python bench/provision.py [--json bench/results/provision.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "playbooks"))
+
+from provision_helpers import (  # noqa: E402
+    calls, private_cloud, reset, reset_calls, run_playbook,
+)
+
+TARGETS = {"cold converge": 60.0, "idempotent re-run": 20.0, "teardown": 45.0}
+RATIO_TARGET = 1.5
+
+
+@dataclass
+class Figure:
+    name: str
+    seconds: float
+    api_calls: int
+    changed: int
+    failed: int
+
+
+def measure(name: str, url: str, playbook: str, extra: dict | None = None) -> Figure:
+    reset_calls(url)
+    run = run_playbook(playbook, url, extra=extra)
+    recap = run.recap
+    if run.returncode != 0 or recap.get("failed", 1):
+        sys.stderr.write(run.output[-5000:])
+        raise SystemExit(f"{name}: {playbook} failed")
+    figure = Figure(name, round(run.seconds, 1), calls(url)["total"], recap["changed"], recap["failed"])
+    print(f"{figure.name:<28} {figure.seconds:7.1f} s  {figure.api_calls:5d} API calls  "
+          f"changed={figure.changed}", flush=True)
+    return figure
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp, private_cloud(Path(tmp) / "localcloud.log") as url:
+        print(f"local cloud {url}")
+        figures = [
+            measure("cold converge", url, "site.yml"),
+            measure("idempotent re-run", url, "site.yml"),
+            measure("teardown", url, "teardown.yml"),
+        ]
+        reset(url)
+        serial = measure("serial converge (baseline)", url, "site.yml", {"autobuy_concurrent": False})
+        reset(url)
+        concurrent = measure("concurrent converge", url, "site.yml", {"autobuy_concurrent": True})
+        reset(url)
+    ratio = serial.seconds / concurrent.seconds
+    print()
+    for figure in figures:
+        target = TARGETS[figure.name]
+        verdict = "ok" if figure.seconds <= target else "MISSED"
+        print(f"{figure.name:<28} {figure.seconds:7.1f} s  (target <= {target:.0f} s: {verdict})")
+    verdict = "ok" if ratio >= RATIO_TARGET else "MISSED"
+    print(f"{'concurrent vs serial':<28} {ratio:7.2f} x  (serial {serial.seconds:.1f} s / concurrent "
+          f"{concurrent.seconds:.1f} s; target >= {RATIO_TARGET} x: {verdict})")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({
+            "figures": [asdict(f) for f in [*figures, serial, concurrent]],
+            "concurrent_vs_serial": round(ratio, 2),
+        }, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
