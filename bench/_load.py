@@ -25,10 +25,16 @@ def _conn(url: str) -> http.client.HTTPConnection:
     return http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
 
 
+STORE_MS: list[float] = []  # from the API's Server-Timing header (store;dur=..)
+
+
 def _get(conn: http.client.HTTPConnection, path: str, headers: dict) -> int:
     conn.request("GET", path, headers=headers)
     resp = conn.getresponse()
     resp.read()
+    timing = resp.getheader("Server-Timing")
+    if timing and timing.startswith("store;dur="):
+        STORE_MS.append(float(timing.split(",")[0][10:]))
     return resp.status
 
 
@@ -128,7 +134,9 @@ def rate(url: str, headers: dict, conns: int, seconds: float, per_second: float)
 
 
 def _summary(lat: list[float], errors: int, elapsed: float, dropped: int = 0) -> dict:
-    return {"count": len(lat), "errors": errors, "dropped": dropped, "seconds": round(elapsed, 3),
+    store = {"store_p50_ms": round(_pct(STORE_MS, 50), 2), "store_mean_ms": round(sum(STORE_MS) / len(STORE_MS), 2),
+             "mean_ms": round(sum(lat) / len(lat) * 1000, 2) if lat else None} if STORE_MS else {}
+    return {**store, "count": len(lat), "errors": errors, "dropped": dropped, "seconds": round(elapsed, 3),
             "rps": round(len(lat) / elapsed, 1) if elapsed else 0.0,
             "p50_ms": round(_pct(lat, 50) * 1000, 2), "p99_ms": round(_pct(lat, 99) * 1000, 2),
             "max_ms": round(max(lat) * 1000, 2) if lat else float("nan")}

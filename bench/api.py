@@ -208,8 +208,8 @@ def main() -> int:
     health_ratio = results["health_api"]["rps"] / results["health_bare"]["rps"]
     items_ratio = results["items_api"]["rps"] / results["items_bare"]["rps"]
     p99 = results["items_api_rate"]["p99_ms"]
-    low_share = results["store_rate_low"]["p50_ms"] / results["items_api_rate_low"]["p50_ms"]
-    share = low_share
+    low = results["items_api_rate_low"]
+    share = low["store_mean_ms"] / low["mean_ms"]  # from the API's own Server-Timing header
     print(f"{'phase':<22}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>10}{'errors':>8}{'dropped':>9}")
     for name, r in results.items():
         print(f"{name:<22}{r.get('rps', '-'):>9}{r['p50_ms']:>9}{r['p99_ms']:>10}{r.get('errors', 0):>8}"
@@ -222,8 +222,8 @@ def main() -> int:
     print(f"GET /v1/items   same API on in-memory stores: p99 at {args.rate:.0f} req/s: {mem_p99} ms "
           f"{'(<= 15 ms)' if mem_p99 <= 15 else '(> 15 ms)'}; req/s vs bare: "
           f"{results['items_memory']['rps'] / results['items_bare']['rps']:.2f}x")
-    print(f"DynamoDB (local cloud) share of GET /v1/items p50 at {args.low_rate:.0f} req/s: {share:.0%} "
-          f"(store p50 {results['store_rate_low']['p50_ms']} ms of {results['items_api_rate_low']['p50_ms']} ms; "
+    print(f"DynamoDB (local cloud) share of GET /v1/items time at {args.low_rate:.0f} req/s: {share:.0%} "
+          f"(Server-Timing: store mean {low['store_mean_ms']} ms of {low['mean_ms']} ms per request; "
           f"the local cloud alone manages {results['store_rate']['rps']:.0f} queries/s "
           f"at p50 {results['store_rate']['p50_ms']} ms)")
     out = ROOT / "bench/results"

@@ -42,6 +42,7 @@ def real_stores(settings: Settings) -> Stores:
     from autobuy.repositories.dynamo import DynamoItemRepository, NoCheckQueue, SqsCheckQueue
     from autobuy.repositories.sql import (SqlBillingRepository, SqlRefreshTokenRepository,
                                           SqlUserRepository)
+    from autobuy.timing import Timed
 
     engine = make_engine(settings)
     aws = {"region_name": settings.aws_region,
@@ -54,7 +55,7 @@ def real_stores(settings: Settings) -> Stores:
              if settings.checks_queue_url else NoCheckQueue())
     return Stores(users=SqlUserRepository(engine), refresh_tokens=SqlRefreshTokenRepository(engine),
                   billing=SqlBillingRepository(engine),
-                  items=DynamoItemRepository(session.client("dynamodb", **aws), settings.table_prefix),
+                  items=DynamoItemRepository(Timed(session.client("dynamodb", **aws)), settings.table_prefix),
                   queue=queue)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import falcon
 
+from autobuy import timing
 from autobuy.errors import AuthFailed, PayloadTooLarge, Unauthorized
 from autobuy.services.tokens import AccessTokens
 
@@ -28,10 +29,15 @@ class RequestContext:
         req.context.request_id = incoming if incoming and _REQUEST_ID.fullmatch(incoming) else os.urandom(16).hex()
         req.context.started = time.perf_counter()
         req.context.user_id = None
+        timing.reset()
 
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any,
                          req_succeeded: bool) -> None:
         resp.set_header("X-Request-ID", req.context.request_id)
+        store = timing.store_seconds()
+        if store:
+            total = time.perf_counter() - req.context.started
+            resp.set_header("Server-Timing", f"store;dur={store * 1000:.2f}, app;dur={total * 1000:.2f}")
         if not log.isEnabledFor(logging.DEBUG):
             return
         log.debug("request", extra={

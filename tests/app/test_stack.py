@@ -38,7 +38,9 @@ def test_ready_and_items_end_to_end(stack, dynamo_tables):
     tokens = sign_in(client)
     auth = {"Authorization": f"Bearer {tokens['access_token']}"}
     created = [_item(client, auth, i).json for i in range(3)]
-    listed = client.simulate_get("/v1/items", headers=auth, params={"limit": "2"}).json
+    listed_resp = client.simulate_get("/v1/items", headers=auth, params={"limit": "2"})
+    assert listed_resp.headers["Server-Timing"].startswith("store;dur=")  # the store's share, per request
+    listed = listed_resp.json
     rest = client.simulate_get("/v1/items", headers=auth,
                                params={"limit": "2", "cursor": listed["next_cursor"]}).json
     assert {i["id"] for i in listed["items"] + rest["items"]} == {i["id"] for i in created}
