@@ -60,7 +60,8 @@ def test_ready_and_items_end_to_end(stack, dynamo_tables):
                       Key={"itemId": {"S": created[0]["id"]}, "userId": {"S": tokens["user"]["id"]}})["Item"]
     assert raw["dueShard"]["S"] == due_shard(created[0]["id"]) and "nextCheckAt" in raw
     mirror = db.get_item(TableName=prefix + "autobuy_users", Key={"userId": {"S": tokens["user"]["id"]}})
-    assert mirror["Item"]["subscriptionTier"]["S"] == "free" and mirror["Item"]["itemCount"]["N"] == "2"
+    assert mirror["Item"]["subscriptionTier"]["S"] == "free"
+    assert set(mirror["Item"]["itemIds"]["SS"]) == {created[0]["id"], created[2]["id"]}
 
 
 def test_item_limit_holds_under_concurrent_requests(stack):
@@ -80,7 +81,7 @@ def test_item_limit_holds_under_concurrent_requests(stack):
         t.start()
     for t in threads:
         t.join()
-    assert sorted(codes) == [201] * limit + [403] * (20 - limit)
+    assert sorted(codes) == [201] * limit + [403] * (20 - limit), codes
     listed = client.simulate_get("/v1/items", headers=auth, params={"limit": "100"}).json["items"]
     assert len(listed) == limit
     assert client.simulate_get("/v1/me", headers=auth).json["usage"]["items"] == limit
@@ -142,7 +143,16 @@ def test_repository_create_is_conditional(dynamo_tables):
                 target_price=Decimal("1.00"), currency="EUR", auto_buy=False, status="active",
                 created_at=now, updated_at=now)
     repo.create(item, item_limit=5)
+    repo.create(item, item_limit=5)  # the same item again (an SDK retry): idempotent
+    from dataclasses import replace
+
     from autobuy.errors import Conflict
     with pytest.raises(Conflict):
-        repo.create(item, item_limit=5)
-    assert repo.count("u1") == 1  # the slot of the failed create was given back
+        repo.create(replace(item, url="https://b.example/y"), item_limit=5)
+    assert repo.count("u1") == 1 and repo.get("u1", "fixed").url == "https://a.example/x"
+    # retried calls (the first attempt succeeded, its answer was lost) count once
+    repo._reserve_slot("u1", "fixed", 5)
+    assert repo.count("u1") == 1
+    assert repo.delete("u1", "fixed") and repo.count("u1") == 0
+    repo._release_slot("u1", "fixed")
+    assert repo.count("u1") == 0

@@ -1,9 +1,10 @@
 """DynamoDB repository for tracked items, their price history and the user mirror.
 
 Table and attribute names come from the shared definition
-(``app/autobuy/schema/dynamodb_tables.yml``). The item limit is enforced with a
-conditional counter on the user's ``autobuy_users`` row: the increment only
-succeeds while ``itemCount < limit``, so concurrent creates can never exceed it.
+(``app/autobuy/schema/dynamodb_tables.yml``). The item limit is enforced on the user's
+``autobuy_users`` row: the item's id joins the ``itemIds`` set only while the set
+is smaller than the limit (one conditional write), so concurrent creates can never
+exceed it.
 """
 from __future__ import annotations
 
@@ -97,43 +98,50 @@ class DynamoItemRepository(ItemRepository):
         self._history = table_prefix + "autobuy_price_history"
 
     # -- item limit -----------------------------------------------------------------
-    def _reserve_slot(self, user_id: str, item_limit: int) -> None:
+    # The user's row holds the set of item ids that occupy a slot (itemIds, a string
+    # set). Adding an id is conditional on the set being smaller than the limit, in one
+    # UpdateItem (atomic in DynamoDB). Both directions are idempotent, so an SDK retry
+    # of a call that did succeed (a timed-out response) cannot count an item twice.
+    def _reserve_slot(self, user_id: str, item_id: str, item_limit: int) -> None:
         try:
             self._db.update_item(
                 TableName=self._users, Key={"userId": {"S": user_id}},
-                UpdateExpression="SET itemCount = if_not_exists(itemCount, :zero) + :one",
-                ConditionExpression="attribute_not_exists(itemCount) OR itemCount < :limit",
-                ExpressionAttributeValues={":zero": {"N": "0"}, ":one": {"N": "1"},
+                UpdateExpression="ADD itemIds :id",
+                ConditionExpression=("attribute_not_exists(itemIds) OR size(itemIds) < :limit"
+                                     " OR contains(itemIds, :one)"),
+                ExpressionAttributeValues={":id": {"SS": [item_id]}, ":one": {"S": item_id},
                                            ":limit": {"N": str(item_limit)}})
         except ClientError as exc:
             if _is_conditional_failure(exc):
                 raise LimitReached(f"your tier allows {item_limit} tracked items") from None
             raise
 
-    def _release_slot(self, user_id: str) -> None:
-        self._db.update_item(
-            TableName=self._users, Key={"userId": {"S": user_id}},
-            UpdateExpression="ADD itemCount :minus", ConditionExpression="itemCount > :zero",
-            ExpressionAttributeValues={":minus": {"N": "-1"}, ":zero": {"N": "0"}})
+    def _release_slot(self, user_id: str, item_id: str) -> None:
+        self._db.update_item(TableName=self._users, Key={"userId": {"S": user_id}},
+                             UpdateExpression="DELETE itemIds :id",
+                             ExpressionAttributeValues={":id": {"SS": [item_id]}})
 
     def create(self, item: Item, *, item_limit: int) -> None:
-        self._reserve_slot(item.user_id, item_limit)
+        self._reserve_slot(item.user_id, item.item_id, item_limit)
         try:
             self._db.put_item(TableName=self._items, Item=item_to_dynamo(item),
                               ConditionExpression="attribute_not_exists(itemId)")
         except ClientError as exc:
-            self._release_slot(item.user_id)
-            if _is_conditional_failure(exc):
-                raise Conflict("an item with this id exists") from None
-            raise
+            if not _is_conditional_failure(exc):
+                self._release_slot(item.user_id, item.item_id)
+                raise
+            if self.get(item.user_id, item.item_id) == item:
+                return  # a retried put whose first attempt had succeeded
+            # the id (and its slot) belongs to an existing item: keep both
+            raise Conflict("an item with this id exists") from None
         except BaseException:
-            self._release_slot(item.user_id)
+            self._release_slot(item.user_id, item.item_id)
             raise
 
     def count(self, user_id: str) -> int:
         got = self._db.get_item(TableName=self._users, Key={"userId": {"S": user_id}},
-                                ProjectionExpression="itemCount", ConsistentRead=True)
-        return int(got.get("Item", {}).get("itemCount", {}).get("N", "0"))
+                                ProjectionExpression="itemIds", ConsistentRead=True)
+        return len(got.get("Item", {}).get("itemIds", {}).get("SS", []))
 
     # -- items ----------------------------------------------------------------------
     def _key(self, user_id: str, item_id: str) -> dict[str, Any]:
@@ -184,11 +192,7 @@ class DynamoItemRepository(ItemRepository):
             if _is_conditional_failure(exc):
                 return False
             raise
-        try:
-            self._release_slot(user_id)
-        except ClientError as exc:
-            if not _is_conditional_failure(exc):
-                raise
+        self._release_slot(user_id, item_id)
         return True
 
     def request_check(self, user_id: str, item_id: str, now: int) -> bool:

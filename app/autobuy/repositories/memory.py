@@ -114,10 +114,13 @@ class MemoryItemRepository(ItemRepository):
 
     def create(self, item: Item, *, item_limit: int) -> None:
         with self._lock:
+            existing = self.items.get((item.user_id, item.item_id))
+            if existing is not None:
+                if existing == item:
+                    return  # idempotent, like the DynamoDB repository
+                raise Conflict("an item with this id exists")
             if self.counts.get(item.user_id, 0) >= item_limit:
                 raise LimitReached(f"your tier allows {item_limit} tracked items")
-            if (item.user_id, item.item_id) in self.items:
-                raise Conflict("an item with this id exists")
             self.counts[item.user_id] = self.counts.get(item.user_id, 0) + 1
             self.items[(item.user_id, item.item_id)] = item
 
