@@ -50,7 +50,7 @@ def wait_http(url: str, timeout: float = 60) -> None:
             return
         except OSError:
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{url} did not answer")
+                raise RuntimeError(f"{url} did not answer") from None
             time.sleep(0.1)
 
 
@@ -99,7 +99,6 @@ def main() -> int:
     args = parser.parse_args()
 
     import boto3
-
     from autobuy.db import make_engine
     from autobuy.dev.mariadb import MariaDB
     from autobuy.dev.tables import ensure_tables

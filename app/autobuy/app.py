@@ -10,8 +10,13 @@ from autobuy import errors
 from autobuy.config import Settings
 from autobuy.middleware import Authentication, BodyLimit, Cors, RequestContext, SecurityHeaders
 from autobuy.openapi import document
-from autobuy.repositories.base import (BillingRepository, CheckQueue, ItemRepository,
-                                       RefreshTokenRepository, UserRepository)
+from autobuy.repositories.base import (
+    BillingRepository,
+    CheckQueue,
+    ItemRepository,
+    RefreshTokenRepository,
+    UserRepository,
+)
 from autobuy.resources import auth, billing, health, items
 from autobuy.services.auth import AuthService
 from autobuy.services.billing import BillingService, PaymentGateway, StripeGateway
@@ -40,8 +45,11 @@ def real_stores(settings: Settings) -> Stores:
 
     from autobuy.db import make_engine
     from autobuy.repositories.dynamo import DynamoItemRepository, NoCheckQueue, SqsCheckQueue
-    from autobuy.repositories.sql import (SqlBillingRepository, SqlRefreshTokenRepository,
-                                          SqlUserRepository)
+    from autobuy.repositories.sql import (
+        SqlBillingRepository,
+        SqlRefreshTokenRepository,
+        SqlUserRepository,
+    )
     from autobuy.timing import Timed
 
     engine = make_engine(settings)

@@ -4,8 +4,19 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import (DECIMAL, Boolean, DateTime, Enum, ForeignKey, Index, String, URL,
-                        create_engine, func, make_url)
+from sqlalchemy import (
+    DECIMAL,
+    URL,
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    create_engine,
+    func,
+    make_url,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 

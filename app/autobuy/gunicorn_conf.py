@@ -18,6 +18,7 @@ import os
 import sys
 import time
 
+import boto3  # noqa: E402,F401
 from gunicorn.glogging import Logger
 
 # Warm the import cache in the master: workers fork with the modules already loaded and
@@ -26,7 +27,6 @@ from gunicorn.glogging import Logger
 import autobuy.app  # noqa: E402,F401
 import autobuy.repositories.dynamo  # noqa: E402,F401
 import autobuy.repositories.sql  # noqa: E402,F401
-import boto3  # noqa: E402,F401
 
 gc.freeze()  # the imported modules stay shared with the workers (no copy-on-write by the GC)
 

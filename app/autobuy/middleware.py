@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import logging
-import re
 import os
+import re
 import time
 from typing import Any
 

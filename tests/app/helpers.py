@@ -10,14 +10,17 @@ import time
 from dataclasses import dataclass, field
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric import rsa
-
 from autobuy.app import Stores
 from autobuy.config import Settings
-from autobuy.repositories.memory import (MemoryBillingRepository, MemoryCheckQueue,
-                                         MemoryItemRepository, MemoryRefreshTokenRepository,
-                                         MemoryUserRepository)
+from autobuy.repositories.memory import (
+    MemoryBillingRepository,
+    MemoryCheckQueue,
+    MemoryItemRepository,
+    MemoryRefreshTokenRepository,
+    MemoryUserRepository,
+)
 from autobuy.services.billing import CheckoutSession, PaymentGateway
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 CLIENT_ID = "test-client.apps.googleusercontent.com"
 JWT_KEY = "k" * 48

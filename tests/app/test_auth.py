@@ -5,14 +5,14 @@ import base64
 import json
 import time
 
+import falcon.testing
 import jwt
 import pytest
+from autobuy.app import create_app
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from autobuy.app import create_app
 from tests.app import helpers
 from tests.app.conftest import sign_in
-import falcon.testing
 
 
 def google_sign_in(client, token):

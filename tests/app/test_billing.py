@@ -111,7 +111,6 @@ def test_unknown_price_changes_nothing(client, auth, tokens):
 def test_signature_scheme_agrees_with_the_stripe_sdk():
     """Our verifier accepts exactly what Stripe's own SDK accepts (same scheme, same secret)."""
     import stripe
-
     from autobuy.errors import BadInput
     from autobuy.services.billing import verify_signature
 

@@ -6,9 +6,9 @@ import subprocess
 import sys
 
 import pytest
+from autobuy.config import Settings
 from pydantic import ValidationError
 
-from autobuy.config import Settings
 from tests.app import helpers
 
 PROD = dict(env="production", db_password="Zq8#strong-db-password", jwt_signing_key="j" * 24 + "Q9x!r8Tz3#pLmK",

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import falcon.testing
 import pytest
-
 from autobuy.app import create_app
 from autobuy.models import PricePoint
+
 from tests.app import helpers
 from tests.app.conftest import sign_in
 

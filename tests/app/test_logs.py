@@ -6,9 +6,9 @@ import json
 import logging
 
 import falcon.testing
-
 from autobuy import logs
 from autobuy.app import create_app
+
 from tests.app import helpers
 from tests.app.test_billing import event, subscription
 

@@ -6,12 +6,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import inspect
-
 from autobuy.migrate import run
 from autobuy.models import BillingChange
-from autobuy.repositories.sql import (SqlBillingRepository, SqlRefreshTokenRepository,
-                                      SqlUserRepository)
+from autobuy.repositories.sql import (
+    SqlBillingRepository,
+    SqlRefreshTokenRepository,
+    SqlUserRepository,
+)
+from sqlalchemy import inspect
 
 pytestmark = [pytest.mark.mysql, pytest.mark.slow]
 TABLES = {"users", "billing", "refresh_tokens", "stripe_events", "alembic_version"}
@@ -36,7 +38,6 @@ def test_models_match_migrations(mysql_engine):
     """The SQLAlchemy models and the migrations describe the same schema (autogenerate is empty)."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
-
     from autobuy.db import Base
 
     with mysql_engine.connect() as conn:

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import hypothesis
 import schemathesis
-from schemathesis import checks
-
 from autobuy.app import create_app
 from autobuy.services.ratelimit import RateLimiter
+from schemathesis import checks
+
 from tests.app import helpers
 
 

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import falcon.testing
+from autobuy.app import create_app
 from openapi_spec_validator import validate
 
-from autobuy.app import create_app
 from tests.app import helpers
 
 

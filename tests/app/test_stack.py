@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import falcon.testing
 import pytest
-
 from autobuy.app import create_app, real_stores
 from autobuy.models import Item
 from autobuy.repositories.dynamo import DynamoItemRepository, due_shard
+
 from tests.app import helpers
 from tests.app.conftest import sign_in
 from tests.app.test_billing import event, post_event, subscription

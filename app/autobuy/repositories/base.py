@@ -4,7 +4,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from datetime import datetime
 
-from autobuy.models import Billing, BillingChange, Item, Page, PricePoint, RefreshRecord, User
+from autobuy.models import Billing, BillingChange, Item, Page, RefreshRecord, User
 
 
 class UserRepository(ABC):

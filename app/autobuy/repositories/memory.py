@@ -8,8 +8,13 @@ from datetime import UTC, datetime
 
 from autobuy.errors import BadInput, Conflict, LimitReached
 from autobuy.models import Billing, BillingChange, Item, Page, PricePoint, RefreshRecord, User
-from autobuy.repositories.base import (BillingRepository, CheckQueue, ItemRepository,
-                                       RefreshTokenRepository, UserRepository)
+from autobuy.repositories.base import (
+    BillingRepository,
+    CheckQueue,
+    ItemRepository,
+    RefreshTokenRepository,
+    UserRepository,
+)
 
 
 class MemoryUserRepository(UserRepository):

@@ -10,8 +10,12 @@ from datetime import UTC, datetime, timedelta
 from autobuy.errors import AuthFailed
 from autobuy.models import User
 from autobuy.repositories.base import ItemRepository, RefreshTokenRepository, UserRepository
-from autobuy.services.tokens import (AccessTokens, IdTokenVerifier, hash_refresh_token,
-                                     new_refresh_token)
+from autobuy.services.tokens import (
+    AccessTokens,
+    IdTokenVerifier,
+    hash_refresh_token,
+    new_refresh_token,
+)
 
 
 @dataclass(frozen=True)
