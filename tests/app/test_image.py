@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 import urllib.request
@@ -54,7 +55,8 @@ def test_image_is_small_non_root_with_healthcheck(image):
 def test_container_answers_health_fast_and_stops_gracefully(image, tmp_path):
     port = free_port()
     started = time.monotonic()
-    cid = docker("run", "-d", "-p", f"127.0.0.1:{port}:5000", *_env_args(ENV, tmp_path), image).stdout.strip()
+    cid = docker("run", "-d", "--name", f"autobuy-test-health-{os.getpid()}", "-p", f"127.0.0.1:{port}:5000",
+                 *_env_args(ENV, tmp_path), image).stdout.strip()
     try:
         while True:
             try:
@@ -88,7 +90,12 @@ def test_container_answers_health_fast_and_stops_gracefully(image, tmp_path):
 def test_container_refuses_placeholder_secrets(image, tmp_path):
     secret = "changeme-but-long-enough-123"
     env = {**ENV, "AUTOBUY_JWT_SIGNING_KEY": secret}
-    proc = docker("run", "--rm", *_env_args(env, tmp_path), image, check=False, timeout=60)
+    name = f"autobuy-test-refuse-{os.getpid()}"
+    try:
+        proc = docker("run", "--rm", "--name", name, *_env_args(env, tmp_path), image, check=False,
+                      timeout=60)
+    finally:
+        docker("rm", "-f", name, check=False)  # never leave a container behind, even on a timeout
     assert proc.returncode != 0
     assert "AUTOBUY_JWT_SIGNING_KEY" in proc.stderr + proc.stdout
     assert secret not in proc.stderr + proc.stdout
