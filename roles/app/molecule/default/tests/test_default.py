@@ -100,9 +100,14 @@ def test_env_file_root_only_with_exactly_the_app_settings(host) -> None:
     names = {line.split("=", 1)[0] for line in content.splitlines()
              if line and not line.startswith("#")}
     assert names == set(SETTINGS)
-    # The container got them (the env file mechanism).
-    env = {e.split("=", 1)[0] for e in inspect(host)["Config"]["Env"]}
-    assert set(SETTINGS) <= env
+    # The container got them (the env file mechanism), with the values read
+    # from the local Secrets Manager (non-secret fields compared here).
+    env = dict(e.split("=", 1) for e in inspect(host)["Config"]["Env"])
+    assert set(SETTINGS) <= set(env)
+    assert env["AUTOBUY_DB_HOST"] == "db.molecule.invalid"
+    assert env["AUTOBUY_GOOGLE_CLIENT_ID"] == "molecule.apps.googleusercontent.com"
+    assert env["AUTOBUY_ENV"] == "development"
+    assert env["AUTOBUY_DEV_SIGNIN"] == "false"
 
 
 def test_no_secret_on_a_command_line(host) -> None:
