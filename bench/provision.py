@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import sys
 import tempfile
 from dataclasses import asdict, dataclass
@@ -38,21 +40,31 @@ RATIO_TARGET = 1.5
 class Figure:
     name: str
     seconds: float
+    cpu_seconds: float
     api_calls: int
     changed: int
     failed: int
 
 
+def children_cpu() -> float:
+    """CPU seconds (user + system) used so far by finished child processes."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def measure(name: str, url: str, playbook: str, extra: dict | None = None) -> Figure:
     reset_calls(url)
+    cpu = children_cpu()
     run = run_playbook(playbook, url, extra=extra)
+    cpu = children_cpu() - cpu
     recap = run.recap
     if run.returncode != 0 or recap.get("failed", 1):
         sys.stderr.write(run.output[-5000:])
         raise SystemExit(f"{name}: {playbook} failed")
-    figure = Figure(name, round(run.seconds, 1), calls(url)["total"], recap["changed"], recap["failed"])
-    print(f"{figure.name:<28} {figure.seconds:7.1f} s  {figure.api_calls:5d} API calls  "
-          f"changed={figure.changed}", flush=True)
+    figure = Figure(name, round(run.seconds, 1), round(cpu, 1), calls(url)["total"],
+                    recap["changed"], recap["failed"])
+    print(f"{figure.name:<28} {figure.seconds:7.1f} s wall  {figure.cpu_seconds:6.1f} s CPU  "
+          f"{figure.api_calls:5d} API calls  changed={figure.changed}", flush=True)
     return figure
 
 
@@ -61,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp, private_cloud(Path(tmp) / "localcloud.log") as url:
-        print(f"local cloud {url}")
+        print(f"local cloud {url}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         figures = [
             measure("cold converge", url, "site.yml"),
             measure("idempotent re-run", url, "site.yml"),
@@ -73,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         concurrent = measure("concurrent converge", url, "site.yml", {"autobuy_concurrent": True})
         reset(url)
     ratio = serial.seconds / concurrent.seconds
-    print()
+    print(f"\nload average after the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
+          "(CPU seconds are the playbooks' own, whatever else runs on the machine)")
     for figure in figures:
         target = TARGETS[figure.name]
         verdict = "ok" if figure.seconds <= target else "MISSED"
