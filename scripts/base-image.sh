@@ -25,6 +25,7 @@ debootstrap --variant=minbase "$suite" "$rootfs" "$mirror" >"$rootfs.log" 2>&1 \
   || { tail -20 "$rootfs.log" >&2; exit 1; }
 rm -f "$rootfs.log"
 rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+chmod 755 "$rootfs"
 tar -C "$rootfs" -c . | docker import \
   --change "LABEL org.autobuy.recipe=$recipe" \
   --change 'ENV LANG=C.UTF-8' \
