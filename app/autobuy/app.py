@@ -17,10 +17,14 @@ from autobuy.repositories.base import (
     RefreshTokenRepository,
     UserRepository,
 )
-from autobuy.resources import auth, billing, health, items
+from autobuy.engine.orders import OrderPolicy, OrderService, PurchaseWebhook, Purchaser
+from autobuy.engine.dynamo_store import DynamoEngineStore
+from autobuy.engine.store import MemoryEngineStore, Order
+from autobuy.resources import auth, billing, health, items, orders
 from autobuy.services.auth import AuthService
 from autobuy.services.billing import BillingService, PaymentGateway, StripeGateway
 from autobuy.services.items import ItemService
+from autobuy.services.orders import OrdersApi
 from autobuy.services.ratelimit import RateLimiter
 from autobuy.services.tokens import AccessTokens, GoogleIdTokenVerifier, IdTokenVerifier
 
@@ -36,6 +40,34 @@ class Stores:
     queue: CheckQueue
     gateway: PaymentGateway | None = None
     google: IdTokenVerifier | None = None
+    # The engine's orders/alerts tables; None only for all-in-memory apps (benchmarks,
+    # pyc warm-up), which then get an in-memory engine store.
+    engine: DynamoEngineStore | MemoryEngineStore | None = None
+    purchaser: Purchaser | None = None
+
+
+class NoPurchaser:
+    """No purchase webhook configured: a confirmed order fails with a note saying so."""
+
+    def place(self, order: Order) -> tuple[bool, str]:
+        return False, "no purchase webhook configured (AUTOBUY_PURCHASE_WEBHOOK_URL)"
+
+
+def purchaser_for(settings: Settings) -> Purchaser:
+    """The signed purchase webhook of the settings, or :class:`NoPurchaser`.
+
+    Called from a request (confirm), so the timeout and retries are short enough to
+    stay inside gunicorn's worker timeout; the receiver deduplicates by Idempotency-Key.
+    """
+    if not settings.purchase_webhook_url:
+        return NoPurchaser()
+    import httpx
+
+    return PurchaseWebhook(settings.purchase_webhook_url,
+                           settings.purchase_webhook_secret.get_secret_value().encode(),
+                           client=httpx.Client(timeout=settings.purchase_webhook_timeout_seconds,
+                                               trust_env=False),
+                           retries=settings.purchase_webhook_retries)
 
 
 def real_stores(settings: Settings) -> Stores:
@@ -61,10 +93,11 @@ def real_stores(settings: Settings) -> Stores:
     session = boto3.session.Session()
     queue = (SqsCheckQueue(session.client("sqs", **aws), settings.checks_queue_url)
              if settings.checks_queue_url else NoCheckQueue())
+    dynamodb = Timed(session.client("dynamodb", **aws))
     return Stores(users=SqlUserRepository(engine), refresh_tokens=SqlRefreshTokenRepository(engine),
                   billing=SqlBillingRepository(engine),
-                  items=DynamoItemRepository(Timed(session.client("dynamodb", **aws)), settings.table_prefix),
-                  queue=queue)
+                  items=DynamoItemRepository(dynamodb, settings.table_prefix),
+                  queue=queue, engine=DynamoEngineStore(dynamodb, settings.table_prefix))
 
 
 def create_app(settings: Settings, *, stores: Stores | None = None,
@@ -84,6 +117,11 @@ def create_app(settings: Settings, *, stores: Stores | None = None,
                                settings=settings, limiter=limiter)
     billing_service = BillingService(billing=stores.billing, users=stores.users, items=stores.items,
                                      gateway=gateway, settings=settings)
+    records = stores.engine if stores.engine is not None else MemoryEngineStore()
+    order_service = OrderService(records, stores.purchaser or purchaser_for(settings), OrderPolicy(
+        monthly_cap=settings.autobuy_monthly_cap,
+        confirmation_seconds=settings.autobuy_confirm_seconds))
+    orders_api = OrdersApi(order_service, records, records)
 
     app = falcon.App(middleware=[
         RequestContext(), SecurityHeaders(hsts=settings.env == "production"),
@@ -106,6 +144,10 @@ def create_app(settings: Settings, *, stores: Stores | None = None,
     app.add_route("/v1/items/{item_id}", items.ItemOne(item_service, settings))
     app.add_route("/v1/items/{item_id}/history", items.ItemHistory(item_service, settings))
     app.add_route("/v1/items/{item_id}/check", items.ItemCheck(item_service, settings))
+    app.add_route("/v1/orders", orders.Orders(orders_api))
+    app.add_route("/v1/orders/{order_id}/confirm", orders.OrderConfirm(orders_api))
+    app.add_route("/v1/orders/{order_id}/cancel", orders.OrderCancel(orders_api))
+    app.add_route("/v1/alerts", orders.Alerts(orders_api))
     app.add_route("/v1/billing", billing.BillingState(billing_service, item_service))
     app.add_route("/v1/billing/checkout", billing.Checkout(billing_service, item_service, settings))
     app.add_route("/v1/billing/webhook", billing.Webhook(billing_service, settings))

@@ -7,6 +7,7 @@ a placeholder secret, or the development sign-in, is refused in production.
 from __future__ import annotations
 
 import sys
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
@@ -79,6 +80,16 @@ class Settings(BaseSettings):
     dev_signin: bool = False
     cors_origin: str = ""
 
+    # Auto-buy (shared names with the engine, autobuy.engine.config): confirmed orders
+    # are POSTed to the purchase webhook; without a URL a confirm ends the order as
+    # "failed" with a note saying no webhook is configured.
+    purchase_webhook_url: str = ""
+    purchase_webhook_secret: SecretStr = SecretStr("")
+    purchase_webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=20)
+    purchase_webhook_retries: int = Field(default=1, ge=0, le=3)
+    autobuy_monthly_cap: Decimal = Field(default=Decimal("500"), gt=0)
+    autobuy_confirm_seconds: int = Field(default=900, gt=0)
+
     access_token_minutes: int = Field(default=15, gt=0, le=15)
     refresh_token_days: int = Field(default=30, gt=0, le=90)
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
@@ -93,6 +104,11 @@ class Settings(BaseSettings):
     def _refuse_unsafe_production(self) -> Settings:
         if set(self.tiers) != set(TIERS):
             raise ValueError(f"tiers must define exactly {', '.join(TIERS)}")
+        if self.purchase_webhook_url:
+            if not self.purchase_webhook_url.startswith(("https://", "http://")):
+                raise ValueError("AUTOBUY_PURCHASE_WEBHOOK_URL must be an http(s) URL")
+            if not self.purchase_webhook_secret.get_secret_value():
+                raise ValueError("AUTOBUY_PURCHASE_WEBHOOK_SECRET is required with a webhook URL")
         if self.env != "production":
             return self
         if self.dev_signin:
@@ -105,6 +121,10 @@ class Settings(BaseSettings):
             "AUTOBUY_STRIPE_SECRET_KEY": self.stripe_secret_key,
             "AUTOBUY_STRIPE_WEBHOOK_SECRET": self.stripe_webhook_secret,
         }
+        if self.purchase_webhook_url:
+            if not self.purchase_webhook_url.startswith("https://"):
+                raise ValueError("AUTOBUY_PURCHASE_WEBHOOK_URL must use https in production")
+            secrets["AUTOBUY_PURCHASE_WEBHOOK_SECRET"] = self.purchase_webhook_secret
         bad = sorted(name for name, value in secrets.items() if is_placeholder(value.get_secret_value()))
         if bad:
             raise ValueError(f"placeholder or too-short secret in production: {', '.join(bad)}")

@@ -70,6 +70,10 @@ class Item:
     current_price: Decimal | None = None
     availability: str | None = None
     check_requested_at: int | None = None
+    # Alert options read by the engine (alerts.AlertRule): a drop of N % below the
+    # highest price seen while armed, and out of stock -> in stock.
+    alert_drop_percent: Decimal | None = None
+    alert_back_in_stock: bool = False
 
 
 @dataclass(frozen=True)

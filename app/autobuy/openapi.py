@@ -31,6 +31,9 @@ _PAGE_PARAMS = [
     {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"}},
 ]
 _ITEM_ID = {"name": "item_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_ORDER_ID = {"name": "order_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_PERCENT = {"type": "string", "pattern": r"^\d{1,2}(\.\d{1,2})?$", "examples": ["10", "12.5"]}
+ORDER_STATES = ["pending", "confirmed", "placed", "failed", "cancelled", "expired", "rejected"]
 _AUTHED = (400, 401, 413, 415, 422, 429, 503)
 
 SCHEMAS: dict[str, Any] = {
@@ -88,13 +91,18 @@ SCHEMAS: dict[str, Any] = {
             "title": {"type": ["string", "null"], "maxLength": 200},
             "target_price": {"type": "string", "pattern": r"^\d{1,10}(\.\d{1,2})?$", "examples": ["199.99"]},
             "currency": {"type": "string", "pattern": "^[A-Za-z]{3}$", "examples": ["EUR"]},
-            "auto_buy": {"type": "boolean"}, "status": {"enum": ["active", "paused"]}},
+            "auto_buy": {"type": "boolean"}, "status": {"enum": ["active", "paused"]},
+            "alert_drop_percent": {"anyOf": [_PERCENT, {"type": "null"}],
+                                   "description": "also alert on a drop of this many percent "
+                                                  "below the highest price seen; null clears it"},
+            "alert_back_in_stock": {"type": "boolean"}},
     },
     "Item": {
         "type": "object", "additionalProperties": False,
         "required": ["id", "url", "title", "target_price", "currency", "auto_buy", "status",
                      "created_at", "updated_at", "last_checked", "next_check_at", "current_price",
-                     "availability", "check_requested_at"],
+                     "availability", "check_requested_at", "alert_drop_percent",
+                     "alert_back_in_stock"],
         "properties": {
             "id": {"type": "string"}, "url": {"type": "string"}, "title": _NULLABLE_STR,
             "target_price": _MONEY, "currency": {"type": "string"}, "auto_buy": {"type": "boolean"},
@@ -103,7 +111,9 @@ SCHEMAS: dict[str, Any] = {
             "updated_at": {"type": "integer"}, "last_checked": {"type": ["integer", "null"]},
             "next_check_at": {"type": "integer"},
             "current_price": {"anyOf": [_MONEY, {"type": "null"}]},
-            "availability": _NULLABLE_STR, "check_requested_at": {"type": ["integer", "null"]}},
+            "availability": _NULLABLE_STR, "check_requested_at": {"type": ["integer", "null"]},
+            "alert_drop_percent": {"anyOf": [_PERCENT, {"type": "null"}]},
+            "alert_back_in_stock": {"type": "boolean"}},
     },
     "ItemPage": {
         "type": "object", "required": ["items", "next_cursor"],
@@ -118,6 +128,41 @@ SCHEMAS: dict[str, Any] = {
         "type": "object", "required": ["items", "next_cursor"],
         "properties": {"items": {"type": "array", "items": _ref("PricePoint")},
                        "next_cursor": _NULLABLE_STR},
+    },
+    "Order": {
+        "type": "object", "additionalProperties": False,
+        "required": ["id", "item_id", "crossing", "price", "currency", "state", "created_at",
+                     "confirm_before", "history"],
+        "properties": {
+            "id": {"type": "string"}, "item_id": {"type": "string"}, "crossing": {"type": "integer"},
+            "price": {"type": "string", "examples": ["129.99"]}, "currency": {"type": "string"},
+            "state": {"enum": ORDER_STATES},
+            "created_at": {"type": "integer", "description": "Unix seconds"},
+            "confirm_before": {"type": "integer", "description": "end of the confirmation window"},
+            "history": {"type": "array", "items": {
+                "type": "object", "required": ["at", "state", "note"],
+                "properties": {"at": {"type": "integer"}, "state": {"enum": ORDER_STATES},
+                               "note": {"type": "string"}}}}},
+    },
+    "OrderPage": {
+        "type": "object", "required": ["items", "next_cursor"],
+        "properties": {"items": {"type": "array", "items": _ref("Order")}, "next_cursor": _NULLABLE_STR},
+    },
+    "Alert": {
+        "type": "object", "additionalProperties": False,
+        "required": ["id", "item_id", "kind", "price", "currency", "crossing", "created_at",
+                     "deliveries"],
+        "properties": {
+            "id": {"type": "string"}, "item_id": {"type": "string"},
+            "kind": {"enum": ["price", "drop", "back_in_stock"]},
+            "price": {"anyOf": [_MONEY, {"type": "null"}]}, "currency": _NULLABLE_STR,
+            "crossing": {"type": ["integer", "null"]}, "created_at": {"type": "integer"},
+            "deliveries": {"type": "object", "additionalProperties": {"type": "string"},
+                           "description": "channel -> sent | failed: <reason>"}},
+    },
+    "AlertPage": {
+        "type": "object", "required": ["items", "next_cursor"],
+        "properties": {"items": {"type": "array", "items": _ref("Alert")}, "next_cursor": _NULLABLE_STR},
     },
     "Billing": {
         "type": "object",
@@ -184,6 +229,20 @@ def _paths(dev_signin: bool) -> dict[str, Any]:
                               "properties": {"id": {"type": "string"},
                                              "check_requested_at": {"type": "integer"}}}, "Accepted"),
                 **_errors(401, 404, 429, 503)})},
+        "/v1/orders": {"get": _op("Auto-buy orders, newest first (paginated)",
+                                  {"200": _json(_ref("OrderPage")), **_errors(*_AUTHED)},
+                                  parameters=_PAGE_PARAMS)},
+        "/v1/orders/{order_id}/confirm": {
+            "parameters": [_ORDER_ID],
+            "post": _op("Confirm a pending order (sends it to the purchase webhook)",
+                        {"200": _json(_ref("Order")), **_errors(401, 404, 409, 413, 503)})},
+        "/v1/orders/{order_id}/cancel": {
+            "parameters": [_ORDER_ID],
+            "post": _op("Cancel a pending order",
+                        {"200": _json(_ref("Order")), **_errors(401, 404, 409, 413, 503)})},
+        "/v1/alerts": {"get": _op("Alerts fired for the user's items, newest first (paginated)",
+                                  {"200": _json(_ref("AlertPage")), **_errors(*_AUTHED)},
+                                  parameters=_PAGE_PARAMS)},
         "/v1/billing": {"get": _op("Billing state", {"200": _json(_ref("Billing")), **_errors(401, 503)})},
         "/v1/billing/checkout": {"post": _op(
             "Start a Stripe Checkout session for pro or ultra",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import jwt
 from autobuy.app import Stores
 from autobuy.config import Settings
+from autobuy.engine.store import MemoryEngineStore
 from autobuy.repositories.memory import (
     MemoryBillingRepository,
     MemoryCheckQueue,
@@ -102,6 +103,6 @@ def memory_stores(**overrides) -> Stores:
     users = MemoryUserRepository()
     values = dict(users=users, refresh_tokens=MemoryRefreshTokenRepository(),
                   billing=MemoryBillingRepository(users), items=MemoryItemRepository(),
-                  queue=MemoryCheckQueue(), gateway=FakeGateway())
+                  queue=MemoryCheckQueue(), gateway=FakeGateway(), engine=MemoryEngineStore())
     values.update(overrides)
     return Stores(**values)

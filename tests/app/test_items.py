@@ -176,3 +176,29 @@ def test_me_shows_tier_limits_and_usage(client, auth):
     assert me["limits"] == {"item_limit": 5, "check_interval_minutes": 360, "history_days": 30,
                             "manual_checks_per_hour": 5, "auto_buy": False}
     assert me["usage"] == {"items": 1}
+
+
+def test_alert_options_set_changed_and_cleared(client, auth, stores):
+    created = create(client, auth, alert_drop_percent="12.5", alert_back_in_stock=True).json
+    assert created["alert_drop_percent"] == "12.5" and created["alert_back_in_stock"] is True
+    url = f"/v1/items/{created['id']}"
+    patched = client.simulate_patch(url, headers=auth, json={"alert_drop_percent": 20}).json
+    assert patched["alert_drop_percent"] == "20" and patched["alert_back_in_stock"] is True
+    cleared = client.simulate_patch(url, headers=auth, json={"alert_drop_percent": None}).json
+    assert cleared["alert_drop_percent"] is None and cleared["target_price"] == "199.99"
+    plain = create(client, auth).json
+    assert plain["alert_drop_percent"] is None and plain["alert_back_in_stock"] is False
+
+
+@pytest.mark.parametrize("body,needle", [
+    ({"alert_drop_percent": "0"}, "alert_drop_percent"),
+    ({"alert_drop_percent": "100"}, "alert_drop_percent"),
+    ({"alert_drop_percent": "-5"}, "alert_drop_percent"),
+    ({"alert_drop_percent": "5.555"}, "alert_drop_percent"),
+    ({"alert_drop_percent": True}, "alert_drop_percent"),
+    ({"alert_back_in_stock": "yes"}, "alert_back_in_stock"),
+])
+def test_alert_option_validation(client, auth, body, needle):
+    item = create(client, auth).json
+    result = client.simulate_patch(f"/v1/items/{item['id']}", headers=auth, json=body)
+    assert result.status_code == 422 and needle in result.json["error"]["detail"]

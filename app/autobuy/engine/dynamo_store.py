@@ -191,14 +191,29 @@ class DynamoEngineStore(EngineStore, OrderStore):
     def alerts_for_user(self, user_id: str) -> list[StoredAlert]:
         got = self._db.query(TableName=self._alerts, KeyConditionExpression="userId = :u",
                              ExpressionAttributeValues=_values(u=user_id))
-        result = []
-        for row in map(_plain, got.get("Items", [])):
-            crossing = row.get("crossing")
-            event = AlertEvent(row["kind"], _dec(row.get("price")), row.get("currency"),
-                               int(crossing) if crossing is not None else None)
-            result.append(StoredAlert(row["userId"], row["alertId"], row["itemId"],
-                                      int(row["createdAt"]), event, row.get("deliveries", {})))
-        return result
+        return [self._alert(row) for row in map(_plain, got.get("Items", []))]
+
+    def alerts_page(self, user_id: str, limit: int,
+                    after: str | None = None) -> tuple[list[StoredAlert], str | None]:
+        """A user's alerts newest first (alert ids sort by time); ``after`` = last id seen."""
+        params: dict[str, Any] = {
+            "TableName": self._alerts, "KeyConditionExpression": "userId = :u",
+            "ExpressionAttributeValues": _values(u=user_id), "ScanIndexForward": False,
+            "Limit": limit}
+        if after is not None:
+            params["ExclusiveStartKey"] = {"userId": {"S": user_id}, "alertId": {"S": after}}
+        got = self._db.query(**params)
+        last = got.get("LastEvaluatedKey")
+        return ([self._alert(row) for row in map(_plain, got.get("Items", []))],
+                last["alertId"]["S"] if last else None)
+
+    @staticmethod
+    def _alert(row: dict[str, Any]) -> StoredAlert:
+        crossing = row.get("crossing")
+        event = AlertEvent(row["kind"], _dec(row.get("price")), row.get("currency"),
+                           int(crossing) if crossing is not None else None)
+        return StoredAlert(row["userId"], row["alertId"], row["itemId"], int(row["createdAt"]),
+                           event, row.get("deliveries", {}))
 
     def user_tier(self, user_id: str) -> str:
         cached = self._tiers.get(user_id)
@@ -257,10 +272,15 @@ class DynamoEngineStore(EngineStore, OrderStore):
         return self._order(got["Item"]) if "Item" in got else None
 
     def list_for_user(self, user_id: str) -> list[Order]:
-        got = self._db.query(TableName=self._orders, KeyConditionExpression="userId = :u",
-                             ExpressionAttributeValues=_values(u=user_id))
-        return sorted((self._order(r) for r in got.get("Items", [])),
-                      key=lambda o: o.created_at, reverse=True)
+        params: dict[str, Any] = {"TableName": self._orders, "KeyConditionExpression": "userId = :u",
+                                  "ExpressionAttributeValues": _values(u=user_id)}
+        found: list[Order] = []
+        while True:  # a query answers at most 1 MB; follow it to the end
+            got = self._db.query(**params)
+            found.extend(self._order(r) for r in got.get("Items", []))
+            if "LastEvaluatedKey" not in got:
+                return sorted(found, key=lambda o: (o.created_at, o.order_id), reverse=True)
+            params["ExclusiveStartKey"] = got["LastEvaluatedKey"]
 
     def transition(self, order: Order, expected_state: str, new_state: str, at: int,
                    note: str) -> Order | None:

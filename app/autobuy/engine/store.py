@@ -235,6 +235,15 @@ class MemoryEngineStore(EngineStore, OrderStore):
     def user_tier(self, user_id: str) -> str:
         return self.tiers.get(user_id, "free")
 
+    def alerts_page(self, user_id: str, limit: int,
+                    after: str | None = None) -> tuple[list[StoredAlert], str | None]:
+        """A user's alerts newest first (alert ids sort by time); ``after`` = last id seen."""
+        with self._lock:
+            ids = sorted((a for (u, a) in self.alerts if u == user_id and
+                          (after is None or a < after)), reverse=True)
+            page = [self.alerts[(user_id, a)] for a in ids[:limit]]
+        return page, (page[-1].alert_id if len(ids) > limit else None)
+
     # -- OrderStore -------------------------------------------------------------------
     def put_if_absent(self, order: Order) -> bool:
         with self._lock:
@@ -251,7 +260,7 @@ class MemoryEngineStore(EngineStore, OrderStore):
     def list_for_user(self, user_id: str) -> list[Order]:
         with self._lock:
             return sorted((o for (u, _), o in self.orders.items() if u == user_id),
-                          key=lambda o: o.created_at, reverse=True)
+                          key=lambda o: (o.created_at, o.order_id), reverse=True)
 
     def transition(self, order: Order, expected_state: str, new_state: str, at: int,
                    note: str) -> Order | None:

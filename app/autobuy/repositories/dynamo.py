@@ -34,6 +34,7 @@ ITEM_ATTRS = {
     "last_checked": "lastChecked", "next_check_at": "nextCheckAt",
     "current_price": "currentPrice", "availability": "availability",
     "check_requested_at": "checkRequestedAt",
+    "alert_drop_percent": "alertDropPercent", "alert_back_in_stock": "alertBackInStock",
 }
 
 
@@ -81,6 +82,9 @@ def item_from_dynamo(raw: dict[str, Any]) -> Item:
         current_price=Decimal(data["currentPrice"]) if data.get("currentPrice") is not None else None,
         availability=data.get("availability"),
         check_requested_at=int(data["checkRequestedAt"]) if data.get("checkRequestedAt") else None,
+        alert_drop_percent=(Decimal(data["alertDropPercent"])
+                            if data.get("alertDropPercent") is not None else None),
+        alert_back_in_stock=bool(data.get("alertBackInStock", False)),
     )
 
 
@@ -167,17 +171,25 @@ class DynamoItemRepository(ItemRepository):
                     encode_cursor(got.get("LastEvaluatedKey")))
 
     def update(self, user_id: str, item_id: str, changes: dict) -> Item | None:
-        names, values, sets = {}, {}, []
+        """SET the named API attributes (None = REMOVE); the engine's own attributes
+        (alertArmed, crossingSeq, leaseUntil, failStreak, ...) are never written here."""
+        names, values, sets, removes = {}, {}, [], []
         for i, (field, value) in enumerate(changes.items()):
             names[f"#f{i}"] = ITEM_ATTRS[field]
+            if value is None:
+                removes.append(f"#f{i}")
+                continue
             values[f":v{i}"] = _ser.serialize(value)
             sets.append(f"#f{i} = :v{i}")
+        expression = " ".join(part for part in (
+            "SET " + ", ".join(sets) if sets else "",
+            "REMOVE " + ", ".join(removes) if removes else "") if part)
         try:
             got = self._db.update_item(
                 TableName=self._items, Key=self._key(user_id, item_id),
-                UpdateExpression="SET " + ", ".join(sets), ConditionExpression="attribute_exists(itemId)",
-                ExpressionAttributeNames=names, ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW")
+                UpdateExpression=expression, ConditionExpression="attribute_exists(itemId)",
+                ExpressionAttributeNames=names, ReturnValues="ALL_NEW",
+                **({"ExpressionAttributeValues": values} if values else {}))
         except ClientError as exc:
             if _is_conditional_failure(exc):
                 return None

@@ -55,6 +55,8 @@ def item_json(item: Item) -> dict[str, Any]:
         "updated_at": item.updated_at, "last_checked": item.last_checked or None,
         "next_check_at": item.next_check_at, "current_price": money(item.current_price),
         "availability": item.availability, "check_requested_at": item.check_requested_at,
+        "alert_drop_percent": None if item.alert_drop_percent is None else str(item.alert_drop_percent),
+        "alert_back_in_stock": item.alert_back_in_stock,
     }
 
 

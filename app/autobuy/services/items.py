@@ -40,6 +40,9 @@ class ItemInput:
     currency: str | None = None
     auto_buy: bool | None = None
     status: str | None = None
+    alert_drop_percent: Decimal | None = None
+    alert_back_in_stock: bool | None = None
+    clear: frozenset[str] = frozenset()  # optional fields sent as null on a patch: removed
 
 
 def parse_price(value: Any) -> Decimal:
@@ -58,6 +61,15 @@ def parse_price(value: Any) -> Decimal:
     return price
 
 
+def parse_drop_percent(value: Any) -> Decimal:
+    """A percentage greater than 0 and below 100, at most 2 decimal places."""
+    text = "" if isinstance(value, bool) or not isinstance(value, (str, int, float)) else str(value).strip()
+    if not re.fullmatch(r"\d{1,2}(\.\d{1,2})?", text) or Decimal(text) <= 0:
+        raise InvalidInput("alert_drop_percent: must be a percentage above 0 and below 100, "
+                           "e.g. \"10\" or \"12.5\", or null")
+    return Decimal(text)
+
+
 def parse_currency(value: Any) -> str:
     if not isinstance(value, str) or value.upper() not in ISO_CURRENCIES:
         raise InvalidInput("currency: must be an ISO 4217 code such as EUR, USD or GBP")
@@ -68,7 +80,8 @@ def parse_item_input(body: Any, *, partial: bool, allow_hosts: frozenset[str]) -
     """Validate a create (partial=False) or patch (partial=True) body."""
     if not isinstance(body, dict):
         raise InvalidInput("the body must be a JSON object")
-    known = {"url", "title", "target_price", "currency", "auto_buy", "status"}
+    known = {"url", "title", "target_price", "currency", "auto_buy", "status",
+             "alert_drop_percent", "alert_back_in_stock"}
     unknown = sorted(set(body) - known)
     if unknown:
         raise InvalidInput(f"unknown field(s): {', '.join(unknown)}")
@@ -99,6 +112,14 @@ def parse_item_input(body: Any, *, partial: bool, allow_hosts: frozenset[str]) -
         if body["status"] not in STATUSES:
             raise InvalidInput(f"status: must be one of {', '.join(STATUSES)}")
         values["status"] = body["status"]
+    if body.get("alert_drop_percent") is not None:
+        values["alert_drop_percent"] = parse_drop_percent(body["alert_drop_percent"])
+    elif "alert_drop_percent" in body and partial:
+        values["clear"] = frozenset({"alert_drop_percent"})
+    if "alert_back_in_stock" in body:
+        if not isinstance(body["alert_back_in_stock"], bool):
+            raise InvalidInput("alert_back_in_stock: must be true or false")
+        values["alert_back_in_stock"] = body["alert_back_in_stock"]
     return ItemInput(**values)
 
 
@@ -142,7 +163,8 @@ class ItemService:
                     title=data.title, target_price=data.target_price or Decimal(0),
                     currency=data.currency or "", auto_buy=bool(data.auto_buy),
                     status=data.status or "active", created_at=now, updated_at=now,
-                    last_checked=0, next_check_at=now)
+                    last_checked=0, next_check_at=now, alert_drop_percent=data.alert_drop_percent,
+                    alert_back_in_stock=bool(data.alert_back_in_stock))
         self._items.create(item, item_limit=self._settings.tier(user.tier).item_limit)
         return item
 
@@ -157,7 +179,9 @@ class ItemService:
 
     def update(self, user_id: str, item_id: str, data: ItemInput) -> Item:
         self._check_auto_buy(user_id, data.auto_buy)
-        changes = {k: v for k, v in data.__dict__.items() if v is not None}
+        changes: dict[str, Any] = {k: v for k, v in data.__dict__.items()
+                                   if v is not None and k != "clear"}
+        changes.update(dict.fromkeys(data.clear))
         changes["updated_at"] = int(self._clock())
         item = self._items.update(user_id, item_id, changes)
         if item is None:
