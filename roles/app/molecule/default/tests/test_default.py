@@ -144,3 +144,96 @@ def test_restarts_after_being_killed(host) -> None:
     assert after["State"]["Pid"] != before["State"]["Pid"]
     status, _ = wait_healthy(host)
     assert status == 200
+
+
+WORKER = "taskapp-worker"
+
+
+def wait_steady(host, seconds: float = 5, within: float = 40) -> dict:
+    """The worker's state once it has been running `seconds` without a restart."""
+    deadline = time.monotonic() + within
+    container = inspect(host, WORKER)
+    while time.monotonic() < deadline:
+        container = inspect(host, WORKER)
+        state = container["State"]
+        if state["Running"] and not state["Restarting"]:
+            time.sleep(seconds)
+            again = inspect(host, WORKER)
+            if (again["State"]["Running"]
+                    and again["State"]["StartedAt"] == state["StartedAt"]):
+                return again
+        time.sleep(0.5)
+    return container
+
+
+def test_worker_runs_beside_the_api_on_the_same_image(host) -> None:
+    worker, api = wait_steady(host), inspect(host)
+    assert worker["State"]["Running"], worker["State"]
+    assert worker["Image"] == api["Image"]
+    assert worker["Config"]["Labels"].get("org.autobuy.molecule") == "v2"
+    assert worker["Config"]["Cmd"] == ["python", "-m", "autobuy.engine.worker"]
+    # No crash loop: the v2 worker has not restarted on its own.
+    assert worker["RestartCount"] == 0
+
+
+def test_worker_hardened_without_a_port(host) -> None:
+    worker = inspect(host, WORKER)
+    with host.sudo():
+        uid = host.check_output(f"docker exec {WORKER} id -u")
+    assert uid != "0"
+    config = worker["HostConfig"]
+    assert config["ReadonlyRootfs"] is True
+    assert config["Tmpfs"] == inspect(host)["HostConfig"]["Tmpfs"]
+    assert config["CapDrop"] == ["ALL"]
+    assert "no-new-privileges" in config["SecurityOpt"]
+    assert config["RestartPolicy"]["Name"] == "unless-stopped"
+    assert config["LogConfig"] == {
+        "Type": "json-file", "Config": {"max-file": "3", "max-size": "10m"},
+    }
+    assert not config["PortBindings"]
+    assert worker["Config"]["StopTimeout"] >= 35
+    assert worker["Config"]["Healthcheck"]["Test"] == ["NONE"]
+
+
+def test_worker_has_the_env_file_and_a_reachable_queue(host) -> None:
+    env = dict(e.split("=", 1) for e in inspect(host, WORKER)["Config"]["Env"])
+    assert set(SETTINGS) <= set(env)
+    assert env["AUTOBUY_DB_HOST"] == "db.molecule.invalid"
+    assert env["AUTOBUY_CHECKS_QUEUE_URL"].endswith("/autobuy-checks")
+    with host.sudo():
+        logs = host.run(f"docker logs {WORKER}")
+    # Receiving works: no invalid settings, no failed connection to SQS.
+    output = logs.stdout + logs.stderr
+    assert "invalid settings" not in output
+    assert "Traceback" not in output, output[-2000:]
+
+
+def test_worker_restarts_after_being_killed(host) -> None:
+    before = wait_steady(host)
+    with host.sudo():
+        host.check_output(f"kill -9 {before['State']['Pid']}")
+    deadline = time.monotonic() + 30
+    after = before
+    while time.monotonic() < deadline:
+        after = inspect(host, WORKER)
+        if after["RestartCount"] > before["RestartCount"] and after["State"]["Running"]:
+            break
+        time.sleep(0.5)
+    assert after["RestartCount"] == before["RestartCount"] + 1
+    assert after["State"]["Pid"] != before["State"]["Pid"]
+    steady = wait_steady(host)
+    assert steady["State"]["Running"]
+    assert steady["RestartCount"] == before["RestartCount"] + 1
+
+
+def test_worker_stops_gracefully(host) -> None:
+    """SIGTERM drains and exits 0 well within the stop timeout (no SIGKILL)."""
+    with host.sudo():
+        started = time.monotonic()
+        host.check_output(f"docker stop {WORKER}")
+        took = time.monotonic() - started
+        state = inspect(host, WORKER)["State"]
+        host.check_output(f"docker start {WORKER}")
+    assert state["ExitCode"] == 0, state
+    assert took < 35
+    assert wait_steady(host)["State"]["Running"]

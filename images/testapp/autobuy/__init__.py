@@ -1,0 +1,1 @@
+"""Stand-in package of the test image: only the worker entry point."""

@@ -1,0 +1,1 @@
+"""Stand-in for the price engine: only ``python -m autobuy.engine.worker``."""
