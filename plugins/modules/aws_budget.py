@@ -10,7 +10,13 @@ short_description: Manage an AWS Budgets cost budget and its notifications
 description:
   - Creates, updates or deletes a cost budget of the account in use, and makes its
     notifications match O(notifications) exactly (extra ones are removed).
-  - Neither amazon.aws nor community.aws has a Budgets module; used by playbooks/monitoring.yml.
+  - Neither amazon.aws nor community.aws has a Budgets module; used by playbooks/monitoring.yml
+    and teardown.yml.
+  - This module is not in the C(group/aws) action group, so C(module_defaults) for that
+    group do not apply. Pass the connection options explicitly or through C(module_defaults)
+    for this module name.
+version_added: "1.0.0"
+author: AutoBuy Guard plugins
 options:
   name:
     description: Budget name.
@@ -22,7 +28,7 @@ options:
     choices: [present, absent]
     default: present
   limit_amount:
-    description: Budget limit, in O(limit_unit). Required when O(state=present).
+    description: Budget limit, in O(limit_unit). Required when O(state=present); must be > 0.
     type: float
   limit_unit:
     description: Currency of the limit.
@@ -74,12 +80,49 @@ options:
             type: str
             required: true
   account_id:
-    description: Account that owns the budget; defaults to the caller's account.
+    description: Account that owns the budget (12 digits); defaults to the caller's account (STS GetCallerIdentity).
     type: str
-extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
+  region:
+    description:
+      - AWS region. Defaults to E(AWS_REGION), then E(AWS_DEFAULT_REGION), then the profile's region.
+    type: str
+    aliases: [aws_region]
+  endpoint_url:
+    description:
+      - URL of the AWS API endpoint, for example C(http://127.0.0.1:4566) for the local cloud.
+      - Defaults to E(AWS_ENDPOINT_URL). Empty means the real AWS endpoint.
+    type: str
+    aliases: [aws_endpoint_url]
+  profile:
+    description: Named AWS profile. Defaults to E(AWS_PROFILE).
+    type: str
+    aliases: [aws_profile]
+  access_key:
+    description: AWS access key id. Defaults to E(AWS_ACCESS_KEY_ID).
+    type: str
+    aliases: [aws_access_key_id]
+  secret_key:
+    description: AWS secret access key. Defaults to E(AWS_SECRET_ACCESS_KEY).
+    type: str
+    aliases: [aws_secret_access_key]
+  session_token:
+    description: AWS session token. Defaults to E(AWS_SESSION_TOKEN).
+    type: str
+    aliases: [aws_session_token]
+  assume_role_arn:
+    description: IAM role to assume before calling AWS. Defaults to E(AWS_ASSUME_ROLE_ARN).
+    type: str
+  assume_role_session_name:
+    description: Session name for the assumed role. Defaults to E(AWS_ROLE_SESSION_NAME), then C(autobuy-guard).
+    type: str
+requirements:
+  - python >= 3.9
+  - boto3
+notes:
+  - Supports check mode. In check mode nothing is created, updated or deleted and
+    RV(budget) is not returned.
+  - When the Budgets API cannot list the subscribers of a notification (the local cloud),
+    the subscribers of an existing notification are left as they are.
 """
 
 EXAMPLES = r"""
@@ -92,36 +135,63 @@ EXAMPLES = r"""
         subscribers:
           - type: SNS
             address: arn:aws:sns:eu-central-1:123456789012:taskapp-alerts
+    region: eu-central-1
+    endpoint_url: "{{ aws_endpoint_url | default(omit, true) }}"
+
+- name: Delete the budget
+  aws_budget:
+    name: taskapp-monthly
+    state: absent
 """
 
 RETURN = r"""
 budget:
-  description: The budget as AWS Budgets describes it (absent after deletion).
-  returned: when state is present
+  description: The budget as AWS Budgets describes it after the run.
+  returned: when O(state=present) and not in check mode
   type: dict
+  sample: {"BudgetName": "taskapp-monthly", "BudgetType": "COST", "TimeUnit": "MONTHLY",
+           "BudgetLimit": {"Amount": "50", "Unit": "USD"}}
 notifications:
-  description: The notifications after the run, each with its subscribers.
-  returned: when state is present
+  description: The wanted notifications, each with its subscribers, in the Budgets API shape.
+  returned: when O(state=present)
   type: list
   elements: dict
+  sample: [{"Notification": {"NotificationType": "ACTUAL", "ComparisonOperator": "GREATER_THAN",
+            "Threshold": 80.0, "ThresholdType": "PERCENTAGE"},
+            "Subscribers": [{"SubscriptionType": "SNS", "Address": "arn:aws:sns:eu-central-1:123456789012:taskapp-alerts"}]}]
+changed:
+  description: Whether the budget or its notifications were created, changed or deleted.
+  returned: always
+  type: bool
 """
 
-from decimal import Decimal
-from typing import Any
+import re  # noqa: E402
+from decimal import Decimal, InvalidOperation  # noqa: E402
+from typing import Any, Optional  # noqa: E402
 
-try:
-    from botocore.exceptions import BotoCoreError, ClientError
-except ImportError:  # handled by AnsibleAWSModule
-    pass
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible.module_utils.autobuy_aws import (  # noqa: E402
+    AWS_COMMON_ARGUMENT_SPEC,
+    aws_retry,
+    error_code,
+    error_message,
+    module_client,
+)
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+retry = aws_retry()
+_ACCOUNT = re.compile(r"^\d{12}$")
+
+
+class BudgetError(Exception):
+    """A failure to report with fail_json (message is user-readable)."""
 
 
 def _amount(value: Any) -> str:
     """Canonical decimal string for comparing limits ("50", "50.0", "50.00" are equal)."""
-    return format(Decimal(str(value)).normalize(), "f")
+    try:
+        return format(Decimal(str(value)).normalize(), "f")
+    except InvalidOperation as exc:
+        raise BudgetError(f"not a number: {value!r}") from exc
 
 
 def wanted_notifications(params: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -149,36 +219,55 @@ def _key(notification: dict[str, Any]) -> tuple[Any, ...]:
 
 
 class Budgets:
-    """Thin wrapper over the Budgets client for one account and budget."""
+    """The Budgets calls of the module for one account and budget, each retried."""
 
     def __init__(self, client: Any, account_id: str, name: str) -> None:
         self.client, self.account_id, self.name = client, account_id, name
 
-    def get(self) -> dict[str, Any] | None:
+    def _ids(self) -> dict[str, str]:
+        return {"AccountId": self.account_id, "BudgetName": self.name}
+
+    def get(self) -> Optional[dict[str, Any]]:
         try:
-            return self.client.describe_budget(
-                aws_retry=True, AccountId=self.account_id, BudgetName=self.name)["Budget"]
-        except is_boto3_error_code("NotFoundException"):
-            return None
+            return retry(self.client.describe_budget)(**self._ids())["Budget"]
+        except Exception as exc:  # noqa: BLE001 - only "not found" is an answer
+            if error_code(exc) == "NotFoundException":
+                return None
+            raise
 
     def notifications(self) -> list[dict[str, Any]]:
         """Current notifications; Subscribers is None when the API cannot list them."""
-        found = self.client.describe_notifications_for_budget(
-            aws_retry=True, AccountId=self.account_id, BudgetName=self.name
-        ).get("Notifications", [])
+        found = retry(self.client.describe_notifications_for_budget)(**self._ids()).get(
+            "Notifications", [])
         return [{"Notification": n, "Subscribers": self.subscribers(n)} for n in found]
 
-    def subscribers(self, notification: dict[str, Any]) -> list[dict[str, Any]] | None:
+    def subscribers(self, notification: dict[str, Any]) -> Optional[list[dict[str, Any]]]:
         try:
-            subs = self.client.describe_subscribers_for_notification(
-                aws_retry=True, AccountId=self.account_id, BudgetName=self.name,
-                Notification=notification,
-            ).get("Subscribers", [])
-        except ClientError:
+            subs = retry(self.client.describe_subscribers_for_notification)(
+                Notification=notification, **self._ids()).get("Subscribers", [])
+        except Exception as exc:  # noqa: BLE001 - see below
             # Some implementations (the local cloud) cannot list subscribers; then the
             # subscribers of an existing notification are left as they are.
+            if error_code(exc) is None:
+                raise
             return None
         return sorted(subs, key=lambda s: (s["SubscriptionType"], s["Address"]))
+
+    def create(self, body: dict[str, Any]) -> None:
+        retry(self.client.create_budget)(AccountId=self.account_id, Budget=body)
+
+    def update(self, body: dict[str, Any]) -> None:
+        retry(self.client.update_budget)(AccountId=self.account_id, NewBudget=body)
+
+    def delete(self) -> None:
+        retry(self.client.delete_budget)(**self._ids())
+
+    def add_notification(self, n: dict[str, Any]) -> None:
+        retry(self.client.create_notification)(
+            Notification=n["Notification"], Subscribers=n["Subscribers"], **self._ids())
+
+    def remove_notification(self, n: dict[str, Any]) -> None:
+        retry(self.client.delete_notification)(Notification=n["Notification"], **self._ids())
 
 
 def budget_body(name: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -190,98 +279,128 @@ def budget_body(name: str, params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def ensure_present(module: AnsibleAWSModule, budgets: Budgets) -> dict[str, Any]:
-    params = module.params
-    changed = False
-    body = budget_body(budgets.name, params)
+def budget_differs(current: dict[str, Any], body: dict[str, Any]) -> bool:
+    limit = current.get("BudgetLimit", {})
+    return (_amount(limit.get("Amount", "0")) != body["BudgetLimit"]["Amount"]
+            or limit.get("Unit") != body["BudgetLimit"]["Unit"]
+            or current.get("TimeUnit") != body["TimeUnit"])
+
+
+def ensure_budget(module: AnsibleModule, budgets: Budgets) -> tuple[bool, bool]:
+    """Create or update the budget itself; return (changed, existed before)."""
+    body = budget_body(budgets.name, module.params)
     current = budgets.get()
     if current is None:
-        changed = True
         if not module.check_mode:
-            budgets.client.create_budget(aws_retry=True, AccountId=budgets.account_id, Budget=body)
-    else:
-        limit = current.get("BudgetLimit", {})
-        if (_amount(limit.get("Amount", "0")) != body["BudgetLimit"]["Amount"]
-                or limit.get("Unit") != body["BudgetLimit"]["Unit"]
-                or current.get("TimeUnit") != body["TimeUnit"]):
-            changed = True
-            if not module.check_mode:
-                budgets.client.update_budget(aws_retry=True, AccountId=budgets.account_id, NewBudget=body)
-    have = {_key(n["Notification"]): n for n in (budgets.notifications() if current else [])}
-    want = {_key(n["Notification"]): n for n in wanted_notifications(params["notifications"])}
+            budgets.create(body)
+        return True, False
+    if budget_differs(current, body):
+        if not module.check_mode:
+            budgets.update(body)
+        return True, True
+    return False, True
+
+
+def ensure_notifications(module: AnsibleModule, budgets: Budgets, existed: bool) -> tuple[bool, list[dict[str, Any]]]:
+    """Make the notifications match; return (changed, wanted notifications)."""
+    changed = False
+    have = {_key(n["Notification"]): n for n in (budgets.notifications() if existed else [])}
+    want = {_key(n["Notification"]): n for n in wanted_notifications(module.params["notifications"])}
+
+    def outdated(key: tuple[Any, ...]) -> bool:
+        subs = have[key]["Subscribers"]
+        return subs is not None and key in want and subs != want[key]["Subscribers"]
+
     for key, n in have.items():
-        outdated = n["Subscribers"] is not None and key in want and n["Subscribers"] != want[key]["Subscribers"]
-        if key not in want or outdated:
+        if key not in want or outdated(key):
             changed = True
             if not module.check_mode:
-                budgets.client.delete_notification(
-                    aws_retry=True, AccountId=budgets.account_id, BudgetName=budgets.name,
-                    Notification=n["Notification"])
+                budgets.remove_notification(n)
     for key, n in want.items():
-        outdated = key in have and have[key]["Subscribers"] is not None and (
-            have[key]["Subscribers"] != n["Subscribers"])
-        if key not in have or outdated:
+        if key not in have or outdated(key):
             changed = True
             if not module.check_mode:
-                budgets.client.create_notification(
-                    aws_retry=True, AccountId=budgets.account_id, BudgetName=budgets.name,
-                    Notification=n["Notification"], Subscribers=n["Subscribers"])
-    result: dict[str, Any] = {"changed": changed, "notifications": list(want.values())}
+                budgets.add_notification(n)
+    return changed, list(want.values())
+
+
+def ensure_present(module: AnsibleModule, budgets: Budgets) -> dict[str, Any]:
+    budget_changed, existed = ensure_budget(module, budgets)
+    notes_changed, notifications = ensure_notifications(module, budgets, existed)
+    result: dict[str, Any] = {"changed": budget_changed or notes_changed,
+                              "notifications": notifications}
     if not module.check_mode:
         result["budget"] = budgets.get() or {}
     return result
 
 
-def ensure_absent(module: AnsibleAWSModule, budgets: Budgets) -> dict[str, Any]:
+def ensure_absent(module: AnsibleModule, budgets: Budgets) -> dict[str, Any]:
     if budgets.get() is None:
         return {"changed": False}
     if not module.check_mode:
-        budgets.client.delete_budget(aws_retry=True, AccountId=budgets.account_id,
-                                     BudgetName=budgets.name)
+        budgets.delete()
     return {"changed": True}
 
 
-def main() -> None:
-    subscriber = {"type": {"type": "str", "choices": ["EMAIL", "SNS"], "required": True},
-                  "address": {"type": "str", "required": True}}
-    notification = {
-        "notification_type": {"type": "str", "choices": ["ACTUAL", "FORECASTED"], "default": "ACTUAL"},
-        "comparison": {"type": "str", "choices": ["GREATER_THAN", "LESS_THAN", "EQUAL_TO"],
-                       "default": "GREATER_THAN"},
-        "threshold": {"type": "float", "required": True},
-        "threshold_type": {"type": "str", "choices": ["PERCENTAGE", "ABSOLUTE_VALUE"],
-                           "default": "PERCENTAGE"},
-        "subscribers": {"type": "list", "elements": "dict", "required": True, "options": subscriber},
-    }
-    module = AnsibleAWSModule(
-        argument_spec={
-            "name": {"type": "str", "required": True},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-            "limit_amount": {"type": "float"},
-            "limit_unit": {"type": "str", "default": "USD"},
-            "time_unit": {"type": "str", "choices": ["DAILY", "MONTHLY", "QUARTERLY", "ANNUALLY"],
-                          "default": "MONTHLY"},
-            "notifications": {"type": "list", "elements": "dict", "default": [], "options": notification},
-            "account_id": {"type": "str"},
-        },
-        required_if=[("state", "present", ["limit_amount"])],
-        supports_check_mode=True,
+def validate(params: dict[str, Any]) -> None:
+    """Reject input that cannot mean anything before any AWS call."""
+    if not params["name"].strip():
+        raise BudgetError("name must not be empty")
+    if params["account_id"] and not _ACCOUNT.match(params["account_id"]):
+        raise BudgetError(f"account_id must be 12 digits, got {params['account_id']!r}")
+    if params["state"] == "present" and params["limit_amount"] <= 0:
+        raise BudgetError(f"limit_amount must be > 0, got {params['limit_amount']}")
+    for n in params["notifications"]:
+        if n["threshold"] <= 0:
+            raise BudgetError(f"notification threshold must be > 0, got {n['threshold']}")
+        if not n["subscribers"]:
+            raise BudgetError("every notification needs at least one subscriber")
+
+
+def argument_spec() -> dict[str, Any]:
+    subscriber = dict(type=dict(type="str", choices=["EMAIL", "SNS"], required=True),
+                      address=dict(type="str", required=True))
+    notification = dict(
+        notification_type=dict(type="str", choices=["ACTUAL", "FORECASTED"], default="ACTUAL"),
+        comparison=dict(type="str", choices=["GREATER_THAN", "LESS_THAN", "EQUAL_TO"],
+                        default="GREATER_THAN"),
+        threshold=dict(type="float", required=True),
+        threshold_type=dict(type="str", choices=["PERCENTAGE", "ABSOLUTE_VALUE"], default="PERCENTAGE"),
+        subscribers=dict(type="list", elements="dict", required=True, options=subscriber),
     )
-    retry = AWSRetry.jittered_backoff()
-    account_id = module.params["account_id"]
+    return dict(
+        name=dict(type="str", required=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        limit_amount=dict(type="float"),
+        limit_unit=dict(type="str", default="USD"),
+        time_unit=dict(type="str", choices=["DAILY", "MONTHLY", "QUARTERLY", "ANNUALLY"], default="MONTHLY"),
+        notifications=dict(type="list", elements="dict", default=[], options=notification),
+        account_id=dict(type="str"),
+        **AWS_COMMON_ARGUMENT_SPEC,
+    )
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=argument_spec(),
+                           required_if=[("state", "present", ["limit_amount"])],
+                           supports_check_mode=True)
+    p = module.params
     try:
+        validate(p)
+        account_id = p["account_id"]
         if not account_id:
-            sts = module.client("sts", retry_decorator=retry)
-            account_id = sts.get_caller_identity(aws_retry=True)["Account"]
-        # Budgets is a global service with its endpoint in us-east-1.
-        client = module.client("budgets", retry_decorator=retry)
-        budgets = Budgets(client, account_id, module.params["name"])
-        if module.params["state"] == "present":
-            result = ensure_present(module, budgets)
-        else:
-            result = ensure_absent(module, budgets)
-    except (BotoCoreError, ClientError) as e:
-        module.fail_json_aws(e, msg=f"Could not manage budget {module.params['name']}")
+            account_id = retry(module_client(module, "sts").get_caller_identity)()["Account"]
+        # Budgets is a global service: botocore routes every region to its global endpoint.
+        budgets = Budgets(module_client(module, "budgets"), account_id, p["name"])
+        result = ensure_present(module, budgets) if p["state"] == "present" else ensure_absent(module, budgets)
+    except BudgetError as exc:
+        module.fail_json(msg=str(exc))
+    except Exception as exc:  # noqa: BLE001 - botocore errors, reported with their AWS code
+        code = error_code(exc)
+        if code is None:
+            raise
+        module.fail_json(msg=f"Could not manage budget {p['name']} ({code}): {error_message(exc)}",
+                         error_code=code)
     module.exit_json(**result)
 
 

@@ -12,12 +12,27 @@ description:
     (point-in-time recovery) nor the encryption key type. This module sets both, for
     several tables in one run, and reports a change only when it changed something.
   - Used by playbooks/data.yml after the tables exist.
+  - O(state=absent) turns the protection off again (point-in-time recovery off, AWS owned
+    key), for example before a table is handed back; it does not delete tables.
+  - This module is not in the C(group/aws) action group, so C(module_defaults) for that
+    group do not apply. Pass the connection options explicitly or through C(module_defaults)
+    for this module name.
+version_added: "1.0.0"
+author: AutoBuy Guard plugins
 options:
   tables:
     description: Names of existing tables.
     type: list
     elements: str
     required: true
+  state:
+    description:
+      - C(present) applies O(point_in_time_recovery) and O(sse_type).
+      - C(absent) turns point-in-time recovery off and returns to the AWS owned key,
+        whatever O(point_in_time_recovery) and O(sse_type) say.
+    type: str
+    choices: [present, absent]
+    default: present
   point_in_time_recovery:
     description: Whether point-in-time recovery is on.
     type: bool
@@ -32,10 +47,46 @@ options:
   kms_key_id:
     description: KMS key id, ARN or alias when O(sse_type=KMS).
     type: str
-extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
+  region:
+    description:
+      - AWS region. Defaults to E(AWS_REGION), then E(AWS_DEFAULT_REGION), then the profile's region.
+    type: str
+    aliases: [aws_region]
+  endpoint_url:
+    description:
+      - URL of the AWS API endpoint, for example C(http://127.0.0.1:4566) for the local cloud.
+      - Defaults to E(AWS_ENDPOINT_URL). Empty means the real AWS endpoint.
+    type: str
+    aliases: [aws_endpoint_url]
+  profile:
+    description: Named AWS profile. Defaults to E(AWS_PROFILE).
+    type: str
+    aliases: [aws_profile]
+  access_key:
+    description: AWS access key id. Defaults to E(AWS_ACCESS_KEY_ID).
+    type: str
+    aliases: [aws_access_key_id]
+  secret_key:
+    description: AWS secret access key. Defaults to E(AWS_SECRET_ACCESS_KEY).
+    type: str
+    aliases: [aws_secret_access_key]
+  session_token:
+    description: AWS session token. Defaults to E(AWS_SESSION_TOKEN).
+    type: str
+    aliases: [aws_session_token]
+  assume_role_arn:
+    description: IAM role to assume before calling AWS. Defaults to E(AWS_ASSUME_ROLE_ARN).
+    type: str
+  assume_role_session_name:
+    description: Session name for the assumed role. Defaults to E(AWS_ROLE_SESSION_NAME), then C(autobuy-guard).
+    type: str
+requirements:
+  - python >= 3.9
+  - boto3
+notes:
+  - Supports check mode. In check mode nothing is changed and RV(tables) shows the
+    settings the tables would have.
+  - A missing table fails the task with its name.
 """
 
 EXAMPLES = r"""
@@ -44,11 +95,24 @@ EXAMPLES = r"""
     tables: [autobuy_users, autobuy_items]
     point_in_time_recovery: true
     sse_type: AWS_OWNED
+    region: eu-central-1
+    endpoint_url: "{{ aws_endpoint_url | default(omit, true) }}"
+
+- name: Encrypt the tables with a customer managed KMS key
+  dynamodb_table_protection:
+    tables: [autobuy_users]
+    sse_type: KMS
+    kms_key_id: alias/autobuy-data
+
+- name: Turn the protection off again
+  dynamodb_table_protection:
+    tables: [autobuy_users, autobuy_items]
+    state: absent
 """
 
 RETURN = r"""
 tables:
-  description: State of each table after the run.
+  description: State of each table after the run (the wanted state in check mode).
   returned: always
   type: list
   elements: dict
@@ -65,36 +129,49 @@ tables:
     changed:
       description: Whether this run changed the table.
       type: bool
+  sample: [{"name": "autobuy_users", "point_in_time_recovery": true, "sse_type": "AWS_OWNED", "changed": false}]
+changed:
+  description: Whether any table was changed.
+  returned: always
+  type: bool
 """
 
-from typing import Any
+from typing import Any, Optional  # noqa: E402
 
-try:
-    from botocore.exceptions import BotoCoreError, ClientError
-except ImportError:  # handled by AnsibleAWSModule
-    pass
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible.module_utils.autobuy_aws import (  # noqa: E402
+    AWS_COMMON_ARGUMENT_SPEC,
+    aws_retry,
+    error_code,
+    error_message,
+    module_client,
+)
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+retry = aws_retry()
+
+
+class ProtectionError(Exception):
+    """A failure to report with fail_json (message is user-readable)."""
 
 
 def current_pitr(client: Any, table: str) -> bool:
     """Whether point-in-time recovery is on for the table."""
-    desc = client.describe_continuous_backups(aws_retry=True, TableName=table)
+    desc = retry(client.describe_continuous_backups)(TableName=table)
     pitr = desc["ContinuousBackupsDescription"].get("PointInTimeRecoveryDescription", {})
     return pitr.get("PointInTimeRecoveryStatus") == "ENABLED"
 
 
-def current_sse(client: Any, table: str) -> tuple[str, str | None]:
+def current_sse(client: Any, table: str) -> tuple[str, Optional[str]]:
     """The table's encryption key type and KMS key ARN (None for AWS owned keys)."""
-    desc = client.describe_table(aws_retry=True, TableName=table)["Table"]
+    desc = retry(client.describe_table)(TableName=table)["Table"]
     sse = desc.get("SSEDescription") or {}
     if sse.get("Status") in ("ENABLED", "ENABLING", "UPDATING") and sse.get("SSEType") == "KMS":
         return "KMS", sse.get("KMSMasterKeyArn")
     return "AWS_OWNED", None
 
 
-def sse_specification(sse_type: str, kms_key_id: str | None) -> dict[str, Any]:
+def sse_specification(sse_type: str, kms_key_id: Optional[str]) -> dict[str, Any]:
+    """The SSESpecification of UpdateTable for the wanted key type."""
     if sse_type == "AWS_OWNED":
         return {"Enabled": False}
     spec: dict[str, Any] = {"Enabled": True, "SSEType": "KMS"}
@@ -103,50 +180,79 @@ def sse_specification(sse_type: str, kms_key_id: str | None) -> dict[str, Any]:
     return spec
 
 
-def ensure_table(module: AnsibleAWSModule, client: Any, table: str) -> dict[str, Any]:
+def key_differs(want_sse: str, kms_key_id: Optional[str], kms_arn: Optional[str]) -> bool:
+    """True when a KMS table uses another key than the one asked for."""
+    return bool(want_sse == "KMS" and kms_key_id and kms_arn and not kms_arn.endswith(kms_key_id))
+
+
+def wanted(params: dict[str, Any]) -> tuple[bool, str, Optional[str]]:
+    """(point-in-time recovery, key type, KMS key) the tables should end up with."""
+    if params["state"] == "absent":
+        return False, "AWS_OWNED", None
+    return params["point_in_time_recovery"], params["sse_type"], params["kms_key_id"]
+
+
+def ensure_table(module: AnsibleModule, client: Any, table: str) -> dict[str, Any]:
     """Bring one table to the wanted settings; return its resulting state."""
-    want_pitr = module.params["point_in_time_recovery"]
-    want_sse = module.params["sse_type"]
-    kms_key_id = module.params["kms_key_id"]
+    want_pitr, want_sse, kms_key_id = wanted(module.params)
     changed = False
     if current_pitr(client, table) != want_pitr:
         changed = True
         if not module.check_mode:
-            client.update_continuous_backups(
-                aws_retry=True,
+            retry(client.update_continuous_backups)(
                 TableName=table,
                 PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": want_pitr},
             )
     sse_type, kms_arn = current_sse(client, table)
-    key_differs = want_sse == "KMS" and kms_key_id and kms_arn and not kms_arn.endswith(kms_key_id)
-    if sse_type != want_sse or key_differs:
+    if sse_type != want_sse or key_differs(want_sse, kms_key_id, kms_arn):
         changed = True
         if not module.check_mode:
-            client.update_table(
-                aws_retry=True, TableName=table,
-                SSESpecification=sse_specification(want_sse, kms_key_id),
+            retry(client.update_table)(
+                TableName=table, SSESpecification=sse_specification(want_sse, kms_key_id)
             )
     return {"name": table, "point_in_time_recovery": want_pitr, "sse_type": want_sse,
             "changed": changed}
 
 
-def main() -> None:
-    module = AnsibleAWSModule(
-        argument_spec={
-            "tables": {"type": "list", "elements": "str", "required": True},
-            "point_in_time_recovery": {"type": "bool", "default": True},
-            "sse_type": {"type": "str", "choices": ["AWS_OWNED", "KMS"], "default": "AWS_OWNED"},
-            "kms_key_id": {"type": "str"},
-        },
-        supports_check_mode=True,
+def validate(params: dict[str, Any]) -> None:
+    """Reject input that cannot mean anything before any AWS call."""
+    tables = params["tables"]
+    if not tables or any(not str(t).strip() for t in tables):
+        raise ProtectionError("tables must be a non-empty list of table names")
+    if params["kms_key_id"] and params["sse_type"] != "KMS":
+        raise ProtectionError("kms_key_id is only valid with sse_type=KMS")
+
+
+def argument_spec() -> dict[str, Any]:
+    return dict(
+        tables=dict(type="list", elements="str", required=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        point_in_time_recovery=dict(type="bool", default=True),
+        sse_type=dict(type="str", choices=["AWS_OWNED", "KMS"], default="AWS_OWNED"),
+        kms_key_id=dict(type="str"),
+        **AWS_COMMON_ARGUMENT_SPEC,
     )
-    client = module.client("dynamodb", retry_decorator=AWSRetry.jittered_backoff())
-    results = []
-    for table in module.params["tables"]:
-        try:
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    results: list[dict[str, Any]] = []
+    table = ""
+    try:
+        validate(module.params)
+        client = module_client(module, "dynamodb")
+        for table in module.params["tables"]:
             results.append(ensure_table(module, client, table))
-        except (BotoCoreError, ClientError) as e:
-            module.fail_json_aws(e, msg=f"Could not set the protection of table {table}")
+    except ProtectionError as exc:
+        module.fail_json(msg=str(exc))
+    except Exception as exc:  # noqa: BLE001 - botocore errors, reported with their AWS code
+        code = error_code(exc)
+        if code is None:
+            raise
+        module.fail_json(
+            msg=f"Could not set the protection of table {table} ({code}): {error_message(exc)}",
+            error_code=code, tables=results,
+        )
     module.exit_json(changed=any(r["changed"] for r in results), tables=results)
 
 
