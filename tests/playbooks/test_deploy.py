@@ -1,0 +1,68 @@
+"""playbooks/deploy.yml: a new image tag rolls the group by instance refresh, once."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from provision_helpers import client, private_cloud, run_playbook  # type: ignore[import-not-found]
+
+pytestmark = pytest.mark.slow
+
+ASG = "taskapp-backend-asg"
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with private_cloud(tmp_path_factory.mktemp("deploy") / "localcloud.log") as url:
+        run = run_playbook("site.yml", url)
+        assert run.returncode == 0 and run.recap["failed"] == 0, run.output[-4000:]
+        yield url
+
+
+def changed_tasks(output: str) -> list[str]:
+    """The TASK headers followed by a 'changed' line (for failure messages)."""
+    found, task = [], ""
+    for line in output.splitlines():
+        if line.startswith("TASK ["):
+            task = line
+        elif line.startswith("changed:") and task:
+            found.append(task)
+    return found
+
+
+def instances(url: str) -> dict[str, str]:
+    """Instance id -> launch template version of the group's instances."""
+    group = client("autoscaling", url).describe_auto_scaling_groups(
+        AutoScalingGroupNames=[ASG])["AutoScalingGroups"][0]
+    return {i["InstanceId"]: i["LaunchTemplate"]["Version"] for i in group["Instances"]}
+
+
+def test_nothing_to_replace_changes_nothing(cloud: str) -> None:
+    before = instances(cloud)
+    run = run_playbook("playbooks/deploy.yml", cloud)
+    assert run.returncode == 0, run.output[-4000:]
+    assert run.recap["changed"] == 0, changed_tasks(run.output)
+    assert instances(cloud) == before
+
+
+def test_new_tag_replaces_every_instance_then_settles(cloud: str) -> None:
+    before = instances(cloud)
+    run = run_playbook("playbooks/deploy.yml", cloud, extra={"autobuy_image_tag": "v2"})
+    assert run.returncode == 0, run.output[-4000:]
+    assert "Successful" in run.output
+    after = instances(cloud)
+    assert after and not set(after) & set(before), (before, after)
+    lt = client("ec2", cloud).describe_launch_templates(
+        LaunchTemplateNames=["taskapp-backend-lt"])["LaunchTemplates"][0]
+    assert set(after.values()) == {str(lt["LatestVersionNumber"])}
+    again = run_playbook("playbooks/deploy.yml", cloud, extra={"autobuy_image_tag": "v2"})
+    assert again.returncode == 0 and again.recap["changed"] == 0, changed_tasks(again.output)
+    assert instances(cloud) == after
+
+
+def test_unknown_strategy_is_refused(cloud: str) -> None:
+    run = run_playbook("playbooks/deploy.yml", cloud, extra={"autobuy_deploy_strategy": "yolo"})
+    assert run.returncode != 0
+    assert "autobuy_deploy_strategy must be 'refresh' or 'in_place'" in run.output
