@@ -113,7 +113,7 @@ def main() -> int:
         procs.append(subprocess.Popen([PY, "-m", "localcloud", "serve", "--port", str(cloud_port)], cwd=ROOT,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                       env={**os.environ, "PYTHONPATH": str(ROOT)}))
-        wait_http(cloud + "/moto-api/data.json")
+        wait_http(cloud + "/localcloud/calls")
         db.start()
         password = secrets.token_urlsafe(16)
         db.ensure_database("autobuy", "autobuy", password)

@@ -43,7 +43,7 @@ def start_cloud(port: int, log: Path) -> subprocess.Popen[bytes]:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/data.json", timeout=1).close()
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/localcloud/calls", timeout=1).close()
             return proc
         except OSError:
             time.sleep(0.1)

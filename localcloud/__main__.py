@@ -30,7 +30,7 @@ def _url(port: int) -> str:
 def answers(port: int, timeout: float = 1.0) -> bool:
     """True when a moto server answers on the port."""
     try:
-        with urllib.request.urlopen(_url(port) + "/moto-api/data.json", timeout=timeout):
+        with urllib.request.urlopen(_url(port) + "/localcloud/calls", timeout=timeout):
             return True
     except (urllib.error.URLError, OSError):
         return False

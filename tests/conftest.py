@@ -42,7 +42,7 @@ def localcloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     deadline = time.monotonic() + 30
     while True:
         try:
-            urllib.request.urlopen(url + "/moto-api/data.json", timeout=1).close()
+            urllib.request.urlopen(url + "/localcloud/calls", timeout=1).close()
             break
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:

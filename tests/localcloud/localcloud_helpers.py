@@ -33,7 +33,7 @@ def start_server(log: Path, settings: dict[str, str]) -> tuple[str, subprocess.P
     deadline = time.monotonic() + 30
     while True:
         try:
-            urllib.request.urlopen(url + "/moto-api/data.json", timeout=1).close()
+            urllib.request.urlopen(url + "/localcloud/calls", timeout=1).close()
             return url, proc
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:

@@ -45,3 +45,25 @@ def test_stop_ignores_a_stale_pid_file(tmp_path: Path) -> None:
         sleeper.wait()
     assert "stale pid file" in result.stdout
     assert not (tmp_path / f"localcloud-{port}.pid").exists()
+
+
+def test_a_running_cloud_with_an_rds_instance_is_seen_as_running(tmp_path: Path) -> None:
+    """moto's /moto-api/data.json fails (500) once an RDS instance exists; start must not
+    then take the running cloud for dead and try to start a second one on its port."""
+    import boto3
+
+    port = str(free_port())
+    url = f"http://127.0.0.1:{port}"
+    try:
+        assert _cli(tmp_path, "start", "--port", port).returncode == 0
+        rds = boto3.client("rds", endpoint_url=url, region_name="eu-central-1",
+                           aws_access_key_id="x", aws_secret_access_key="x")
+        rds.create_db_instance(DBInstanceIdentifier="probe", Engine="mysql",
+                               DBInstanceClass="db.t4g.micro", AllocatedStorage=20,
+                               MasterUsername="admin", MasterUserPassword="not-a-secret-1")
+        again = _cli(tmp_path, "start", "--port", port)
+        status = _cli(tmp_path, "status", "--port", port)
+    finally:
+        _cli(tmp_path, "stop", "--port", port)
+    assert again.returncode == 0 and "already running" in again.stdout, again.stdout + again.stderr
+    assert status.returncode == 0

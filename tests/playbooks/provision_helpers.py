@@ -57,7 +57,7 @@ def free_port() -> int:
 
 def _answers(url: str) -> bool:
     try:
-        urllib.request.urlopen(url + "/moto-api/data.json", timeout=1).close()
+        urllib.request.urlopen(url + "/localcloud/calls", timeout=1).close()
         return True
     except OSError:
         return False
