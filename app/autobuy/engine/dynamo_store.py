@@ -234,6 +234,13 @@ class DynamoEngineStore(EngineStore, OrderStore):
         url, secret = row.get("alertWebhookUrl"), row.get("alertWebhookSecret")
         return (url, secret.encode()) if url and secret else None
 
+    def email_for(self, user_id: str) -> str | None:
+        """The user's e-mail address (``email`` on the ``autobuy_users`` row, mirrored by
+        the API's ``sync_user``), or None."""
+        got = self._db.get_item(TableName=self._users, Key={"userId": {"S": user_id}},
+                                ProjectionExpression="email")
+        return _plain(got.get("Item", {})).get("email") or None
+
     # -- orders -----------------------------------------------------------------------
     @staticmethod
     def _order_row(order: Order) -> dict[str, Any]:

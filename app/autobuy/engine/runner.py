@@ -24,6 +24,7 @@ from autobuy.engine.checks import CheckPolicy, CheckService
 from autobuy.engine.config import EngineSettings
 from autobuy.engine.dynamo_store import DynamoEngineStore
 from autobuy.engine.fetch import Fetcher, FetchSettings
+from autobuy.engine.mail import SmtpNotifier, SmtpSettings
 from autobuy.engine.notify import MultiNotifier, SnsNotifier, WebhookNotifier
 from autobuy.engine.orders import OrderPolicy, OrderService, PurchaseWebhook
 from autobuy.engine.queue import SqsChecksQueue
@@ -58,6 +59,13 @@ async def _every(seconds: float, stop: asyncio.Event, action: Any) -> None:
             pass
 
 
+def _smtp_settings(settings: EngineSettings) -> SmtpSettings:
+    return SmtpSettings(host=settings.smtp_host, sender=settings.smtp_from,
+                        port=settings.smtp_port, username=settings.smtp_username,
+                        password=settings.smtp_password.get_secret_value(),
+                        starttls=settings.smtp_starttls, timeout=settings.smtp_timeout_seconds)
+
+
 async def run(settings: EngineSettings, stop: asyncio.Event) -> dict[str, int]:
     """Run the worker (and scheduler and expiry sweep) until ``stop`` is set."""
     store = DynamoEngineStore(_client(settings, "dynamodb"), settings.table_prefix)
@@ -75,6 +83,8 @@ async def run(settings: EngineSettings, stop: asyncio.Event) -> dict[str, int]:
     channels: list[Any] = [webhooks]
     if settings.sns_topic_arn:
         channels.append(SnsNotifier(_client(settings, "sns"), settings.sns_topic_arn))
+    if settings.smtp_host:
+        channels.append(SmtpNotifier(store.email_for, _smtp_settings(settings)))
     owner = settings.engine_owner or f"{socket.gethostname()}:{os.getpid()}"
     async with Fetcher(fetch_settings) as fetcher:
         browser = (BrowserFetcher(fetcher, executable=settings.engine_browser)
