@@ -62,42 +62,8 @@ options:
       - Tags to set on the certificate. Tags given here are added or updated on an
         existing certificate; other tags are left alone.
     type: dict
-  region:
-    description:
-      - AWS region. Defaults to E(AWS_REGION), then E(AWS_DEFAULT_REGION), then the profile's region.
-    type: str
-    aliases: [aws_region]
-  endpoint_url:
-    description:
-      - URL of the AWS API endpoint, for example C(http://127.0.0.1:4566) for the local cloud.
-      - Defaults to E(AWS_ENDPOINT_URL). Empty means the real AWS endpoint.
-    type: str
-    aliases: [aws_endpoint_url]
-  profile:
-    description: Named AWS profile. Defaults to E(AWS_PROFILE).
-    type: str
-    aliases: [aws_profile]
-  access_key:
-    description: AWS access key id. Defaults to E(AWS_ACCESS_KEY_ID).
-    type: str
-    aliases: [aws_access_key_id]
-  secret_key:
-    description: AWS secret access key. Defaults to E(AWS_SECRET_ACCESS_KEY).
-    type: str
-    aliases: [aws_secret_access_key]
-  session_token:
-    description: AWS session token. Defaults to E(AWS_SESSION_TOKEN).
-    type: str
-    aliases: [aws_session_token]
-  assume_role_arn:
-    description: IAM role to assume before calling ACM. Defaults to E(AWS_ASSUME_ROLE_ARN).
-    type: str
-  assume_role_session_name:
-    description: Session name for the assumed role. Defaults to E(AWS_ROLE_SESSION_NAME), then C(autobuy-guard).
-    type: str
-requirements:
-  - python >= 3.9
-  - boto3
+extends_documentation_fragment:
+  - autobuy_aws
 notes:
   - Supports check mode. In check mode nothing is requested or deleted and
     RV(certificate_arn) is empty when a certificate would be requested.

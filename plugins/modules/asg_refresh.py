@@ -120,39 +120,8 @@ options:
     description: Seconds between status checks.
     type: int
     default: 15
-  region:
-    description: AWS region. Defaults to E(AWS_REGION), then E(AWS_DEFAULT_REGION), then the profile's region.
-    type: str
-    aliases: [aws_region]
-  endpoint_url:
-    description: AWS endpoint URL (for example the local cloud). Defaults to E(AWS_ENDPOINT_URL).
-    type: str
-    aliases: [aws_endpoint_url]
-  profile:
-    description: Named AWS profile. Defaults to E(AWS_PROFILE).
-    type: str
-    aliases: [aws_profile]
-  access_key:
-    description: AWS access key id. Defaults to E(AWS_ACCESS_KEY_ID).
-    type: str
-    aliases: [aws_access_key_id]
-  secret_key:
-    description: AWS secret access key. Defaults to E(AWS_SECRET_ACCESS_KEY).
-    type: str
-    aliases: [aws_secret_access_key]
-  session_token:
-    description: AWS session token. Defaults to E(AWS_SESSION_TOKEN).
-    type: str
-    aliases: [aws_session_token]
-  assume_role_arn:
-    description: IAM role to assume. Defaults to E(AWS_ASSUME_ROLE_ARN).
-    type: str
-  assume_role_session_name:
-    description: Session name of the assumed role. Defaults to E(AWS_ROLE_SESSION_NAME), then C(autobuy-guard).
-    type: str
-requirements:
-  - python >= 3.9
-  - boto3
+extends_documentation_fragment:
+  - autobuy_aws
 notes:
   - Supports check mode; nothing is started, cancelled or rolled back.
 """
