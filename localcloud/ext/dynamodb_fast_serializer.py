@@ -9,17 +9,16 @@ look-ups, ~29 ms of the ~35 ms the local cloud spends on it (cProfile, issue 5 Â
 moto keeps items as plain wire-format dicts (``{"S": "x"}``, ``{"M": {...}}``), so for
 them that walk is an identity transform, except that blobs are base64-encoded. This
 serializer takes a direct path for such values and produces the same JSON as the
-generic one, member order included (``tests/localcloud/test_dynamodb_fast_serializer.py``
-compares both on every value kind). Anything it does not recognise (another Python
-type, an unknown key, a ``None`` member) goes through moto's generic code unchanged,
-node by node, so the output is the generic output by construction.
+generic one (``tests/localcloud/test_dynamodb_fast_serializer.py`` compares both on
+every value kind). A value it does not recognise (another Python type, an unknown or
+a second member, a ``None`` member) goes through moto's generic code unchanged, so
+the output is the generic output by construction.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from botocore.model import Shape
 from moto.core import serialize
 from moto.core.serialize import JSONSerializer
 
@@ -75,6 +74,8 @@ class DynamoJSONSerializer(JSONSerializer):
         if len(value) != 1:
             return _MISSING
         for name, member in value.items():
+            if (name == "S" or name == "N") and type(member) is str:
+                return value  # already its own wire form (the body is only read by json.dumps)
             convert = self._CONVERTERS.get(name)
             if convert is None:
                 return _MISSING

@@ -166,6 +166,14 @@ def oracle(monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
         if getattr(method, "_localcloud", False):
             monkeypatch.setattr(owner, name, method.__wrapped__)
     monkeypatch.setitem(serialize.SERVICE_SPECIFIC_SERIALIZERS, "dynamodb", {})
+    from moto.dynamodb import responses
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    from localcloud.ext import dynamodb_hot_paths as hot
+
+    monkeypatch.setattr(DynamoType, "cast_value", property(hot._ORIGINAL_CAST))
+    monkeypatch.setattr(DynamoType, "size", hot._ORIGINAL_SIZE)
+    monkeypatch.setattr(responses, "dynamo_to_dict", hot._ORIGINAL_TO_DICT)
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     with mock_aws():

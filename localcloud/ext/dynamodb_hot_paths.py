@@ -1,0 +1,85 @@
+"""DynamoDB: direct paths for the scalar values that make up most items.
+
+Profiling a 20-item ``Query`` on the local cloud (issue 5 §6) after the serializer
+fix left moto's per-attribute helpers on top, each called thousands of times per
+request and each walking a chain of ``is_number()`` / ``is_set()`` / ``is_list()``
+/ ``is_map()`` method calls before reaching the common case:
+
+* ``DynamoType.cast_value`` (every ``==``, ``<`` and ``hash`` of a key: sorting a
+  partition, matching hash keys, ExclusiveStartKey);
+* ``DynamoType.size`` (twice per result item for the 1 MB page limit, and on every
+  attribute write through ``LimitedSizeDict``);
+* ``dynamo_to_dict`` (turns every returned item back into plain dicts).
+
+Each gets a direct path for strings and numbers (and, for ``dynamo_to_dict``, the
+dicts and lists around them) that computes exactly what moto computes; every other
+type or shape goes to moto's own function unchanged. ``tests/localcloud/
+test_dynamodb_hot_paths.py`` compares both on generated values of every type.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from moto.dynamodb import responses
+from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict
+
+__all__ = ["apply", "fast_cast_value", "fast_dynamo_to_dict", "fast_size"]
+
+_ORIGINAL_CAST = DynamoType.cast_value.fget  # type: ignore[attr-defined]
+_ORIGINAL_SIZE = DynamoType.size
+_ORIGINAL_TO_DICT = responses.dynamo_to_dict
+_SCALARS = ("S", "N", "BOOL", "NULL")
+
+
+def fast_cast_value(self: DynamoType) -> Any:
+    """``DynamoType.cast_value``: S as is, N as Decimal, anything else as moto does."""
+    kind = self.type
+    if kind == "S":
+        return self.value
+    if kind == "N":
+        return Decimal(self.value)
+    return _ORIGINAL_CAST(self)
+
+
+def fast_size(self: DynamoType) -> int:
+    """``DynamoType.size``: the UTF-8 length of a string, the digits of a number."""
+    kind = self.type
+    value = self.value
+    if kind == "S" and type(value) is str:
+        return len(value.encode("utf-8"))
+    if kind == "N":
+        return len(str(value))
+    return _ORIGINAL_SIZE(self)
+
+
+def fast_dynamo_to_dict(obj: Any) -> Any:
+    """``dynamo_to_dict`` with direct cases for plain containers and scalar values."""
+    kind = type(obj)
+    if kind is DynamoType:
+        value = obj.value
+        if obj.type in _SCALARS and type(value) in (str, bool):
+            return {obj.type: value}
+        return _ORIGINAL_TO_DICT(obj)
+    if kind is dict or kind is LimitedSizeDict:
+        return {k: fast_dynamo_to_dict(v) for k, v in obj.items()}
+    if kind is list:
+        return [fast_dynamo_to_dict(v) for v in obj]
+    if kind is str or kind is int or kind is bool or obj is None:
+        return obj
+    return _ORIGINAL_TO_DICT(obj)
+
+
+def _marked(function: Callable[..., Any]) -> Callable[..., Any]:
+    function._localcloud = True  # type: ignore[attr-defined]
+    return function
+
+
+def apply() -> None:
+    if getattr(responses.dynamo_to_dict, "_localcloud", False):
+        return
+    DynamoType.cast_value = property(_marked(functools.wraps(_ORIGINAL_CAST)(fast_cast_value)))  # type: ignore[method-assign,assignment]
+    DynamoType.size = _marked(functools.wraps(_ORIGINAL_SIZE)(fast_size))  # type: ignore[method-assign]
+    responses.dynamo_to_dict = _marked(functools.wraps(_ORIGINAL_TO_DICT)(fast_dynamo_to_dict))
