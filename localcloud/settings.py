@@ -47,8 +47,18 @@ def instance_image() -> str:
     return os.environ.get("LOCALCLOUD_INSTANCE_IMAGE", "").strip()
 
 
+def server_threads() -> int:
+    """``LOCALCLOUD_SERVER_THREADS``: requests the server handles at once (idle keep-alive
+    connections do not take one)."""
+    raw = os.environ.get("LOCALCLOUD_SERVER_THREADS", "").strip() or "16"
+    if not raw.isdigit() or int(raw) < 1:
+        raise SystemExit(f"localcloud: LOCALCLOUD_SERVER_THREADS must be a whole number >= 1, got {raw!r}")
+    return int(raw)
+
+
 def validate() -> None:
     """Fail fast, with the variable's name, on a bad setting."""
+    server_threads()
     time_scale()
     rds_create_seconds()
     alb_provision_seconds()
