@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
     ("LOCALCLOUD_RDS_CREATE_SECONDS", "-1"),
     ("LOCALCLOUD_ALB_PROVISION_SECONDS", "5s"),
     ("LOCALCLOUD_ACM_VALIDATION_SECONDS", "-0.5"),
+    ("LOCALCLOUD_SERVER_THREADS", "0"),
+    ("LOCALCLOUD_SERVER_THREADS", "many"),
 ])
 def test_bad_setting_is_refused_by_name(name: str, value: str) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), name: value}

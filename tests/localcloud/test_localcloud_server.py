@@ -1,0 +1,45 @@
+"""The HTTP server of the local cloud keeps connections open between AWS calls."""
+from __future__ import annotations
+
+import http.client
+import json
+from urllib.parse import urlsplit
+
+import boto3
+
+
+def test_one_connection_serves_many_calls(localcloud: str) -> None:
+    url = urlsplit(localcloud)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    try:
+        conn.request("GET", "/localcloud/calls")
+        first = conn.getresponse()
+        assert first.status == 200 and (first.getheader("Connection") or "").lower() != "close"
+        json.loads(first.read())
+        sock = conn.sock
+        for _ in range(3):
+            conn.request("GET", "/localcloud/calls")
+            again = conn.getresponse()
+            again.read()
+            assert again.status == 200
+        assert conn.sock is sock  # http.client reconnects (new socket) after a close
+    finally:
+        conn.close()
+
+
+def test_boto3_reuses_its_connection(localcloud: str) -> None:
+    client = boto3.client("sts")
+    opened = []
+    pool_manager = client._endpoint.http_session._manager  # noqa: SLF001 - urllib3 pools
+    client.get_caller_identity()
+    pool = next(iter(pool_manager.pools._container.values()))  # noqa: SLF001
+    original = pool._new_conn  # noqa: SLF001
+
+    def counting_new_conn():  # type: ignore[no-untyped-def]
+        opened.append(1)
+        return original()
+
+    pool._new_conn = counting_new_conn  # noqa: SLF001
+    for _ in range(5):
+        client.get_caller_identity()
+    assert opened == []
