@@ -49,8 +49,9 @@ def instance_image() -> str:
 
 def server_threads() -> int:
     """``LOCALCLOUD_SERVER_THREADS``: requests the server handles at once (idle keep-alive
-    connections do not take one)."""
-    raw = os.environ.get("LOCALCLOUD_SERVER_THREADS", "").strip() or "16"
+    connections do not take one). Few: the work is CPU-bound under one GIL, and every
+    extra busy thread makes the others wait for it at each socket read or write."""
+    raw = os.environ.get("LOCALCLOUD_SERVER_THREADS", "").strip() or "4"
     if not raw.isdigit() or int(raw) < 1:
         raise SystemExit(f"localcloud: LOCALCLOUD_SERVER_THREADS must be a whole number >= 1, got {raw!r}")
     return int(raw)
