@@ -14,6 +14,7 @@ from plugin_harness import ROOT  # type: ignore[import-not-found]
     (["acm_request"], ["validation_records", "subject_alternative_names", "EXAMPLES"]),
     (["-t", "lookup", "secrets_manager"], ["on_missing", "version_stage", "BatchGetSecretValue", "EXAMPLES"]),
     (["-t", "callback", "secrets_cache"], ["AUTOBUY_SECRETS_CACHE_SOCKET"]),
+    (["-t", "callback", "ansiballz_cache"], ["AUTOBUY_ANSIBALLZ_CACHE", "autobuy-ansiballz"]),
     (["-t", "connection", "warm_local"], ["idle_timeout", "AUTOBUY_WARM_PYTHON", "pipelining"]),
 ])
 def test_ansible_doc_renders(args: list[str], expected: list[str]) -> None:

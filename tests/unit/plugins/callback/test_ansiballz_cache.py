@@ -1,0 +1,91 @@
+"""ansiballz_cache: the cache key follows the module sources; the run's cache directory
+becomes the persistent one; old caches are pruned; a real run fills and reuses it."""
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[4]
+
+
+def load() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("ansiballz_cache", ROOT / "plugins" / "callback" / "ansiballz_cache.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+cache = load()
+
+
+@pytest.fixture
+def sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A module path and a module_utils path of our own."""
+    (tmp_path / "modules").mkdir()
+    (tmp_path / "module_utils").mkdir()
+    (tmp_path / "modules" / "thing.py").write_text("print(1)\n")
+    (tmp_path / "module_utils" / "util.py").write_text("X = 1\n")
+    monkeypatch.setattr(cache.C, "DEFAULT_MODULE_PATH", [str(tmp_path / "modules")])
+    monkeypatch.setattr(cache.C, "DEFAULT_MODULE_UTILS_PATH", [str(tmp_path / "module_utils")])
+    monkeypatch.setattr(cache.C, "DEFAULT_ROLES_PATH", [str(tmp_path / "roles")])
+    return tmp_path
+
+
+def test_the_key_follows_every_source_file(sources: Path) -> None:
+    first = cache.source_key(str(sources))
+    assert cache.source_key(str(sources)) == first
+    util = sources / "module_utils" / "util.py"
+    util.write_text("X = 2\n")
+    os.utime(util, ns=(util.stat().st_atime_ns, util.stat().st_mtime_ns + 10**9))
+    second = cache.source_key(str(sources))
+    assert second != first
+    (sources / "modules" / "new.py").write_text("")
+    assert cache.source_key(str(sources)) != second
+    (sources / "roles" / "r" / "library").mkdir(parents=True)
+    third = cache.source_key(str(sources))
+    (sources / "roles" / "r" / "library" / "role_module.py").write_text("")
+    assert cache.source_key(str(sources)) != third
+
+
+def test_attach_links_the_run_cache_and_prunes_old_ones(tmp_path: Path) -> None:
+    root = tmp_path / "home" / "autobuy-ansiballz"
+    for age, name in enumerate(["old1", "old2", "old3", "old4", "old5"]):
+        (root / name).mkdir(parents=True)
+        os.utime(root / name, (1000 + age, 1000 + age))
+    run_tmp = tmp_path / "ansible-local-1"
+    run_tmp.mkdir()
+    attached = cache.attach(str(run_tmp), root, "newkey")
+    assert attached == root / "newkey"
+    assert (run_tmp / "ansiballz_cache").resolve() == attached
+    assert oct(root.stat().st_mode & 0o777) == "0o700"
+    assert sorted(p.name for p in root.iterdir()) == ["newkey", "old3", "old4", "old5"]
+
+
+@pytest.mark.slow
+def test_a_second_run_reuses_the_payloads(tmp_path: Path) -> None:
+    home = tmp_path / "ansible-home"
+    playbook = tmp_path / "ping.yml"
+    playbook.write_text("- hosts: localhost\n  gather_facts: false\n  tasks:\n    - ansible.builtin.ping:\n")
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_HOME": str(home),
+           "AUTOBUY_WARM_PYTHON": "false"}
+    inventory = ROOT / "inventories" / "local" / "hosts.yml"
+    runs = []
+    for _ in range(2):
+        run = subprocess.run([sys.executable, str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", str(inventory),
+                              str(playbook)], cwd=ROOT, env={**env, "ANSIBLE_DEBUG": "1"},
+                             capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+        runs.append(run.stdout + run.stderr)
+    caches = list((home / "autobuy-ansiballz").iterdir())
+    assert len(caches) == 1
+    assert list(caches[0].glob("ansible.modules.ping-*"))
+    assert "ANSIBALLZ: Creating module" in runs[0]
+    assert "ANSIBALLZ: Creating module" not in runs[1]
+    assert "ANSIBALLZ: using cached module" in runs[1]
