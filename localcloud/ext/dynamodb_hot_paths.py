@@ -7,8 +7,8 @@ request and each walking a chain of ``is_number()`` / ``is_set()`` / ``is_list()
 
 * ``DynamoType.cast_value`` (every ``==``, ``<`` and ``hash`` of a key: sorting a
   partition, matching hash keys, ExclusiveStartKey);
-* ``DynamoType.size`` (twice per result item for the 1 MB page limit, and on every
-  attribute write through ``LimitedSizeDict``);
+* ``DynamoType.size`` and ``Item.size`` (twice per result item for the 1 MB page
+  limit, and on every attribute write through ``LimitedSizeDict``);
 * ``dynamo_to_dict`` (turns every returned item back into plain dicts).
 
 Each gets a direct path for strings and numbers (and, for ``dynamo_to_dict``, the
@@ -24,12 +24,14 @@ from decimal import Decimal
 from typing import Any
 
 from moto.dynamodb import responses
-from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict
+from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+from moto.dynamodb.models.utilities import bytesize
 
-__all__ = ["apply", "fast_cast_value", "fast_dynamo_to_dict", "fast_size"]
+__all__ = ["apply", "fast_cast_value", "fast_dynamo_to_dict", "fast_item_size", "fast_size"]
 
 _ORIGINAL_CAST = DynamoType.cast_value.fget  # type: ignore[attr-defined]
 _ORIGINAL_SIZE = DynamoType.size
+_ORIGINAL_ITEM_SIZE = Item.size
 _ORIGINAL_TO_DICT = responses.dynamo_to_dict
 _SCALARS = ("S", "N", "BOOL", "NULL")
 
@@ -53,6 +55,22 @@ def fast_size(self: DynamoType) -> int:
     if kind == "N":
         return len(str(value))
     return _ORIGINAL_SIZE(self)
+
+
+def fast_item_size(self: Item) -> int:
+    """``Item.size``: the sum of name and value sizes, strings and numbers inline."""
+    total = 0
+    for key, value in self.attrs.items():
+        total += len(key.encode("utf-8")) if type(key) is str else bytesize(key)
+        kind = value.type
+        raw = value.value
+        if kind == "S" and type(raw) is str:
+            total += len(raw.encode("utf-8"))
+        elif kind == "N":
+            total += len(str(raw))
+        else:
+            total += value.size()
+    return total
 
 
 def fast_dynamo_to_dict(obj: Any) -> Any:
@@ -82,4 +100,5 @@ def apply() -> None:
         return
     DynamoType.cast_value = property(_marked(functools.wraps(_ORIGINAL_CAST)(fast_cast_value)))  # type: ignore[method-assign,assignment]
     DynamoType.size = _marked(functools.wraps(_ORIGINAL_SIZE)(fast_size))  # type: ignore[method-assign]
+    Item.size = _marked(functools.wraps(_ORIGINAL_ITEM_SIZE)(fast_item_size))  # type: ignore[method-assign]
     responses.dynamo_to_dict = _marked(functools.wraps(_ORIGINAL_TO_DICT)(fast_dynamo_to_dict))

@@ -75,6 +75,10 @@ def test_whole_items_and_results() -> None:
     assert hot.fast_dynamo_to_dict(item) == hot._ORIGINAL_TO_DICT(item)  # to_json() objects
     original_size = sum(len(k.encode()) + hot._ORIGINAL_SIZE(v) for k, v in item.attrs.items())
     assert sum(len(k.encode()) + hot.fast_size(v) for k, v in item.attrs.items()) == original_size
+    assert hot.fast_item_size(item) == hot._ORIGINAL_ITEM_SIZE(item) == original_size
+    item.attrs["unicode_key_é"] = DynamoType({"S": "ü"})
+    item.attrs["odd"] = DynamoType({"S": b"bytes"})
+    assert hot.fast_item_size(item) == hot._ORIGINAL_ITEM_SIZE(item)
 
 
 def test_ordering_and_hashing_unchanged() -> None:

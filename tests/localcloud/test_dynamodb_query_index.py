@@ -173,6 +173,9 @@ def oracle(monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
 
     monkeypatch.setattr(DynamoType, "cast_value", property(hot._ORIGINAL_CAST))
     monkeypatch.setattr(DynamoType, "size", hot._ORIGINAL_SIZE)
+    from moto.dynamodb.models.dynamo_type import Item
+
+    monkeypatch.setattr(Item, "size", hot._ORIGINAL_ITEM_SIZE)
     monkeypatch.setattr(responses, "dynamo_to_dict", hot._ORIGINAL_TO_DICT)
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
