@@ -4,7 +4,8 @@
 Measures, in one run on a private local cloud (default slow-resource delays: RDS 8 s,
 ALB 5 s, ACM 5 s):
 
-1. cold converge (autobuy_concurrent=true) on an empty cloud,
+1. cold converge (autobuy_concurrent=true) on an empty cloud, with the controller's
+   caches empty too (module payloads, warm module server),
 2. idempotent re-run,
 3. teardown,
 4. the serial baseline: a cold converge with autobuy_concurrent=false, and again the
@@ -20,6 +21,7 @@ import argparse
 import json
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 from dataclasses import asdict, dataclass
@@ -62,6 +64,11 @@ def warm_server_cpu() -> float:
     return total
 
 
+def stop_warm_servers(tmp: str) -> None:
+    """Stop the warm module server this bench started (its socket is under ``tmp``)."""
+    subprocess.run(["pkill", "-TERM", "-f", f"warm_python.py {tmp}/"], check=False)
+
+
 def children_cpu() -> float:
     """CPU seconds (user + system) used so far by finished child processes, plus the
     warm module servers' share."""
@@ -89,8 +96,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp, private_cloud(Path(tmp) / "localcloud.log") as url:
-        print(f"local cloud {url}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    # The controller starts cold too: a private ANSIBLE_HOME (no cached module payloads,
+    # see plugins/callback/ansiballz_cache.py) and TMPDIR (no warm module server, see
+    # plugins/connection/warm_local.py). Later runs find both, as on a real controller.
+    with tempfile.TemporaryDirectory(dir="/tmp", prefix="bp") as tmp, \
+            private_cloud(Path(tmp) / "localcloud.log") as url:
+        os.environ["ANSIBLE_HOME"] = str(Path(tmp) / "ansible-home")
+        os.environ["TMPDIR"] = tmp
+        print(f"local cloud {url}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; "
+              "controller caches empty")
         figures = [
             measure("cold converge", url, "site.yml"),
             measure("idempotent re-run", url, "site.yml"),
@@ -101,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         reset(url)
         concurrent = measure("concurrent converge", url, "site.yml", {"autobuy_concurrent": True})
         reset(url)
+        stop_warm_servers(tmp)
     ratio = serial.seconds / concurrent.seconds
     print(f"\nload average after the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
           "(CPU seconds are the playbooks' own, whatever else runs on the machine)")

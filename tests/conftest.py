@@ -7,9 +7,11 @@ environment. Tests that need a clean slate call ``localcloud_reset``.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -25,6 +27,24 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def warm_python_servers() -> Iterator[None]:
+    """The playbooks' warm module servers (plugins/connection/warm_local.py) of this
+    session live in a private directory and stop with the session."""
+    directory = tempfile.mkdtemp(prefix="warm", dir="/tmp")
+    saved = os.environ.get("AUTOBUY_WARM_PYTHON_DIR")
+    os.environ["AUTOBUY_WARM_PYTHON_DIR"] = directory
+    try:
+        yield
+    finally:
+        subprocess.run(["pkill", "-TERM", "-f", f"warm_python.py {directory}/"], check=False)
+        if saved is None:
+            os.environ.pop("AUTOBUY_WARM_PYTHON_DIR", None)
+        else:
+            os.environ["AUTOBUY_WARM_PYTHON_DIR"] = saved
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

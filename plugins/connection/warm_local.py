@@ -39,6 +39,14 @@ options:
       - name: AUTOBUY_WARM_PYTHON_IDLE
     vars:
       - name: autobuy_warm_python_idle
+  socket_dir:
+    description:
+      - Private directory (created 0700) of the fork server's socket and log. Empty means
+        C(autobuy-warm-UID) under the temporary directory.
+    type: str
+    default: ""
+    env:
+      - name: AUTOBUY_WARM_PYTHON_DIR
   become_success_timeout:
     type: int
     default: 10
@@ -114,12 +122,13 @@ def parse_python_command(cmd: str) -> tuple[dict[str, str], list[str]] | None:
     return env, tokens
 
 
-def private_directory() -> Path:
-    """``$TMPDIR/autobuy-warm-UID``, created 0700; refused if anyone else could use it."""
+def private_directory(configured: str = "") -> Path:
+    """``configured`` or ``$TMPDIR/autobuy-warm-UID``, created 0700; refused if anyone
+    else could use it."""
     uid = os.getuid()
-    path = Path(tempfile.gettempdir()) / f"autobuy-warm-{uid}"
+    path = Path(configured) if configured else Path(tempfile.gettempdir()) / f"autobuy-warm-{uid}"
     try:
-        path.mkdir(mode=0o700)
+        path.mkdir(mode=0o700, parents=bool(configured))
     except FileExistsError:
         pass
     info = os.lstat(path)
@@ -151,13 +160,13 @@ def preload_packages() -> dict[str, str]:
     return found
 
 
-def socket_path(interpreter: str, packages: dict[str, str]) -> Path:
+def socket_path(interpreter: str, packages: dict[str, str], directory: str = "") -> Path:
     """One server per interpreter, server version and preloaded package set."""
     digest = hashlib.sha256()
     digest.update(os.path.realpath(interpreter).encode())
     digest.update(SERVER.read_bytes())
     digest.update(json.dumps(packages, sort_keys=True).encode())
-    path = private_directory() / f"{digest.hexdigest()[:20]}.sock"
+    path = private_directory(directory) / f"{digest.hexdigest()[:20]}.sock"
     if len(os.fsencode(path)) > MAX_SOCKET_PATH:
         raise WarmUnavailable(f"{path} is too long for a Unix socket; set TMPDIR to a shorter directory")
     return path
@@ -228,7 +237,7 @@ class Connection(LocalConnection):
         self._connect()
         try:
             packages = preload_packages()
-            path = socket_path(argv[0], packages)
+            path = socket_path(argv[0], packages, self.get_option("socket_dir"))
             try:
                 result = run_warm(path, {**os.environ, **env_assignments}, argv,
                                   self.cwd or os.getcwd(), in_data)

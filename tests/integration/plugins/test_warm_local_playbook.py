@@ -23,10 +23,10 @@ EXPECTED = {"commands": ["run 1 from-the-task", "run 2 from-the-task", "run 3 fr
 
 @pytest.fixture
 def short_tmp() -> Iterator[Path]:
-    """TMPDIR for the run: the server's socket lives under it (paths must be short)."""
+    """Private directory of the run's warm server (socket paths must be short)."""
     path = Path(tempfile.mkdtemp(prefix="wlp", dir="/tmp"))
     yield path
-    subprocess.run(["pkill", f"-{signal.SIGTERM.value}", "-f", f"{path}/autobuy-warm"], check=False)
+    subprocess.run(["pkill", f"-{signal.SIGTERM.value}", "-f", f"warm_python.py {path}/"], check=False)
     shutil.rmtree(path, ignore_errors=True)
 
 
@@ -35,7 +35,7 @@ def result(path: Path) -> dict:
 
 
 def test_warm_runs_give_the_same_results_as_local(tmp_path: Path, short_tmp: Path) -> None:
-    env = {"TMPDIR": str(short_tmp)}
+    env = {"AUTOBUY_WARM_PYTHON_DIR": str(short_tmp / "w")}
     runs = {}
     for connection in ("local", "warm_local", "warm_local"):
         inventory = write_inventory(tmp_path / f"{connection}.json", ["localhost"], ansible_connection=connection)
@@ -49,7 +49,7 @@ def test_warm_runs_give_the_same_results_as_local(tmp_path: Path, short_tmp: Pat
     second = runs["warm_local"][1]
     assert second.count("WARM EXEC") >= 6, second
     assert "running cold" not in second
-    assert list(short_tmp.glob("autobuy-warm-*/*.sock"))
+    assert list(short_tmp.glob("w/*.sock"))
 
 
 def test_warm_can_be_turned_off(tmp_path: Path, short_tmp: Path) -> None:
@@ -57,8 +57,8 @@ def test_warm_can_be_turned_off(tmp_path: Path, short_tmp: Path) -> None:
                                 autobuy_warm_python=False)
     out = tmp_path / "result.json"
     run = playbook("warm_local.yml", inventory, "-vvv", "-e", f"warm_result_file={out}",
-                   env={"TMPDIR": str(short_tmp)})
+                   env={"AUTOBUY_WARM_PYTHON_DIR": str(short_tmp / "w")})
     assert run.returncode == 0, run.stdout + run.stderr
     assert result(out) == EXPECTED
     assert "WARM EXEC" not in run.stdout and "WARM PYTHON" not in run.stdout
-    assert not list(short_tmp.glob("autobuy-warm-*/*.sock"))
+    assert not list(short_tmp.glob("w/*.sock"))

@@ -69,6 +69,15 @@ def test_a_shared_socket_directory_is_refused(tmp_path: Path, monkeypatch: pytes
     assert warm_local.private_directory() == shared
 
 
+def test_a_configured_directory_is_created_private(tmp_path: Path) -> None:
+    configured = tmp_path / "a" / "b"
+    assert warm_local.private_directory(str(configured)) == configured
+    assert oct(configured.stat().st_mode & 0o777) == "0o700"
+    configured.chmod(0o770)
+    with pytest.raises(warm_local.WarmUnavailable, match="not a private directory"):
+        warm_local.private_directory(str(configured))
+
+
 @pytest.fixture
 def short_tmp() -> Iterator[Path]:
     """A temporary directory short enough for Unix socket paths."""
