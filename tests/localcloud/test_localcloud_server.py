@@ -43,3 +43,29 @@ def test_boto3_reuses_its_connection(localcloud: str) -> None:
     for _ in range(5):
         client.get_caller_identity()
     assert opened == []
+
+
+def test_heap_settled_after_the_first_call_of_each_service(monkeypatch) -> None:
+    import localcloud.__main__ as cli
+
+    settled: list[int] = []
+    monkeypatch.setattr(cli, "_settle_heap", lambda: settled.append(1))
+    calls: list[str] = []
+
+    def app(environ, start_response):  # type: ignore[no-untyped-def]
+        calls.append(environ.get("PATH_INFO", ""))
+        return [b"ok"]
+
+    wrapped = cli._SettleAfterFirstCall(app)
+
+    def auth(service: str) -> dict[str, str]:
+        return {"HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=localcloud/20260101/eu-central-1/"
+                                      f"{service}/aws4_request, SignedHeaders=host, Signature=x"}
+
+    assert wrapped(auth("dynamodb"), None) == [b"ok"]
+    assert settled == [1]
+    wrapped(auth("dynamodb"), None)
+    wrapped({"PATH_INFO": "/localcloud/calls"}, None)  # unsigned: no service, nothing to settle
+    assert settled == [1]
+    wrapped(auth("sqs"), None)
+    assert settled == [1, 1] and len(calls) == 4
