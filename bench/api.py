@@ -14,12 +14,18 @@ the API and the baseline under gunicorn with autobuy.gunicorn_conf), seeds a use
 
 Bounded: each phase stops after --seconds or 20 000 requests. Results also go to
 bench/results/api.json.
+
+Every phase also records where the CPU went (ms of CPU per request for the process
+under test, the local cloud and the load generator, from /proc) and how many cores
+other work on the machine took meanwhile (``other_cores``): on a shared 2-core machine
+a latency figure means little without them.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import resource
 import secrets
 import shutil
 import socket
@@ -54,6 +60,32 @@ def wait_http(url: str, timeout: float = 60) -> None:
             time.sleep(0.1)
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a process and all its descendants still running."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK + sum(tree_cpu(int(c)) for c in children)
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values) - idle) / _TICK, sum(values) / _TICK
+
+
+def own_cpu() -> float:
+    """CPU seconds of this process and its finished children (the load generators)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def call(url: str, body: dict | None = None, token: str | None = None) -> dict:
     headers = {"Content-Type": "application/json"}
     if token:
@@ -63,10 +95,26 @@ def call(url: str, body: dict | None = None, token: str | None = None) -> dict:
         return json.loads(resp.read())
 
 
-def load(mode: str, url: str, token: str, conns: int, seconds: float, arg: float) -> dict:
+def load(mode: str, url: str, token: str, conns: int, seconds: float, arg: float,
+         watch: dict[str, int] | None = None) -> dict:
+    """Run one phase; with ``watch`` ({name: pid}), add CPU ms per request of each process
+    tree, of the load generator (and this process), and the cores other work used."""
+    watch = watch or {}
+    before = {name: tree_cpu(pid) for name, pid in watch.items()}
+    own, (busy, total) = own_cpu(), machine_cpu()
     out = subprocess.run([PY, str(ROOT / "bench/_load.py"), mode, url, token or "-", str(conns),
                           str(seconds), str(arg)], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout)
+    result = json.loads(out.stdout)
+    used = {name: tree_cpu(pid) - before[name] for name, pid in watch.items()}
+    used["load_generator"] = own_cpu() - own
+    busy_after, total_after = machine_cpu()
+    n = max(result["count"], 1)
+    if watch:
+        result["cpu_ms_per_request"] = {name: round(sec / n * 1000, 2) for name, sec in used.items()}
+        wall = (total_after - total) / (os.cpu_count() or 1)
+        other = (busy_after - busy) - sum(used.values())
+        result["other_cores"] = round(max(other, 0.0) / wall, 2) if wall > 0 else None
+    return result
 
 
 def store_latency(client, prefix: str, user_id: str, per_second: float, seconds: float) -> dict:
@@ -176,21 +224,24 @@ def main() -> int:
         mem_token = AccessTokens(env["AUTOBUY_JWT_SIGNING_KEY"], 900).issue("bench-user")
 
         c, s = args.connections, args.seconds
+        cloud_pid, api_pid, bare_pid, mem_pid = (p.pid for p in procs)
+        api_watch = {"api": api_pid, "local_cloud": cloud_pid}
         for target, tok in ((api, token), (bare, token), (mem, mem_token)):  # warm-up
             load("closed", target + "/v1/items", tok, c, 2, 500)
         results = {
             "health_api": load("closed", api + "/health", "-", c, s, 20000),
             "health_bare": load("closed", bare + "/health", "-", c, s, 20000),
-            "items_api": load("closed", api + "/v1/items", token, c, s, 20000),
+            "items_api": load("closed", api + "/v1/items", token, c, s, 20000, api_watch),
             "items_bare": load("closed", bare + "/v1/items", token, c, s, 20000),
-            "items_api_rate": load("rate", api + "/v1/items", token, c, s * 2, args.rate),
-            "items_bare_rate": load("rate", bare + "/v1/items", token, c, s * 2, args.rate),
+            "items_api_rate": load("rate", api + "/v1/items", token, c, s * 2, args.rate, api_watch),
+            "items_bare_rate": load("rate", bare + "/v1/items", token, c, s * 2, args.rate, {"bare": bare_pid}),
             # the same API on in-memory stores: what the API itself adds, without the emulator
             "items_memory": load("closed", mem + "/v1/items", mem_token, c, s, 20000),
-            "items_memory_rate": load("rate", mem + "/v1/items", mem_token, c, s * 2, args.rate),
+            "items_memory_rate": load("rate", mem + "/v1/items", mem_token, c, s * 2, args.rate,
+                                      {"memory_api": mem_pid}),
             "store_rate": store_latency(dynamo, prefix, user_id, args.rate, s),
             # a rate the local cloud sustains, to show what the API itself adds
-            "items_api_rate_low": load("rate", api + "/v1/items", token, c, s * 2, args.low_rate),
+            "items_api_rate_low": load("rate", api + "/v1/items", token, c, s * 2, args.low_rate, api_watch),
             "store_rate_low": store_latency(dynamo, prefix, user_id, args.low_rate, s),
         }
     finally:
@@ -225,10 +276,21 @@ def main() -> int:
           f"(Server-Timing: store mean {low['store_mean_ms']} ms of {low['mean_ms']} ms per request; "
           f"the local cloud alone manages {results['store_rate']['rps']:.0f} queries/s "
           f"at p50 {results['store_rate']['p50_ms']} ms)")
+    hot = results["items_api_rate"]
+    share_at_rate = hot["store_mean_ms"] / hot["mean_ms"] if hot.get("mean_ms") else float("nan")
+    print(f"DynamoDB (local cloud) share of GET /v1/items time at {args.rate:.0f} req/s: {share_at_rate:.0%} "
+          f"(store mean {hot.get('store_mean_ms')} ms of {hot.get('mean_ms')} ms per request)")
+    for name in ("items_api_rate", "items_memory_rate"):
+        cpu = results[name].get("cpu_ms_per_request", {})
+        need = sum(cpu.values()) * results[name]["rps"] / 1000
+        print(f"CPU per request in {name}: " + ", ".join(f"{k} {v} ms" for k, v in cpu.items())
+              + f"; {need:.2f} of {os.cpu_count()} cores at {results[name]['rps']} req/s, "
+              f"other work on the machine meanwhile: {results[name].get('other_cores')} cores")
     out = ROOT / "bench/results"
     out.mkdir(exist_ok=True)
     (out / "api.json").write_text(json.dumps({**results, "health_ratio": health_ratio, "items_ratio": items_ratio,
-                                              "store_share_p50": share}, indent=2))
+                                              "store_share_p50": share, "store_share_at_rate": share_at_rate,
+                                              "cpu_count": os.cpu_count()}, indent=2))
     return 0
 
 
