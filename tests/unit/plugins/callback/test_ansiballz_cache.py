@@ -2,27 +2,17 @@
 becomes the persistent one; old caches are pruned; a real run fills and reuses it."""
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
+from plugin_harness import load_plugin  # type: ignore[import-not-found]
+
 ROOT = Path(__file__).resolve().parents[4]
-
-
-def load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("ansiballz_cache", ROOT / "plugins" / "callback" / "ansiballz_cache.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-cache = load()
+cache = load_plugin("callback", "ansiballz_cache")
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ server end to end (streams, exit codes, environment, fresh state per run, daemon
 modules, going stale when the installation changes)."""
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import signal
@@ -12,24 +11,17 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from types import ModuleType
 from typing import Iterator
 
 import pytest
+
+from plugin_harness import load_plugin  # type: ignore[import-not-found]
 
 ROOT = Path(__file__).resolve().parents[4]
 PY = sys.executable
 
 
-def load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("warm_local", ROOT / "plugins" / "connection" / "warm_local.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-warm_local = load()
+warm_local = load_plugin("connection", "warm_local")
 
 
 @pytest.mark.parametrize(("cmd", "expected"), [
