@@ -279,6 +279,15 @@ def error_message(exc: BaseException) -> str:
     return str(exc)
 
 
+def fail_on_aws_error(module: Any, exc: BaseException, what: str, **result: Any) -> None:
+    """``module.fail_json`` naming the AWS error code of a botocore error (``WHAT
+    (Code): message``, plus ``result``); anything that is not an AWS error is raised again."""
+    code = error_code(exc)
+    if code is None:
+        raise exc
+    module.fail_json(msg=f"{what} ({code}): {error_message(exc)}", error_code=code, **result)
+
+
 def is_retryable(exc: BaseException, extra_codes: frozenset[str] = frozenset()) -> bool:
     code = error_code(exc)
     if code is not None:

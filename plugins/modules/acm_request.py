@@ -166,8 +166,7 @@ from ansible.module_utils.autobuy_aws import (  # noqa: E402
     AWS_COMMON_ARGUMENT_SPEC,
     WaitTimeout,
     aws_retry,
-    error_code,
-    error_message,
+    fail_on_aws_error,
     module_client,
     wait_until,
 )
@@ -394,10 +393,7 @@ def main() -> None:
     except AcmError as exc:
         module.fail_json(msg=str(exc))
     except Exception as exc:  # noqa: BLE001 - botocore errors, reported with their AWS code
-        code = error_code(exc)
-        if code is None:
-            raise
-        module.fail_json(msg=f"ACM call failed ({code}): {error_message(exc)}", error_code=code)
+        fail_on_aws_error(module, exc, "ACM call failed")
     module.exit_json(**result)
 
 

@@ -222,6 +222,7 @@ from ansible.module_utils.autobuy_aws import (  # noqa: E402
     aws_retry,
     error_code,
     error_message,
+    fail_on_aws_error,
     module_client,
     wait_until,
 )
@@ -579,10 +580,7 @@ def main() -> None:
     except WaitTimeout as exc:
         module.fail_json(msg=str(exc), changed=False, **summarise(exc.last or {}))
     except Exception as exc:  # noqa: BLE001 - botocore errors, reported with their AWS code
-        code = error_code(exc)
-        if code is None:
-            raise
-        module.fail_json(msg=f"Auto Scaling call failed ({code}): {error_message(exc)}", error_code=code)
+        fail_on_aws_error(module, exc, "Auto Scaling call failed")
     module.exit_json(**result)
 
 

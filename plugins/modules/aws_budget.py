@@ -140,7 +140,7 @@ from ansible.module_utils.autobuy_aws import (  # noqa: E402
     AWS_COMMON_ARGUMENT_SPEC,
     aws_retry,
     error_code,
-    error_message,
+    fail_on_aws_error,
     module_client,
 )
 
@@ -362,11 +362,7 @@ def main() -> None:
     except BudgetError as exc:
         module.fail_json(msg=str(exc))
     except Exception as exc:  # noqa: BLE001 - botocore errors, reported with their AWS code
-        code = error_code(exc)
-        if code is None:
-            raise
-        module.fail_json(msg=f"Could not manage budget {p['name']} ({code}): {error_message(exc)}",
-                         error_code=code)
+        fail_on_aws_error(module, exc, f"Could not manage budget {p['name']}")
     module.exit_json(**result)
 
 

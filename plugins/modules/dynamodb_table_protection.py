@@ -108,8 +108,7 @@ from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible.module_utils.autobuy_aws import (  # noqa: E402
     AWS_COMMON_ARGUMENT_SPEC,
     aws_retry,
-    error_code,
-    error_message,
+    fail_on_aws_error,
     module_client,
 )
 
@@ -212,13 +211,7 @@ def main() -> None:
     except ProtectionError as exc:
         module.fail_json(msg=str(exc))
     except Exception as exc:  # noqa: BLE001 - botocore errors, reported with their AWS code
-        code = error_code(exc)
-        if code is None:
-            raise
-        module.fail_json(
-            msg=f"Could not set the protection of table {table} ({code}): {error_message(exc)}",
-            error_code=code, tables=results,
-        )
+        fail_on_aws_error(module, exc, f"Could not set the protection of table {table}", tables=results)
     module.exit_json(changed=any(r["changed"] for r in results), tables=results)
 
 

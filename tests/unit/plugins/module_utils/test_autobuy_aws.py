@@ -139,3 +139,20 @@ def test_wait_until_returns_when_done_and_times_out() -> None:
         u.wait_until(lambda: "pending", lambda v: False, timeout=3, interval=1, what="thing",
                      clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
     assert timeout.value.last == "pending" and "waiting for thing" in str(timeout.value)
+
+
+class FakeModule:
+    def fail_json(self, **result: object) -> None:
+        raise SystemExit(result)
+
+
+def test_aws_errors_fail_the_module_with_their_code() -> None:
+    with pytest.raises(SystemExit) as failed:
+        u.fail_on_aws_error(FakeModule(), client_error("AccessDenied"), "ACM call failed", tables=[])
+    assert failed.value.code == {"msg": "ACM call failed (AccessDenied): AccessDenied happened",
+                                 "error_code": "AccessDenied", "tables": []}
+
+
+def test_other_errors_are_raised_again() -> None:
+    with pytest.raises(KeyError, match="bug"):
+        u.fail_on_aws_error(FakeModule(), KeyError("bug"), "ACM call failed")
