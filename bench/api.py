@@ -18,7 +18,9 @@ bench/results/api.json.
 Every phase also records where the CPU went (ms of CPU per request for the process
 under test, the local cloud and the load generator, from /proc) and how many cores
 other work on the machine took meanwhile (``other_cores``): on a shared 2-core machine
-a latency figure means little without them.
+a latency figure means little without them. Before each such phase the bench waits
+(``--quiet-wait``, default up to 120 s) until the machine is idle between bursts of
+other work; the wait is recorded, and a phase that other work overlapped still counts.
 """
 from __future__ import annotations
 
@@ -80,6 +82,20 @@ def machine_cpu() -> tuple[float, float]:
     return (sum(values) - idle) / _TICK, sum(values) / _TICK
 
 
+def wait_quiet(limit_cores: float, max_wait: float) -> float:
+    """Wait (at most ``max_wait`` s) until the machine is nearly idle between phases, so a
+    phase does not start inside someone else's burst; returns the seconds waited."""
+    start = time.monotonic()
+    while time.monotonic() - start < max_wait:
+        busy, total = machine_cpu()
+        time.sleep(1.0)
+        busy2, total2 = machine_cpu()
+        cores = (busy2 - busy) / ((total2 - total) / (os.cpu_count() or 1)) if total2 > total else 0.0
+        if cores <= limit_cores:
+            break
+    return round(time.monotonic() - start, 1)
+
+
 def own_cpu() -> float:
     """CPU seconds of this process and its finished children (the load generators)."""
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -95,11 +111,15 @@ def call(url: str, body: dict | None = None, token: str | None = None) -> dict:
         return json.loads(resp.read())
 
 
+QUIET = {"cores": 0.3, "max_wait": 0.0}  # from --quiet-cores / --quiet-wait
+
+
 def load(mode: str, url: str, token: str, conns: int, seconds: float, arg: float,
          watch: dict[str, int] | None = None) -> dict:
     """Run one phase; with ``watch`` ({name: pid}), add CPU ms per request of each process
     tree, of the load generator (and this process), and the cores other work used."""
     watch = watch or {}
+    waited = wait_quiet(QUIET["cores"], QUIET["max_wait"]) if watch and QUIET["max_wait"] else None
     before = {name: tree_cpu(pid) for name, pid in watch.items()}
     own, (busy, total) = own_cpu(), machine_cpu()
     out = subprocess.run([PY, str(ROOT / "bench/_load.py"), mode, url, token or "-", str(conns),
@@ -114,6 +134,8 @@ def load(mode: str, url: str, token: str, conns: int, seconds: float, arg: float
         wall = (total_after - total) / (os.cpu_count() or 1)
         other = (busy_after - busy) - sum(used.values())
         result["other_cores"] = round(max(other, 0.0) / wall, 2) if wall > 0 else None
+        if waited is not None:
+            result["waited_for_quiet_s"] = waited
     return result
 
 
@@ -144,7 +166,13 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=200)
     parser.add_argument("--low-rate", type=float, default=20)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--quiet-wait", type=float, default=120,
+                        help="before each measured phase, wait up to this many s for the machine to be idle "
+                             "(other work on a shared machine; 0 = do not wait); the cores other work took "
+                             "during each phase are recorded either way")
+    parser.add_argument("--quiet-cores", type=float, default=0.3, help="'idle' = at most this many busy cores")
     args = parser.parse_args()
+    QUIET.update(cores=args.quiet_cores, max_wait=args.quiet_wait)
 
     import boto3
     from autobuy.db import make_engine
@@ -285,7 +313,8 @@ def main() -> int:
         need = sum(cpu.values()) * results[name]["rps"] / 1000
         print(f"CPU per request in {name}: " + ", ".join(f"{k} {v} ms" for k, v in cpu.items())
               + f"; {need:.2f} of {os.cpu_count()} cores at {results[name]['rps']} req/s, "
-              f"other work on the machine meanwhile: {results[name].get('other_cores')} cores")
+              f"other work on the machine meanwhile: {results[name].get('other_cores')} cores "
+              f"(waited {results[name].get('waited_for_quiet_s', 0)} s for an idle machine first)")
     out = ROOT / "bench/results"
     out.mkdir(exist_ok=True)
     (out / "api.json").write_text(json.dumps({**results, "health_ratio": health_ratio, "items_ratio": items_ratio,
