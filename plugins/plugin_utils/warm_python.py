@@ -288,8 +288,16 @@ def serve(path: str, idle: float, packages: dict[str, str]) -> int:
                     conn.sendall(struct.pack("!i", STALE))
                     return 0
                 if os.fork() == 0:
-                    listener.close()
-                    run_child(request, fds, conn)
+                    # The child never returns into this loop, whatever happens.
+                    try:
+                        listener.close()
+                        run_child(request, fds, conn)
+                    except BaseException:  # pylint: disable=broad-except  # e.g. a vanished cwd
+                        traceback.print_exc()
+                        try:
+                            conn.sendall(struct.pack("!i", 1))
+                        finally:
+                            os._exit(1)
                 for fd in fds:
                     os.close(fd)
     finally:

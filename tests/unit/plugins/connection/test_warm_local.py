@@ -114,6 +114,13 @@ def test_a_run_behaves_like_the_interpreter(server: tuple[Path, Path], tmp_path:
     assert run(path, [str(module), "a", "b"]) == (0, f"['a', 'b'] {module}\n".encode(), b"")
 
 
+def test_a_run_that_cannot_start_fails_and_the_server_carries_on(server: tuple[Path, Path], tmp_path: Path) -> None:
+    code, out, err = warm_local.run_warm(server[0], dict(os.environ), [PY], str(tmp_path / "gone"), b"print(1)\n")
+    assert code == 1 and out == b""
+    assert b"FileNotFoundError" in err
+    assert run(server[0], [], b"print(2)\n") == (0, b"2\n", b"")
+
+
 def test_uncaught_exceptions_exit_1_with_the_traceback(server: tuple[Path, Path]) -> None:
     code, out, err = run(server[0], [], b"raise KeyError('boom')\n")
     assert code == 1 and out == b""
