@@ -134,7 +134,8 @@ def rate(url: str, headers: dict, conns: int, seconds: float, per_second: float)
 
 
 def _summary(lat: list[float], errors: int, elapsed: float, dropped: int = 0) -> dict:
-    store = {"store_p50_ms": round(_pct(STORE_MS, 50), 2), "store_mean_ms": round(sum(STORE_MS) / len(STORE_MS), 2),
+    store = {"store_p50_ms": round(_pct(STORE_MS, 50), 2), "store_p99_ms": round(_pct(STORE_MS, 99), 2),
+             "store_mean_ms": round(sum(STORE_MS) / len(STORE_MS), 2),
              "mean_ms": round(sum(lat) / len(lat) * 1000, 2) if lat else None} if STORE_MS else {}
     return {**store, "count": len(lat), "errors": errors, "dropped": dropped, "seconds": round(elapsed, 3),
             "rps": round(len(lat) / elapsed, 1) if elapsed else 0.0,

@@ -48,10 +48,11 @@ def instance_image() -> str:
 
 
 def server_threads() -> int:
-    """``LOCALCLOUD_SERVER_THREADS``: requests the server handles at once (idle keep-alive
-    connections do not take one). Few: the work is CPU-bound under one GIL, and every
-    extra busy thread makes the others wait for it at each socket read or write."""
-    raw = os.environ.get("LOCALCLOUD_SERVER_THREADS", "").strip() or "4"
+    """``LOCALCLOUD_SERVER_THREADS``: requests handled at once (idle keep-alive connections
+    take none). A long poll (SQS ``WaitTimeSeconds``) holds one for its whole wait, so
+    keep it well above the number of concurrent pollers; CPU-bound requests beyond the
+    number of cores only share the GIL."""
+    raw = os.environ.get("LOCALCLOUD_SERVER_THREADS", "").strip() or "16"
     if not raw.isdigit() or int(raw) < 1:
         raise SystemExit(f"localcloud: LOCALCLOUD_SERVER_THREADS must be a whole number >= 1, got {raw!r}")
     return int(raw)
