@@ -69,3 +69,26 @@ def test_heap_settled_after_the_first_call_of_each_service(monkeypatch) -> None:
     assert settled == [1]
     wrapped(auth("sqs"), None)
     assert settled == [1, 1] and len(calls) == 4
+
+
+def test_long_polls_do_not_hold_up_other_calls(localcloud: str) -> None:
+    """SQS long polls keep a server thread each for their wait; other calls still answer."""
+    import threading
+    import time
+    import uuid
+
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName=f"poll-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    pollers = [threading.Thread(target=lambda: boto3.client("sqs").receive_message(
+        QueueUrl=url, WaitTimeSeconds=3)) for _ in range(6)]
+    try:
+        for poller in pollers:
+            poller.start()
+        time.sleep(0.5)  # the polls are waiting in the server now
+        started = time.monotonic()
+        boto3.client("sts").get_caller_identity()
+        assert time.monotonic() - started < 1.5
+    finally:
+        for poller in pollers:
+            poller.join(timeout=10)
+        sqs.delete_queue(QueueUrl=url)
