@@ -100,3 +100,50 @@ def test_apply_installs_each_once() -> None:
     assert (DynamoType.__dict__["cast_value"], DynamoType.size, responses.dynamo_to_dict) == installed
     assert DynamoType({"N": "2.50"}).cast_value == Decimal("2.5")
     assert DynamoType({"S": "Grüße"}).size() == 7
+
+
+def _items(seed: int, n: int = 6) -> list[Item]:
+    rng = random.Random(seed)
+    items = []
+    for k in range(n):
+        attrs = {"pk": {"S": f"u{k}"}, "sk": {"N": str(k)}, **{f"a{j}": _value(rng) for j in range(8)},
+                 "nested": {"M": {"l": {"L": [{"S": "x"}]}}}, "set": {"SS": ["a", "b"]}}
+        items.append(Item(DynamoType(attrs["pk"]), DynamoType(attrs["sk"]), attrs))
+    return items
+
+
+def _shape(items: list[Item]) -> list[Any]:
+    return [(type(i).__name__, i.hash_key.to_json(), i.range_key and i.range_key.to_json(),
+             type(i.attrs).__name__, i.to_json()) for i in items]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_result_copies_same_as_moto(seed: int) -> None:
+    import copy
+
+    original = _items(seed)
+    before = _shape(original)
+    fast, moto = hot.fast_deepcopy(original), copy.deepcopy(original)
+    assert _shape(fast) == _shape(moto) == before
+    for copied, source in zip(fast, original):
+        assert copied is not source and copied.attrs is not source.attrs
+        for key, value in copied.attrs.items():
+            assert type(value) is DynamoType and value == source.attrs[key]
+            if value.type in ("L", "M", "SS", "NS", "BS"):
+                assert value is not source.attrs[key] and value.value is not source.attrs[key].value
+    for copied in fast:  # change every mutable part of the copies the ways moto's updates do
+        copied.attrs["nested"].value["l"].value.append(DynamoType({"S": "y"}))
+        copied.attrs["nested"]["new"] = DynamoType({"N": "1"})
+        copied.attrs["set"].value.append("c")
+        copied.attrs["pk"] = DynamoType({"S": "replaced"})
+        del copied.attrs["sk"]
+    assert _shape(original) == before  # the table's items are untouched
+    single = hot.fast_deepcopy(original[3])
+    assert single is not original[3] and single.to_json() == original[3].to_json()
+
+
+def test_result_copy_falls_back_for_other_objects() -> None:
+    other = {"a": [1, {"b": DynamoType({"SS": ["x"]})}]}
+    copied = hot.fast_deepcopy(other)
+    assert copied == {"a": [1, {"b": DynamoType({"SS": ["x"]})}]} and copied["a"] is not other["a"]
+    assert hot.fast_deepcopy([]) == []

@@ -176,6 +176,11 @@ def oracle(monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
     from moto.dynamodb.models.dynamo_type import Item
 
     monkeypatch.setattr(Item, "size", hot._ORIGINAL_ITEM_SIZE)
+    import copy
+
+    from moto.dynamodb.models import table as table_module
+
+    monkeypatch.setattr(table_module, "copy", copy)
     monkeypatch.setattr(responses, "dynamo_to_dict", hot._ORIGINAL_TO_DICT)
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
