@@ -76,6 +76,15 @@ class JsonLogger(Logger):
 logger_class = JsonLogger
 
 
+def post_worker_init(worker) -> None:  # noqa: ANN001
+    """Once the worker has built the app (its clients, their resolved service models),
+    move everything alive out of the garbage collector's way: full collections during
+    requests then walk only what requests create (a pause of 11-14 ms otherwise, at
+    every full collection, which showed in the p99 latency)."""
+    gc.collect()
+    gc.freeze()
+
+
 def worker_exit(server, worker) -> None:  # noqa: ANN001
     """Leave without interpreter teardown once the worker has finished its requests.
 
