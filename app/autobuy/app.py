@@ -25,7 +25,7 @@ from autobuy.services.auth import AuthService
 from autobuy.services.billing import BillingService, PaymentGateway, StripeGateway
 from autobuy.services.items import ItemService
 from autobuy.services.orders import OrdersApi
-from autobuy.services.ratelimit import RateLimiter
+from autobuy.services.ratelimit import Limiter, RateLimiter, SqlRateLimiter
 from autobuy.services.tokens import AccessTokens, GoogleIdTokenVerifier, IdTokenVerifier
 
 
@@ -44,6 +44,8 @@ class Stores:
     # pyc warm-up), which then get an in-memory engine store.
     engine: DynamoEngineStore | MemoryEngineStore | None = None
     purchaser: Purchaser | None = None
+    # Rate-limit counters shared by all workers (MySQL); None: in this process's memory.
+    limiter: Limiter | None = None
 
 
 class NoPurchaser:
@@ -97,14 +99,15 @@ def real_stores(settings: Settings) -> Stores:
     return Stores(users=SqlUserRepository(engine), refresh_tokens=SqlRefreshTokenRepository(engine),
                   billing=SqlBillingRepository(engine),
                   items=DynamoItemRepository(dynamodb, settings.table_prefix),
-                  queue=queue, engine=DynamoEngineStore(dynamodb, settings.table_prefix))
+                  queue=queue, engine=DynamoEngineStore(dynamodb, settings.table_prefix),
+                  limiter=SqlRateLimiter(engine))
 
 
 def create_app(settings: Settings, *, stores: Stores | None = None,
-               limiter: RateLimiter | None = None) -> falcon.App:
+               limiter: Limiter | None = None) -> falcon.App:
     """Build the API. ``stores`` defaults to the real databases named by ``settings``."""
     stores = stores or real_stores(settings)
-    limiter = limiter or RateLimiter()
+    limiter = limiter or stores.limiter or RateLimiter()
     access = AccessTokens(settings.jwt_signing_key.get_secret_value(),
                           settings.access_token_minutes * 60)
     google = stores.google or GoogleIdTokenVerifier(settings.google_client_id, settings.google_jwks_url)

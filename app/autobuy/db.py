@@ -12,6 +12,7 @@ from sqlalchemy import (
     Enum,
     ForeignKey,
     Index,
+    Integer,
     String,
     create_engine,
     func,
@@ -88,6 +89,16 @@ class StripeEventRow(Base):
     event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     event_type: Mapped[str] = mapped_column(String(100), nullable=False)
     processed_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, server_default=func.now())
+
+
+class RateLimitRow(Base):
+    """Requests counted per rate-limit key (as a digest) and window (SqlRateLimiter)."""
+
+    __tablename__ = "rate_limits"
+    bucket: Mapped[str] = mapped_column(String(80), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    __table_args__ = (Index("idx_rate_limits_expires", "expires_at"),)
 
 
 def database_url(settings: Settings) -> URL:

@@ -16,7 +16,7 @@ from autobuy.repositories.sql import (
 from sqlalchemy import inspect
 
 pytestmark = [pytest.mark.mysql, pytest.mark.slow]
-TABLES = {"users", "billing", "refresh_tokens", "stripe_events", "alembic_version"}
+TABLES = {"users", "billing", "refresh_tokens", "stripe_events", "rate_limits", "alembic_version"}
 
 
 def test_migrations_up_down_up(mysql_settings):
@@ -117,3 +117,57 @@ def test_billing_event_applied_exactly_once_under_concurrency(mysql_engine):
     assert (row.tier, row.status, row.amount) == ("ultra", "active", Decimal("19.99"))
     assert users.get(user.id).tier == "ultra"
     assert billing.find_user_by_customer("cus_1") == user.id
+
+
+def test_shared_rate_limit_admits_exactly_the_limit_across_workers(mysql_settings, mysql_engine):
+    """Two limiters on their own connection pools (two gunicorn workers, or two
+    instances), eight threads each hitting one key: exactly ``limit`` pass."""
+    from autobuy.db import make_engine
+    from autobuy.errors import RateLimited
+    from autobuy.services.ratelimit import SqlRateLimiter
+
+    other = make_engine(mysql_settings)
+    limiters = [SqlRateLimiter(mysql_engine), SqlRateLimiter(other)]
+    passed, refused, lock = [], [], threading.Lock()
+
+    def go(limiter: SqlRateLimiter) -> None:
+        for _ in range(6):
+            try:
+                limiter.hit("check-user:u1", limit=25, window=3600)
+                outcome = passed
+            except RateLimited as exc:
+                assert 1 <= exc.retry_after <= 3600
+                outcome = refused
+            with lock:
+                outcome.append(1)
+
+    threads = [threading.Thread(target=go, args=(limiters[i % 2],)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    other.dispose()
+    assert (len(passed), len(refused)) == (25, 23)
+
+
+def test_rate_limit_windows_roll_keys_are_digests_and_old_rows_go(mysql_engine):
+    from autobuy.errors import RateLimited
+    from autobuy.services.ratelimit import SqlRateLimiter
+    from sqlalchemy import text
+
+    now = [1_800_000_030.0]  # 30 s into a 60 s window
+    limiter = SqlRateLimiter(mysql_engine, clock=lambda: now[0], cleanup_every=3)
+    limiter.hit("signin-user:bob@example.com", limit=2, window=60)
+    limiter.hit("signin-user:bob@example.com", limit=2, window=60)
+    with pytest.raises(RateLimited) as refused:
+        limiter.hit("signin-user:bob@example.com", limit=2, window=60)
+    assert refused.value.retry_after == 30
+    limiter.hit("signin-user:alice@example.com", limit=2, window=60)  # other keys count apart
+    with mysql_engine.connect() as conn:
+        buckets = [row[0] for row in conn.execute(text("SELECT bucket FROM rate_limits"))]
+    assert len(buckets) == 2 and not any("example.com" in b for b in buckets)
+    now[0] += 60  # the next window: counting starts again; the ended window's rows go
+    limiter.hit("signin-user:bob@example.com", limit=2, window=60)
+    limiter.hit("signin-user:bob@example.com", limit=2, window=60)
+    with mysql_engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM rate_limits")).scalar_one() == 1

@@ -9,7 +9,7 @@ from autobuy.config import Settings
 from autobuy.errors import InvalidInput
 from autobuy.resources.common import client_ip, json_object
 from autobuy.services.auth import AuthService
-from autobuy.services.ratelimit import RateLimiter
+from autobuy.services.ratelimit import Limiter
 
 _EMAIL = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+")
 
@@ -24,7 +24,7 @@ def _string_field(body: dict, name: str, max_len: int = 4096) -> str:
 class _SignIn:
     public = True
 
-    def __init__(self, auth: AuthService, limiter: RateLimiter, settings: Settings) -> None:
+    def __init__(self, auth: AuthService, limiter: Limiter, settings: Settings) -> None:
         self._auth = auth
         self._limiter = limiter
         self._settings = settings

@@ -13,7 +13,7 @@ from autobuy.config import Settings
 from autobuy.errors import AuthFailed, InvalidInput, LimitReached, NotFound
 from autobuy.models import Item, Page, User
 from autobuy.repositories.base import CheckQueue, ItemRepository, UserRepository
-from autobuy.services.ratelimit import RateLimiter
+from autobuy.services.ratelimit import Limiter
 from autobuy.services.urls import validate_item_url
 
 # ISO 4217 active codes (2024).
@@ -135,7 +135,7 @@ class ItemService:
     """Item use cases. Methods take the caller's user id; the tier is loaded only when needed."""
 
     def __init__(self, *, items: ItemRepository, users: UserRepository, queue: CheckQueue,
-                 settings: Settings, limiter: RateLimiter,
+                 settings: Settings, limiter: Limiter,
                  clock: Callable[[], float] = time.time) -> None:
         self._items = items
         self._users = users
