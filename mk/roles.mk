@@ -21,7 +21,7 @@ images: ## Offline images: systemd instances (Debian 12/13), registry, test app
 	$(IMAGE_BUILD) registry autobuy/registry:latest autobuy/debian:bookworm
 	$(IMAGE_BUILD) testapp autobuy/testapp:latest autobuy/debian:bookworm
 
-test-molecule: setup images ## molecule test (full sequence) for every role scenario
+test-molecule: setup images image ## molecule test (full sequence) for every role scenario (app role: on the real app image)
 	@set -e; for role in $(ROLES_WITH_MOLECULE); do \
 	  echo "== molecule test --all in $$role"; \
 	  start=$$(date +%s); \
