@@ -91,6 +91,27 @@ class WarmUnavailable(Exception):
     """The fork server cannot take this run (yet); run it cold instead."""
 
 
+def has_expansions(script: str) -> bool:
+    """Whether the shell would expand anything in ``script``: ``$``, backticks or a
+    backslash outside single quotes, or a glob character or word-initial ``~`` unquoted.
+    Such commands run through the shell, which knows what they mean."""
+    quote = ""
+    word_start = True
+    for char in script:
+        if quote == "'":
+            quote = "" if char == "'" else quote
+        elif char in "$`\\":
+            return True
+        elif quote == '"':
+            quote = "" if char == '"' else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "*?[" or (char == "~" and word_start):
+            return True
+        word_start = not quote and char in " \t="
+    return False
+
+
 def parse_python_command(cmd: str) -> tuple[dict[str, str], list[str]] | None:
     """``/bin/sh -c '[NAME=VALUE ...] /abs/pythonX [ARGS] && sleep 0'`` -> (env, argv).
 
@@ -101,6 +122,8 @@ def parse_python_command(cmd: str) -> tuple[dict[str, str], list[str]] | None:
     except ValueError:
         return None
     if len(outer) != 3 or outer[1] != "-c" or os.path.basename(outer[0]) not in ("sh", "bash"):
+        return None
+    if has_expansions(outer[2]):
         return None
     lexer = shlex.shlex(outer[2], posix=True, punctuation_chars=True)
     lexer.whitespace_split = True
