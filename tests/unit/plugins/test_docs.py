@@ -12,6 +12,8 @@ from plugin_harness import ROOT  # type: ignore[import-not-found]
 @pytest.mark.parametrize(("args", "expected"), [
     (["asg_refresh"], ["checkpoint_percentages", "RETURN VALUES", "refresh_id", "EXAMPLES"]),
     (["acm_request"], ["validation_records", "subject_alternative_names", "EXAMPLES"]),
+    (["aws_budget"], ["notifications", "threshold_type", "endpoint_url", "RETURN VALUES", "EXAMPLES"]),
+    (["dynamodb_table_protection"], ["point_in_time_recovery", "endpoint_url", "RETURN VALUES", "EXAMPLES"]),
     (["-t", "lookup", "secrets_manager"], ["on_missing", "version_stage", "BatchGetSecretValue", "EXAMPLES"]),
     (["-t", "callback", "secrets_cache"], ["AUTOBUY_SECRETS_CACHE_SOCKET"]),
     (["-t", "callback", "ansiballz_cache"], ["AUTOBUY_ANSIBALLZ_CACHE", "autobuy-ansiballz"]),
