@@ -65,6 +65,7 @@ notes:
   - Linux and other POSIX systems with C(SCM_RIGHTS) (Python 3.9+ C(socket.send_fds)).
 """
 
+import functools
 import hashlib
 import json
 import os
@@ -167,6 +168,7 @@ PRELOAD = (
 )
 
 
+@functools.lru_cache(maxsize=None)
 def preload_packages() -> dict[str, str]:
     """Where this controller takes the module_utils the payloads carry from, so the
     server pre-imports a package only when its interpreter finds the same files."""
@@ -183,11 +185,17 @@ def preload_packages() -> dict[str, str]:
     return found
 
 
+@functools.lru_cache(maxsize=None)
+def server_digest() -> bytes:
+    """The fork server's source, hashed once per process (not once per module run)."""
+    return hashlib.sha256(SERVER.read_bytes()).digest()
+
+
 def socket_path(interpreter: str, packages: dict[str, str], directory: str = "") -> Path:
     """One server per interpreter, server version and preloaded package set."""
     digest = hashlib.sha256()
     digest.update(os.path.realpath(interpreter).encode())
-    digest.update(SERVER.read_bytes())
+    digest.update(server_digest())
     digest.update(json.dumps(packages, sort_keys=True).encode())
     path = private_directory(directory) / f"{digest.hexdigest()[:20]}.sock"
     if len(os.fsencode(path)) > MAX_SOCKET_PATH:
