@@ -10,6 +10,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PYTHON ?= python3
+# The oldest Python we support: Debian 12's (scripts/lock.py: SUPPORTED, OLDEST).
+MIN_PYTHON := 3.11.2
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 LOCALCLOUD_PORT ?= 4566
@@ -24,7 +26,7 @@ BENCH_TARGETS :=
 
 -include mk/*.mk
 
-.PHONY: help setup lock localcloud localcloud-stop local test test-py test-fast lint bench
+.PHONY: help setup lock lock-upgrade test-fresh localcloud localcloud-stop local test test-py test-fast lint bench
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -32,18 +34,20 @@ help: ## List the targets
 setup: $(VENV)/.installed ## Virtualenv .venv with the pinned dependencies and the app
 $(VENV)/.installed: requirements.txt app/pyproject.toml
 	scripts/system-deps.sh python
+	scripts/require-python.sh $(MIN_PYTHON) $(PYTHON)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.txt
 	$(BIN)/python -m pip install -q --no-deps -e app
 	touch $@
 
-lock: ## Re-resolve requirements.in into requirements.txt
-	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
-	.lockvenv/bin/pip install -q -r requirements.in
-	{ echo '# Pinned by `make lock` from requirements.in (Python 3.11). Do not edit by hand.'; \
-	  .lockvenv/bin/pip freeze; } > requirements.txt
-	rm -rf .lockvenv
+lock: setup ## Resolve requirements.in into requirements.txt for Python $(MIN_PYTHON), keeping pins that install
+	$(BIN)/python scripts/lock.py compile
+	$(BIN)/python scripts/lock.py check
+
+lock-upgrade: setup ## Like lock, but re-resolve every pin to the newest release that installs
+	$(BIN)/python scripts/lock.py compile --upgrade
+	$(BIN)/python scripts/lock.py check
 
 localcloud: setup ## Start the local cloud on $(LOCALCLOUD_URL) in the background
 	$(BIN)/python -m localcloud start --port $(LOCALCLOUD_PORT)
@@ -59,6 +63,9 @@ test: $(TEST_TARGETS) ## The whole suite (what CI runs)
 
 test-py: setup ## pytest, slow tests included
 	$(BIN)/python -m pytest
+
+test-fresh: ## The README's two commands in a clean Debian 12 container, timed (not part of `make test`)
+	scripts/test-fresh.sh bookworm
 
 test-fast: setup ## pytest without the slow tests
 	$(BIN)/python -m pytest -m 'not slow'
