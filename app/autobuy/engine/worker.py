@@ -9,10 +9,10 @@ messages are deleted; anything unfinished becomes visible again on the queue.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Protocol
 
+from autobuy.contract import CheckMessage
 from autobuy.engine.checks import CheckService
 
 __all__ = ["MessageQueue", "Worker"]
@@ -44,8 +44,8 @@ class Worker:
 
     async def _handle(self, receipt: str, body: str) -> None:
         try:
-            message = json.loads(body)
-            outcome = await self._service.check(str(message["itemId"]), str(message["userId"]))
+            message = CheckMessage.decode(body)
+            outcome = await self._service.check(message.item_id, message.user_id)
         except (ValueError, KeyError, TypeError):
             log.error("dropping malformed check message")
             outcome = "malformed"

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from autobuy.contract import due_shard as shard_of
 from autobuy.engine.alerts import AlertRule, AlertState
 from autobuy.engine.checks import CheckPolicy, CheckService
 from autobuy.engine.fetch import FetchResult
@@ -15,7 +16,7 @@ from autobuy.engine.notify import RecordingNotifier
 from autobuy.engine.orders import OrderPolicy, OrderService
 from autobuy.engine.queue import MemoryChecksQueue
 from autobuy.engine.scheduler import Scheduler
-from autobuy.engine.store import EngineItem, MemoryEngineStore, Order, shard_of
+from autobuy.engine.store import EngineItem, MemoryEngineStore, Order
 from autobuy.engine.worker import Worker
 
 NOW = 1_764_000_000

@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 import pytest
 
+from autobuy.contract import due_shard as shard_of
 from autobuy.engine.checks import CheckPolicy, CheckService
 from autobuy.engine.dynamo_store import DynamoEngineStore
 from autobuy.engine.fetch import Fetcher, FetchSettings
@@ -27,7 +28,7 @@ from autobuy.engine.notify import MultiNotifier, SnsNotifier, WebhookNotifier
 from autobuy.engine.orders import OrderPolicy, OrderService
 from autobuy.engine.queue import SqsChecksQueue
 from autobuy.engine.scheduler import Scheduler
-from autobuy.engine.store import Order, shard_of
+from autobuy.engine.store import Order
 from autobuy.engine.worker import Worker
 from autobuy.schema import create_table_params, load_tables
 
