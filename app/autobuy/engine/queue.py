@@ -9,13 +9,11 @@ redrive policy.
 
 from __future__ import annotations
 
-import threading
-from collections import deque
 from typing import Any
 
 from autobuy.contract import CheckMessage
 
-__all__ = ["MemoryChecksQueue", "SqsChecksQueue"]
+__all__ = ["SqsChecksQueue"]
 
 
 class SqsChecksQueue:
@@ -47,28 +45,3 @@ class SqsChecksQueue:
 
     def delete(self, receipt: str) -> None:
         self._sqs.delete_message(QueueUrl=self._url, ReceiptHandle=receipt)
-
-
-class MemoryChecksQueue:
-    """In-process queue with the same interface (tests, benchmarks)."""
-
-    def __init__(self) -> None:
-        self._messages: deque[str] = deque()
-        self._lock = threading.Lock()
-        self.deleted = 0
-
-    def send(self, bodies: list[str]) -> None:
-        with self._lock:
-            self._messages.extend(bodies)
-
-    def receive(self, limit: int = 10) -> list[tuple[str, str]]:
-        with self._lock:
-            taken = [self._messages.popleft() for _ in range(min(limit, len(self._messages)))]
-        return [(str(id(body)), body) for body in taken]
-
-    def delete(self, receipt: str) -> None:
-        with self._lock:
-            self.deleted += 1
-
-    def __len__(self) -> int:
-        return len(self._messages)

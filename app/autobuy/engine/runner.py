@@ -1,4 +1,5 @@
-"""Composition root of the worker process: ``python -m autobuy.engine.worker``.
+"""Composition root of the worker process: ``python -m autobuy.engine`` (also the
+``autobuy-worker`` script and ``python -m autobuy.engine.worker``).
 
 Builds the settings once, the boto3 clients, the DynamoDB store, the SQS queue, the
 fetcher, notifier and order service, then runs three loops until SIGTERM/SIGINT:
@@ -22,6 +23,7 @@ from pydantic import ValidationError
 from autobuy.engine.browser import BrowserFetcher, RoutingFetcher
 from autobuy.engine.checks import CheckPolicy, CheckService
 from autobuy.engine.config import EngineSettings
+from autobuy.engine.consumer import Worker
 from autobuy.engine.dynamo_store import DynamoEngineStore
 from autobuy.engine.fetch import Fetcher, FetchSettings
 from autobuy.engine.mail import SmtpNotifier, SmtpSettings
@@ -29,7 +31,6 @@ from autobuy.engine.notify import MultiNotifier, SnsNotifier, WebhookNotifier
 from autobuy.engine.orders import NoPurchaser, OrderPolicy, OrderService, PurchaseWebhook
 from autobuy.engine.queue import SqsChecksQueue
 from autobuy.engine.scheduler import Scheduler
-from autobuy.engine.worker import Worker
 
 __all__ = ["check_policy", "main", "run"]
 
