@@ -26,11 +26,11 @@ from botocore.exceptions import ClientError
 from autobuy.schema import load_tables
 
 __all__ = [
-    "ALERTS", "ALERTS_BY_ITEM_INDEX", "AlertAttr", "CHECKS_DLQ_NAME", "CHECKS_QUEUE_NAME",
-    "CheckMessage", "DUE_SHARDS", "HistoryAttr", "ITEMS", "ITEMS_BY_USER_INDEX",
-    "ITEMS_DUE_INDEX", "ITEM_FIELDS", "ItemAttr", "ORDERS", "ORDERS_BY_ITEM_INDEX",
-    "OrderAttr", "PRICE_HISTORY", "Table", "USERS", "UserAttr", "decode", "due_shard",
-    "encode", "is_condition_failure", "spend_attribute", "values",
+    "ALERTS", "ALERTS_BY_ITEM_INDEX", "AlertAttr", "CheckMessage", "CheckReason", "DUE_SHARDS",
+    "HistoryAttr", "ITEMS", "ITEMS_BY_USER_INDEX", "ITEMS_DUE_INDEX", "ITEM_FIELDS", "ItemAttr",
+    "ORDERS", "ORDERS_BY_ITEM_INDEX", "OrderAttr", "PRICE_HISTORY", "Table", "USERS",
+    "UserAttr", "decode", "due_shard", "encode", "is_condition_failure", "spend_attribute",
+    "values",
 ]
 
 
@@ -235,7 +235,8 @@ def decode(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def values(**named: Any) -> dict[str, Any]:
-    """``ExpressionAttributeValues`` from keyword arguments: ``values(u="x")`` -> ``{":u": ...}``."""
+    """``ExpressionAttributeValues`` from keyword arguments:
+    ``values(u="x")`` -> ``{":u": {"S": "x"}}``."""
     return {f":{name}": _ser.serialize(value) for name, value in named.items()}
 
 
@@ -249,14 +250,13 @@ def is_condition_failure(exc: ClientError) -> bool:
 
 
 # -- the checks queue -------------------------------------------------------------------
-CHECKS_QUEUE_NAME: Final = "autobuy-checks"
-CHECKS_DLQ_NAME: Final = "autobuy-checks-dlq"
 CheckReason = Literal["scheduled", "manual"]
 
 
 @dataclass(frozen=True, slots=True)
 class CheckMessage:
-    """One message on the checks queue: check item ``item_id`` of ``user_id``.
+    """One message on the checks queue (``AUTOBUY_CHECKS_QUEUE_URL``; the queue is the
+    inventory's ``autobuy_checks_queue``): check item ``item_id`` of ``user_id``.
 
     Body: ``{"itemId": ..., "userId": ..., "reason": "scheduled" | "manual"}`` (JSON).
     The scheduler sends ``scheduled`` ones, the API's "check now" ``manual`` ones.

@@ -43,6 +43,7 @@ from autobuy.engine.store import CheckRecord, EngineItem, EngineStore, Order, Or
 __all__ = ["DynamoEngineStore"]
 
 _TIER_CACHE_SECONDS = 60
+# Short names for the contract's attribute names, which fill the expressions below.
 I, U, H, A, O = ItemAttr, UserAttr, HistoryAttr, AlertAttr, OrderAttr  # noqa: E741
 
 

@@ -35,7 +35,8 @@ import httpx
 
 from autobuy.engine.store import Order, OrderStore
 
-__all__ = ["NoPurchaser", "OrderError", "OrderPolicy", "OrderService", "PurchaseWebhook", "Purchaser",
+__all__ = ["NoPurchaser", "OrderError", "OrderPolicy", "OrderService", "PurchaseWebhook",
+           "Purchaser",
            "order_id_for", "order_json", "sign"]
 
 ACTIVE_STATES = frozenset({"pending", "confirmed", "placed"})

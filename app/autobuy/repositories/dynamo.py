@@ -1,10 +1,10 @@
 """DynamoDB repository for tracked items, their price history and the user mirror.
 
 Tables, attribute names, the due shard and the encoding are the contract's
-(``autobuy.contract``, over ``app/autobuy/schema/dynamodb_tables.yml``). The item limit is enforced on the user's
-``autobuy_users`` row: the item's id joins the ``itemIds`` set only while the set
-is smaller than the limit (one conditional write), so concurrent creates can never
-exceed it.
+(``autobuy.contract``, over ``app/autobuy/schema/dynamodb_tables.yml``). The item limit
+is enforced on the user's ``autobuy_users`` row: the item's id joins the ``itemIds`` set
+only while the set is smaller than the limit (one conditional write), so concurrent
+creates can never exceed it.
 """
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ from autobuy.errors import BadInput, Conflict, LimitReached
 from autobuy.models import Item, Page, PricePoint, User
 from autobuy.repositories.base import CheckQueue, ItemRepository
 
+# Short names for the contract's attribute names, which fill the expressions below.
 I, U, H = ItemAttr, UserAttr, HistoryAttr  # noqa: E741
 
 

@@ -27,7 +27,8 @@ def test_missing_queue_url_is_a_clear_error() -> None:
 @pytest.mark.parametrize("command", [["-m", "autobuy.engine"], ["-m", "autobuy.engine.worker"]])
 def test_every_worker_command_line_refuses_a_missing_queue_url(command: list[str]) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOBUY_")}
-    for argv in ([sys.executable, *command], [str(Path(sys.executable).with_name("autobuy-worker"))]):
+    script = str(Path(sys.executable).with_name("autobuy-worker"))
+    for argv in ([sys.executable, *command], [script]):
         proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
         assert proc.returncode == 3, proc.stderr
         assert "autobuy-worker: invalid settings: AUTOBUY_CHECKS_QUEUE_URL" in proc.stderr
