@@ -3,7 +3,7 @@
 Each check is the full pipeline: lease, guarded HTTP fetch (keep-alive pool, per-host
 limit), extraction, alert rules, atomic record, alert delivery (recorded), through the
 in-process checks queue and the in-memory store — so the figure is the worker's own
-cost. The demo shop runs in a separate process (``python -m autobuy.engine.demoshop``).
+cost. The demo shop runs in a separate process (``tests/app/support/demoshop.py``).
 
 Baselines, measured in the same run: "headless chromium" — the same pipeline with the
 browser fetch (``autobuy.engine.browser``, 4 pages at once; skipped when chromium is
@@ -27,16 +27,20 @@ import sys
 import time
 import urllib.request
 from decimal import Decimal
+from pathlib import Path
 
 from autobuy.engine.alerts import AlertRule, AlertState
 from autobuy.engine.browser import BrowserFetcher
 from autobuy.engine.checks import CheckPolicy, CheckService
+from autobuy.engine.consumer import Worker
 from autobuy.engine.fetch import Fetcher, FetchSettings
-from autobuy.engine.notify import RecordingNotifier
-from autobuy.engine.queue import MemoryChecksQueue
 from autobuy.engine.scheduler import Scheduler
 from autobuy.engine.store import EngineItem, MemoryEngineStore
-from autobuy.engine.worker import Worker
+
+# The demo shop and the in-process queue/notifier live with the tests, not in the package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.app.support import DEMO_SHOP  # noqa: E402
+from tests.app.support.doubles import MemoryChecksQueue, RecordingNotifier  # noqa: E402
 
 PRODUCTS = 500
 
@@ -48,7 +52,7 @@ def _free_port() -> int:
 
 
 def _start_shop(port: int) -> subprocess.Popen[bytes]:
-    shop = subprocess.Popen([sys.executable, "-m", "autobuy.engine.demoshop", "--port", str(port),
+    shop = subprocess.Popen([sys.executable, str(DEMO_SHOP), "--port", str(port),
                              "--products", str(PRODUCTS)], stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:

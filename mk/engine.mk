@@ -20,7 +20,7 @@ bench-engine-worker: setup ## Worker checks/s against the loopback demo shop vs 
 	$(BIN)/python bench/worker.py
 
 demo-shop: setup ## Loopback demo shop with changeable prices on http://127.0.0.1:8765/p/0
-	$(BIN)/python -m autobuy.engine.demoshop --port 8765
+	$(BIN)/python tests/app/support/demoshop.py --port 8765
 
 worker: setup ## The check worker against the local cloud (needs AUTOBUY_CHECKS_QUEUE_URL)
 	AUTOBUY_ENV=development AUTOBUY_AWS_ENDPOINT_URL=$${AUTOBUY_AWS_ENDPOINT_URL:-$(LOCALCLOUD_URL)} \

@@ -17,9 +17,9 @@ from autobuy.repositories.base import (
     RefreshTokenRepository,
     UserRepository,
 )
-from autobuy.engine.orders import OrderPolicy, OrderService, PurchaseWebhook, Purchaser
+from autobuy.engine.orders import NoPurchaser, OrderPolicy, OrderService, PurchaseWebhook, Purchaser
 from autobuy.engine.dynamo_store import DynamoEngineStore
-from autobuy.engine.store import MemoryEngineStore, Order
+from autobuy.engine.store import MemoryEngineStore
 from autobuy.resources import auth, billing, health, items, orders
 from autobuy.services.auth import AuthService
 from autobuy.services.billing import BillingService, PaymentGateway, StripeGateway
@@ -48,13 +48,6 @@ class Stores:
     limiter: Limiter | None = None
 
 
-class NoPurchaser:
-    """No purchase webhook configured: a confirmed order fails with a note saying so."""
-
-    def place(self, order: Order) -> tuple[bool, str]:
-        return False, "no purchase webhook configured (AUTOBUY_PURCHASE_WEBHOOK_URL)"
-
-
 def purchaser_for(settings: Settings) -> Purchaser:
     """The signed purchase webhook of the settings, or :class:`NoPurchaser`.
 
@@ -78,7 +71,8 @@ def real_stores(settings: Settings) -> Stores:
     from botocore.config import Config
 
     from autobuy.db import make_engine
-    from autobuy.repositories.dynamo import DynamoItemRepository, NoCheckQueue, SqsCheckQueue
+    from autobuy.engine.queue import SqsChecksQueue
+    from autobuy.repositories.dynamo import DynamoItemRepository, NoCheckQueue
     from autobuy.repositories.sql import (
         SqlBillingRepository,
         SqlRefreshTokenRepository,
@@ -93,7 +87,7 @@ def real_stores(settings: Settings) -> Stores:
     if settings.aws_endpoint_url:
         aws["endpoint_url"] = settings.aws_endpoint_url
     session = boto3.session.Session()
-    queue = (SqsCheckQueue(session.client("sqs", **aws), settings.checks_queue_url)
+    queue = (SqsChecksQueue(session.client("sqs", **aws), settings.checks_queue_url)
              if settings.checks_queue_url else NoCheckQueue())
     dynamodb = Timed(session.client("dynamodb", **aws))
     return Stores(users=SqlUserRepository(engine), refresh_tokens=SqlRefreshTokenRepository(engine),

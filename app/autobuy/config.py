@@ -30,7 +30,8 @@ class TierLimits(BaseModel):
     auto_buy: bool = False
 
 
-def _default_tiers() -> dict[str, TierLimits]:
+def default_tiers() -> dict[str, TierLimits]:
+    """The tiers when ``AUTOBUY_TIERS`` is not set (docs/api.md, "Tiers")."""
     return {
         "free": TierLimits(item_limit=5, check_interval_minutes=360, history_days=30,
                            manual_checks_per_hour=5),
@@ -47,12 +48,49 @@ def is_placeholder(value: str) -> bool:
     return len(value) < 16 or any(marker in lowered for marker in _PLACEHOLDER_MARKERS)
 
 
-class Settings(BaseSettings):
-    """Every setting of the API. Names are a contract with the app role (see docs/api.md)."""
+class SharedSettings(BaseSettings):
+    """What the API and the price engine both read, from the same ``AUTOBUY_*`` variables
+    (the app role renders one env file for both containers). Each process builds its
+    own subclass once: :class:`Settings` (API) and ``autobuy.engine.config.EngineSettings``.
+    """
 
     model_config = SettingsConfigDict(env_prefix="AUTOBUY_", extra="ignore", frozen=True)
 
     env: Literal["development", "production"] = "production"
+
+    aws_region: str = "eu-central-1"
+    aws_endpoint_url: str = ""
+    table_prefix: str = ""
+    sns_topic_arn: str = ""
+    checks_queue_url: str = ""
+    # Demo shops on loopback may be admitted explicitly (development only).
+    url_allow_hosts: frozenset[str] = frozenset()
+    # The tiers: the API's limits, and the engine's check intervals and history retention.
+    tiers: dict[str, TierLimits] = Field(default_factory=default_tiers)
+
+    # Auto-buy: confirmed orders are POSTed to the purchase webhook; without a URL a
+    # confirm ends the order as "failed" with a note saying no webhook is configured.
+    purchase_webhook_url: str = ""
+    purchase_webhook_secret: SecretStr = SecretStr("")
+    autobuy_monthly_cap: Decimal = Field(default=Decimal("500"), gt=0)
+    autobuy_confirm_seconds: int = Field(default=900, gt=0)
+
+    @model_validator(mode="after")
+    def _shared_rules(self) -> SharedSettings:
+        if set(self.tiers) != set(TIERS):
+            raise ValueError(f"tiers must define exactly {', '.join(TIERS)}")
+        if self.purchase_webhook_url and not self.purchase_webhook_secret.get_secret_value():
+            raise ValueError("AUTOBUY_PURCHASE_WEBHOOK_SECRET is required with a webhook URL")
+        if self.env == "production" and self.url_allow_hosts:
+            raise ValueError("AUTOBUY_URL_ALLOW_HOSTS is for development only")
+        return self
+
+    def tier(self, name: str) -> TierLimits:
+        return self.tiers[name]
+
+
+class Settings(SharedSettings):
+    """Every setting of the API. Names are a contract with the app role (see docs/api.md)."""
 
     db_host: str = "127.0.0.1"
     db_port: int = Field(default=3306, gt=0, lt=65536)
@@ -71,24 +109,12 @@ class Settings(BaseSettings):
     checkout_success_url: str = "https://autobuyguard.store/billing/success"
     checkout_cancel_url: str = "https://autobuyguard.store/billing/cancel"
 
-    aws_region: str = "eu-central-1"
-    aws_endpoint_url: str = ""
-    table_prefix: str = ""
-    sns_topic_arn: str = ""
-    checks_queue_url: str = ""
+    # Called from a request (confirm), so shorter than the engine's own sends.
+    purchase_webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=20)
+    purchase_webhook_retries: int = Field(default=1, ge=0, le=3)
 
     dev_signin: bool = False
     cors_origin: str = ""
-
-    # Auto-buy (shared names with the engine, autobuy.engine.config): confirmed orders
-    # are POSTed to the purchase webhook; without a URL a confirm ends the order as
-    # "failed" with a note saying no webhook is configured.
-    purchase_webhook_url: str = ""
-    purchase_webhook_secret: SecretStr = SecretStr("")
-    purchase_webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=20)
-    purchase_webhook_retries: int = Field(default=1, ge=0, le=3)
-    autobuy_monthly_cap: Decimal = Field(default=Decimal("500"), gt=0)
-    autobuy_confirm_seconds: int = Field(default=900, gt=0)
 
     access_token_minutes: int = Field(default=15, gt=0, le=15)
     refresh_token_days: int = Field(default=30, gt=0, le=90)
@@ -96,25 +122,16 @@ class Settings(BaseSettings):
     signin_per_minute_ip: int = Field(default=20, gt=0)
     signin_per_minute_user: int = Field(default=10, gt=0)
     check_per_minute_ip: int = Field(default=30, gt=0)
-    # Demo shops on loopback may be admitted explicitly (development only).
-    url_allow_hosts: frozenset[str] = frozenset()
-    tiers: dict[str, TierLimits] = Field(default_factory=_default_tiers)
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
-        if set(self.tiers) != set(TIERS):
-            raise ValueError(f"tiers must define exactly {', '.join(TIERS)}")
-        if self.purchase_webhook_url:
-            if not self.purchase_webhook_url.startswith(("https://", "http://")):
-                raise ValueError("AUTOBUY_PURCHASE_WEBHOOK_URL must be an http(s) URL")
-            if not self.purchase_webhook_secret.get_secret_value():
-                raise ValueError("AUTOBUY_PURCHASE_WEBHOOK_SECRET is required with a webhook URL")
+        if self.purchase_webhook_url and not self.purchase_webhook_url.startswith(
+                ("https://", "http://")):
+            raise ValueError("AUTOBUY_PURCHASE_WEBHOOK_URL must be an http(s) URL")
         if self.env != "production":
             return self
         if self.dev_signin:
             raise ValueError("AUTOBUY_DEV_SIGNIN must be false when AUTOBUY_ENV=production")
-        if self.url_allow_hosts:
-            raise ValueError("AUTOBUY_URL_ALLOW_HOSTS is for development only")
         secrets = {
             "AUTOBUY_DB_PASSWORD": self.db_password,
             "AUTOBUY_JWT_SIGNING_KEY": self.jwt_signing_key,
@@ -134,9 +151,6 @@ class Settings(BaseSettings):
     def stripe_prices(self) -> dict[str, Tier]:
         """Stripe price id -> the tier it buys."""
         return {self.stripe_price_pro: "pro", self.stripe_price_ultra: "ultra"}
-
-    def tier(self, name: str) -> TierLimits:
-        return self.tiers[name]
 
     def database_url(self) -> str:
         """SQLAlchemy URL (the password is passed separately, never formatted into logs)."""

@@ -9,7 +9,8 @@ import falcon.testing
 import pytest
 from autobuy.app import create_app, real_stores
 from autobuy.models import Item
-from autobuy.repositories.dynamo import DynamoItemRepository, due_shard
+from autobuy.contract import due_shard
+from autobuy.repositories.dynamo import DynamoItemRepository
 
 from tests.app import helpers
 from tests.app.conftest import sign_in

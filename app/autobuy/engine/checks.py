@@ -12,17 +12,19 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
+from autobuy.config import TierLimits, default_tiers
 from autobuy.engine.alerts import AlertEvent, Observation, evaluate
 from autobuy.engine.extract import extract
 from autobuy.engine.fetch import FetchResult
 from autobuy.engine.orders import OrderService
 from autobuy.engine.store import CheckRecord, EngineItem, EngineStore, StoredAlert
 
-__all__ = ["CheckPolicy", "CheckService", "Notifier", "PageFetcher"]
+__all__ = ["CheckPolicy", "CheckService", "Notifier", "PageFetcher", "tier_history_days",
+           "tier_intervals"]
 
 log = logging.getLogger("autobuy.engine.checks")
 
@@ -36,20 +38,40 @@ class Notifier(Protocol):
         """Deliver on every configured channel; {channel: "sent" | "failed: ..."}."""
 
 
+def tier_intervals(tiers: Mapping[str, TierLimits]) -> dict[str, int]:
+    """Each tier's check interval in seconds (its ``check_interval_minutes``)."""
+    return {name: limits.check_interval_minutes * 60 for name, limits in tiers.items()}
+
+
+def tier_history_days(tiers: Mapping[str, TierLimits]) -> dict[str, int]:
+    """How many days each tier's price history is kept (its ``history_days``)."""
+    return {name: limits.history_days for name, limits in tiers.items()}
+
+
 @dataclass(frozen=True)
 class CheckPolicy:
-    """Intervals per tier (seconds), jitter, leases, back-off and history retention."""
+    """Intervals per tier (seconds), jitter, leases, back-off and history retention.
 
-    intervals: dict[str, int] = field(default_factory=lambda: {
-        "free": 360 * 60, "pro": 60 * 60, "ultra": 15 * 60})
-    history_days: dict[str, int] = field(default_factory=lambda: {
-        "free": 30, "pro": 365, "ultra": 730})
+    The per-tier values come from the tiers' settings (``AUTOBUY_TIERS``, the same the
+    API shows as limits): build it with :meth:`from_tiers`; the defaults are those of
+    the default tiers.
+    """
+
+    intervals: dict[str, int] = field(default_factory=lambda: tier_intervals(default_tiers()))
+    history_days: dict[str, int] = field(
+        default_factory=lambda: tier_history_days(default_tiers()))
     jitter: float = 0.1
     lease_seconds: int = 300
     failure_retry_seconds: int = 60
     blocked_backoff_seconds: int = 30 * 60
     max_backoff_seconds: int = 6 * 3600
     auto_confirm: bool = False
+
+    @classmethod
+    def from_tiers(cls, tiers: Mapping[str, TierLimits], **options: Any) -> CheckPolicy:
+        """The policy of these tiers; ``options`` set the other fields."""
+        return cls(intervals=tier_intervals(tiers), history_days=tier_history_days(tiers),
+                   **options)
 
 
 class CheckService:
@@ -90,7 +112,8 @@ class CheckService:
             checked_at=checked_at, outcome=seen.outcome, price=seen.price, currency=seen.currency,
             availability=seen.availability, source=source, reason=reason,
             next_check_at=self._next_check(item, tier, seen.outcome, checked_at), alert=state,
-            history_expires_at=checked_at + 86400 * self._policy.history_days.get(tier, 30))
+            history_expires_at=checked_at + 86400 * self._policy.history_days.get(
+                tier, self._policy.history_days["free"]))
         if not self._store.record_check(item, self._owner, record):
             log.warning("lease lost for item %s; result dropped", item_id)
             return "skipped"

@@ -1,11 +1,8 @@
-"""DynamoDB implementation of the engine's stores (tables from the shared definition).
+"""DynamoDB implementation of the engine's stores, on the rows ``autobuy.contract`` defines.
 
-Item attributes written by the API (camelCase, ``autobuy.repositories.dynamo``):
-itemId, userId, url, targetPrice, currency, autoBuy, status, lastChecked, nextCheckAt,
-currentPrice, availability, dueShard. The engine adds: alertArmed, crossingSeq,
-referencePrice, lastAvailability, failStreak, leaseUntil, leaseOwner, lastOutcome,
-lastReason, lastAttemptAt — and reads the optional alert options alertDropPercent and
-alertBackInStock when the API stores them.
+The API creates item rows (``ItemAttr``: its attributes of ``ITEM_FIELDS`` and
+``dueShard``); the engine reads them, adds its own (alert state, lease, fail streak,
+last outcome) and writes the history, alert and order rows.
 
 * due items: Query of the keys-only GSI ``dueShard-nextCheckAt-index`` per shard;
 * lease: conditional update (free or expired), so one check per item is in flight;
@@ -20,33 +17,34 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from autobuy.contract import (
+    ALERTS,
+    ITEMS,
+    ITEMS_DUE_INDEX,
+    ORDERS,
+    PRICE_HISTORY,
+    USERS,
+    AlertAttr,
+    HistoryAttr,
+    ItemAttr,
+    OrderAttr,
+    UserAttr,
+    decode,
+    encode,
+    is_condition_failure,
+    spend_attribute,
+    values,
+)
 from autobuy.engine.alerts import AlertEvent, AlertRule, AlertState
 from autobuy.engine.store import CheckRecord, EngineItem, EngineStore, Order, OrderStore, StoredAlert
 
 __all__ = ["DynamoEngineStore"]
 
-_ser = TypeSerializer()
-_de = TypeDeserializer()
 _TIER_CACHE_SECONDS = 60
-
-
-def _failed_condition(exc: ClientError) -> bool:
-    code = exc.response.get("Error", {}).get("Code")
-    if code == "TransactionCanceledException":
-        reasons = exc.response.get("CancellationReasons") or []
-        return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons) or not reasons
-    return code == "ConditionalCheckFailedException"
-
-
-def _plain(raw: dict[str, Any]) -> dict[str, Any]:
-    return {k: _de.deserialize(v) for k, v in raw.items()}
-
-
-def _values(**values: Any) -> dict[str, Any]:
-    return {f":{k}": _ser.serialize(v) for k, v in values.items()}
+# Short names for the contract's attribute names, which fill the expressions below.
+I, U, H, A, O = ItemAttr, UserAttr, HistoryAttr, AlertAttr, OrderAttr  # noqa: E741
 
 
 def _dec(value: Any) -> Decimal | None:
@@ -56,35 +54,35 @@ def _dec(value: Any) -> Decimal | None:
 class DynamoEngineStore(EngineStore, OrderStore):
     def __init__(self, client: Any, table_prefix: str = "") -> None:
         self._db = client
-        self._items = table_prefix + "autobuy_items"
-        self._users = table_prefix + "autobuy_users"
-        self._history = table_prefix + "autobuy_price_history"
-        self._alerts = table_prefix + "autobuy_alerts"
-        self._orders = table_prefix + "autobuy_orders"
+        self._items = ITEMS.named(table_prefix)
+        self._users = USERS.named(table_prefix)
+        self._history = PRICE_HISTORY.named(table_prefix)
+        self._alerts = ALERTS.named(table_prefix)
+        self._orders = ORDERS.named(table_prefix)
         self._tiers: dict[str, tuple[float, str]] = {}
 
     @staticmethod
     def _key(item_id: str, user_id: str) -> dict[str, Any]:
-        return {"itemId": {"S": item_id}, "userId": {"S": user_id}}
+        return ITEMS.key(item_id, user_id)
 
     # -- scheduling -------------------------------------------------------------------
     def due_items(self, shard: str, now: int, limit: int) -> list[tuple[str, str, int]]:
         got = self._db.query(
-            TableName=self._items, IndexName="dueShard-nextCheckAt-index",
-            KeyConditionExpression="dueShard = :s AND nextCheckAt <= :now",
-            ExpressionAttributeValues=_values(s=shard, now=now), Limit=limit)
-        return [(row["itemId"], row["userId"], int(row["nextCheckAt"]))
-                for row in map(_plain, got.get("Items", []))]
+            TableName=self._items, IndexName=ITEMS_DUE_INDEX,
+            KeyConditionExpression=f"{I.DUE_SHARD} = :s AND {I.NEXT_CHECK_AT} <= :now",
+            ExpressionAttributeValues=values(s=shard, now=now), Limit=limit)
+        return [(row[I.ITEM_ID], row[I.USER_ID], int(row[I.NEXT_CHECK_AT]))
+                for row in map(decode, got.get("Items", []))]
 
     def postpone(self, item_id: str, user_id: str, expected_next: int, new_next: int) -> bool:
         try:
             self._db.update_item(
                 TableName=self._items, Key=self._key(item_id, user_id),
-                UpdateExpression="SET nextCheckAt = :new",
-                ConditionExpression="nextCheckAt = :old",
-                ExpressionAttributeValues=_values(new=new_next, old=expected_next))
+                UpdateExpression=f"SET {I.NEXT_CHECK_AT} = :new",
+                ConditionExpression=f"{I.NEXT_CHECK_AT} = :old",
+                ExpressionAttributeValues=values(new=new_next, old=expected_next))
         except ClientError as exc:
-            if _failed_condition(exc):
+            if is_condition_failure(exc):
                 return False
             raise
         return True
@@ -94,75 +92,77 @@ class DynamoEngineStore(EngineStore, OrderStore):
                                 ConsistentRead=True)
         if "Item" not in got:
             return None
-        row = _plain(got["Item"])
-        drop = row.get("alertDropPercent")
-        rule = AlertRule(target_price=_dec(row.get("targetPrice")), currency=row["currency"],
-                         drop_percent=_dec(drop), back_in_stock=bool(row.get("alertBackInStock")))
-        alert = AlertState(armed=bool(row.get("alertArmed", True)),
-                           crossing=int(row.get("crossingSeq", 0)),
-                           reference_price=_dec(row.get("referencePrice")),
-                           last_availability=row.get("lastAvailability"))
+        row = decode(got["Item"])
+        rule = AlertRule(target_price=_dec(row.get(I.TARGET_PRICE)), currency=row[I.CURRENCY],
+                         drop_percent=_dec(row.get(I.ALERT_DROP_PERCENT)),
+                         back_in_stock=bool(row.get(I.ALERT_BACK_IN_STOCK)))
+        alert = AlertState(armed=bool(row.get(I.ALERT_ARMED, True)),
+                           crossing=int(row.get(I.CROSSING_SEQ, 0)),
+                           reference_price=_dec(row.get(I.REFERENCE_PRICE)),
+                           last_availability=row.get(I.LAST_AVAILABILITY))
         return EngineItem(
-            item_id=item_id, user_id=user_id, url=row["url"], rule=rule, alert=alert,
-            auto_buy=bool(row.get("autoBuy", False)), status=row.get("status", "active"),
-            next_check_at=int(row.get("nextCheckAt", 0)),
-            last_checked=int(row.get("lastChecked", 0)),
-            current_price=_dec(row.get("currentPrice")), availability=row.get("availability"),
-            fail_streak=int(row.get("failStreak", 0)), lease_until=int(row.get("leaseUntil", 0)),
-            lease_owner=row.get("leaseOwner"))
+            item_id=item_id, user_id=user_id, url=row[I.URL], rule=rule, alert=alert,
+            auto_buy=bool(row.get(I.AUTO_BUY, False)), status=row.get(I.STATUS, "active"),
+            next_check_at=int(row.get(I.NEXT_CHECK_AT, 0)),
+            last_checked=int(row.get(I.LAST_CHECKED, 0)),
+            current_price=_dec(row.get(I.CURRENT_PRICE)), availability=row.get(I.AVAILABILITY),
+            fail_streak=int(row.get(I.FAIL_STREAK, 0)),
+            lease_until=int(row.get(I.LEASE_UNTIL, 0)), lease_owner=row.get(I.LEASE_OWNER))
 
     def claim(self, item_id: str, user_id: str, owner: str, now: int, lease_seconds: int) -> bool:
         try:
             self._db.update_item(
                 TableName=self._items, Key=self._key(item_id, user_id),
-                UpdateExpression="SET leaseUntil = :until, leaseOwner = :owner",
-                ConditionExpression=("attribute_exists(itemId) AND "
-                                     "(attribute_not_exists(leaseUntil) OR leaseUntil <= :now)"),
-                ExpressionAttributeValues=_values(until=now + lease_seconds, owner=owner, now=now))
+                UpdateExpression=f"SET {I.LEASE_UNTIL} = :until, {I.LEASE_OWNER} = :owner",
+                ConditionExpression=(f"attribute_exists({I.ITEM_ID}) AND "
+                                     f"(attribute_not_exists({I.LEASE_UNTIL}) OR "
+                                     f"{I.LEASE_UNTIL} <= :now)"),
+                ExpressionAttributeValues=values(until=now + lease_seconds, owner=owner, now=now))
         except ClientError as exc:
-            if _failed_condition(exc):
+            if is_condition_failure(exc):
                 return False
             raise
         return True
 
     def record_check(self, item: EngineItem, owner: str, record: CheckRecord) -> bool:
         ok = record.outcome == "ok"
-        sets = ["nextCheckAt = :next", "alertArmed = :armed", "crossingSeq = :crossing",
-                "lastOutcome = :outcome", "lastAttemptAt = :at"]
-        removes = ["leaseUntil", "leaseOwner"]
-        values: dict[str, Any] = {"next": record.next_check_at, "armed": record.alert.armed,
-                                  "crossing": record.alert.crossing, "outcome": record.outcome,
-                                  "at": record.checked_at, "owner": owner,
-                                  "streak": 0 if ok else item.fail_streak + 1}
-        sets.append("failStreak = :streak")
-        optional = {"referencePrice": record.alert.reference_price,
-                    "lastAvailability": record.alert.last_availability,
-                    "lastReason": record.reason}
+        sets = [f"{I.NEXT_CHECK_AT} = :next", f"{I.ALERT_ARMED} = :armed",
+                f"{I.CROSSING_SEQ} = :crossing", f"{I.LAST_OUTCOME} = :outcome",
+                f"{I.LAST_ATTEMPT_AT} = :at"]
+        removes = [I.LEASE_UNTIL, I.LEASE_OWNER]
+        named: dict[str, Any] = {"next": record.next_check_at, "armed": record.alert.armed,
+                                 "crossing": record.alert.crossing, "outcome": record.outcome,
+                                 "at": record.checked_at, "owner": owner,
+                                 "streak": 0 if ok else item.fail_streak + 1}
+        sets.append(f"{I.FAIL_STREAK} = :streak")
+        optional = {I.REFERENCE_PRICE: record.alert.reference_price,
+                    I.LAST_AVAILABILITY: record.alert.last_availability,
+                    I.LAST_REASON: record.reason}
         if ok:
-            sets.append("lastChecked = :at")
-            optional.update({"currentPrice": record.price, "availability": record.availability})
+            sets.append(f"{I.LAST_CHECKED} = :at")
+            optional.update({I.CURRENT_PRICE: record.price, I.AVAILABILITY: record.availability})
         for name, value in optional.items():
             if value is not None:
                 sets.append(f"{name} = :{name}")
-                values[name] = value
-            elif name in ("referencePrice", "lastReason"):
+                named[name] = value
+            elif name in (I.REFERENCE_PRICE, I.LAST_REASON):
                 removes.append(name)
         update = {"Update": {
             "TableName": self._items, "Key": self._key(item.item_id, item.user_id),
             "UpdateExpression": f"SET {', '.join(sets)} REMOVE {', '.join(removes)}",
-            "ConditionExpression": "leaseOwner = :owner",
-            "ExpressionAttributeValues": _values(**values)}}
+            "ConditionExpression": f"{I.LEASE_OWNER} = :owner",
+            "ExpressionAttributeValues": values(**named)}}
         actions = [update]
         if ok and (record.price is not None or record.availability is not None):
-            row = {"itemId": item.item_id, "checkedAt": record.checked_at, "price": record.price,
-                   "currency": record.currency, "availability": record.availability,
-                   "source": record.source, "expiresAt": record.history_expires_at}
-            actions.append({"Put": {"TableName": self._history, "Item": {
-                k: _ser.serialize(v) for k, v in row.items() if v is not None}}})
+            row = {H.ITEM_ID: item.item_id, H.CHECKED_AT: record.checked_at,
+                   H.PRICE: record.price, H.CURRENCY: record.currency,
+                   H.AVAILABILITY: record.availability, H.SOURCE: record.source,
+                   H.EXPIRES_AT: record.history_expires_at}
+            actions.append({"Put": {"TableName": self._history, "Item": encode(row)}})
         try:
             self._db.transact_write_items(TransactItems=actions)
         except ClientError as exc:
-            if _failed_condition(exc):
+            if is_condition_failure(exc):
                 return False
             raise
         return True
@@ -170,117 +170,119 @@ class DynamoEngineStore(EngineStore, OrderStore):
     # -- alerts / tiers ---------------------------------------------------------------
     def add_alert(self, alert: StoredAlert) -> None:
         event = alert.event
-        row = {"userId": alert.user_id, "alertId": alert.alert_id, "itemId": alert.item_id,
-               "createdAt": alert.created_at, "kind": event.kind, "price": event.price,
-               "currency": event.currency, "crossing": event.crossing,
-               "deliveries": dict(alert.deliveries)}
+        row = {A.USER_ID: alert.user_id, A.ALERT_ID: alert.alert_id, A.ITEM_ID: alert.item_id,
+               A.CREATED_AT: alert.created_at, A.KIND: event.kind, A.PRICE: event.price,
+               A.CURRENCY: event.currency, A.CROSSING: event.crossing,
+               A.DELIVERIES: dict(alert.deliveries)}
         try:
-            self._db.put_item(TableName=self._alerts,
-                              Item={k: _ser.serialize(v) for k, v in row.items() if v is not None},
-                              ConditionExpression="attribute_not_exists(alertId)")
+            self._db.put_item(TableName=self._alerts, Item=encode(row),
+                              ConditionExpression=f"attribute_not_exists({A.ALERT_ID})")
         except ClientError as exc:
-            if not _failed_condition(exc):
+            if not is_condition_failure(exc):
                 raise
 
     def set_alert_deliveries(self, user_id: str, alert_id: str,
                              deliveries: dict[str, str]) -> None:
         self._db.update_item(
-            TableName=self._alerts, Key={"userId": {"S": user_id}, "alertId": {"S": alert_id}},
-            UpdateExpression="SET deliveries = :d", ExpressionAttributeValues=_values(d=deliveries))
+            TableName=self._alerts, Key=ALERTS.key(user_id, alert_id),
+            UpdateExpression=f"SET {A.DELIVERIES} = :d",
+            ExpressionAttributeValues=values(d=deliveries))
 
     def alerts_for_user(self, user_id: str) -> list[StoredAlert]:
-        got = self._db.query(TableName=self._alerts, KeyConditionExpression="userId = :u",
-                             ExpressionAttributeValues=_values(u=user_id))
-        return [self._alert(row) for row in map(_plain, got.get("Items", []))]
+        got = self._db.query(TableName=self._alerts, KeyConditionExpression=f"{A.USER_ID} = :u",
+                             ExpressionAttributeValues=values(u=user_id))
+        return [self._alert(row) for row in map(decode, got.get("Items", []))]
 
     def alerts_page(self, user_id: str, limit: int,
                     after: str | None = None) -> tuple[list[StoredAlert], str | None]:
         """A user's alerts newest first (alert ids sort by time); ``after`` = last id seen."""
         params: dict[str, Any] = {
-            "TableName": self._alerts, "KeyConditionExpression": "userId = :u",
-            "ExpressionAttributeValues": _values(u=user_id), "ScanIndexForward": False,
+            "TableName": self._alerts, "KeyConditionExpression": f"{A.USER_ID} = :u",
+            "ExpressionAttributeValues": values(u=user_id), "ScanIndexForward": False,
             "Limit": limit}
         if after is not None:
-            params["ExclusiveStartKey"] = {"userId": {"S": user_id}, "alertId": {"S": after}}
+            params["ExclusiveStartKey"] = ALERTS.key(user_id, after)
         got = self._db.query(**params)
         last = got.get("LastEvaluatedKey")
-        return ([self._alert(row) for row in map(_plain, got.get("Items", []))],
-                last["alertId"]["S"] if last else None)
+        return ([self._alert(row) for row in map(decode, got.get("Items", []))],
+                last[A.ALERT_ID]["S"] if last else None)
 
     @staticmethod
     def _alert(row: dict[str, Any]) -> StoredAlert:
-        crossing = row.get("crossing")
-        event = AlertEvent(row["kind"], _dec(row.get("price")), row.get("currency"),
+        crossing = row.get(A.CROSSING)
+        event = AlertEvent(row[A.KIND], _dec(row.get(A.PRICE)), row.get(A.CURRENCY),
                            int(crossing) if crossing is not None else None)
-        return StoredAlert(row["userId"], row["alertId"], row["itemId"], int(row["createdAt"]),
-                           event, row.get("deliveries", {}))
+        return StoredAlert(row[A.USER_ID], row[A.ALERT_ID], row[A.ITEM_ID],
+                           int(row[A.CREATED_AT]), event, row.get(A.DELIVERIES, {}))
 
     def user_tier(self, user_id: str) -> str:
         cached = self._tiers.get(user_id)
         if cached and cached[0] > time.monotonic():
             return cached[1]
-        got = self._db.get_item(TableName=self._users, Key={"userId": {"S": user_id}},
-                                ProjectionExpression="subscriptionTier")
-        tier = _plain(got.get("Item", {})).get("subscriptionTier", "free")
+        got = self._db.get_item(TableName=self._users, Key=USERS.key(user_id),
+                                ProjectionExpression=U.SUBSCRIPTION_TIER)
+        tier = decode(got.get("Item", {})).get(U.SUBSCRIPTION_TIER, "free")
         self._tiers[user_id] = (time.monotonic() + _TIER_CACHE_SECONDS, tier)
         return tier
 
     def webhook_for(self, user_id: str) -> tuple[str, bytes] | None:
         """The user's alert webhook (``alertWebhookUrl`` + ``alertWebhookSecret`` on the
         ``autobuy_users`` row, written by the API), or None."""
-        got = self._db.get_item(TableName=self._users, Key={"userId": {"S": user_id}},
-                                ProjectionExpression="alertWebhookUrl, alertWebhookSecret")
-        row = _plain(got.get("Item", {}))
-        url, secret = row.get("alertWebhookUrl"), row.get("alertWebhookSecret")
+        got = self._db.get_item(
+            TableName=self._users, Key=USERS.key(user_id),
+            ProjectionExpression=f"{U.ALERT_WEBHOOK_URL}, {U.ALERT_WEBHOOK_SECRET}")
+        row = decode(got.get("Item", {}))
+        url, secret = row.get(U.ALERT_WEBHOOK_URL), row.get(U.ALERT_WEBHOOK_SECRET)
         return (url, secret.encode()) if url and secret else None
 
     def email_for(self, user_id: str) -> str | None:
         """The user's e-mail address (``email`` on the ``autobuy_users`` row, mirrored by
         the API's ``sync_user``), or None."""
-        got = self._db.get_item(TableName=self._users, Key={"userId": {"S": user_id}},
-                                ProjectionExpression="email")
-        return _plain(got.get("Item", {})).get("email") or None
+        got = self._db.get_item(TableName=self._users, Key=USERS.key(user_id),
+                                ProjectionExpression=U.EMAIL)
+        return decode(got.get("Item", {})).get(U.EMAIL) or None
 
     # -- orders -----------------------------------------------------------------------
     @staticmethod
     def _order_row(order: Order) -> dict[str, Any]:
-        row = {"userId": order.user_id, "orderId": order.order_id, "itemId": order.item_id,
-               "crossing": order.crossing, "idempotencyKey": order.idempotency_key,
-               "price": order.price, "currency": order.currency, "orderState": order.state,
-               "createdAt": order.created_at, "expiresAt": order.expires_at,
-               "history": [{"at": at, "state": state, "note": note}
+        row = {O.USER_ID: order.user_id, O.ORDER_ID: order.order_id, O.ITEM_ID: order.item_id,
+               O.CROSSING: order.crossing, O.IDEMPOTENCY_KEY: order.idempotency_key,
+               O.PRICE: order.price, O.CURRENCY: order.currency, O.STATE: order.state,
+               O.CREATED_AT: order.created_at, O.EXPIRES_AT: order.expires_at,
+               O.HISTORY: [{"at": at, "state": state, "note": note}
                            for at, state, note in order.history]}
-        return {k: _ser.serialize(v) for k, v in row.items()}
+        return encode(row)
 
     @staticmethod
     def _order(raw: dict[str, Any]) -> Order:
-        row = _plain(raw)
-        return Order(user_id=row["userId"], order_id=row["orderId"], item_id=row["itemId"],
-                     crossing=int(row["crossing"]), idempotency_key=row["idempotencyKey"],
-                     price=Decimal(str(row["price"])), currency=row["currency"],
-                     state=row["orderState"], created_at=int(row["createdAt"]),
-                     expires_at=int(row["expiresAt"]),
+        row = decode(raw)
+        return Order(user_id=row[O.USER_ID], order_id=row[O.ORDER_ID], item_id=row[O.ITEM_ID],
+                     crossing=int(row[O.CROSSING]), idempotency_key=row[O.IDEMPOTENCY_KEY],
+                     price=Decimal(str(row[O.PRICE])), currency=row[O.CURRENCY],
+                     state=row[O.STATE], created_at=int(row[O.CREATED_AT]),
+                     expires_at=int(row[O.EXPIRES_AT]),
                      history=tuple((int(h["at"]), h["state"], h["note"])
-                                   for h in row.get("history", [])))
+                                   for h in row.get(O.HISTORY, [])))
 
     def put_if_absent(self, order: Order) -> bool:
         try:
             self._db.put_item(TableName=self._orders, Item=self._order_row(order),
-                              ConditionExpression="attribute_not_exists(orderId)")
+                              ConditionExpression=f"attribute_not_exists({O.ORDER_ID})")
         except ClientError as exc:
-            if _failed_condition(exc):
+            if is_condition_failure(exc):
                 return False
             raise
         return True
 
     def get(self, user_id: str, order_id: str) -> Order | None:
         got = self._db.get_item(TableName=self._orders, ConsistentRead=True,
-                                Key={"userId": {"S": user_id}, "orderId": {"S": order_id}})
+                                Key=ORDERS.key(user_id, order_id))
         return self._order(got["Item"]) if "Item" in got else None
 
     def list_for_user(self, user_id: str) -> list[Order]:
-        params: dict[str, Any] = {"TableName": self._orders, "KeyConditionExpression": "userId = :u",
-                                  "ExpressionAttributeValues": _values(u=user_id)}
+        params: dict[str, Any] = {"TableName": self._orders,
+                                  "KeyConditionExpression": f"{O.USER_ID} = :u",
+                                  "ExpressionAttributeValues": values(u=user_id)}
         found: list[Order] = []
         while True:  # a query answers at most 1 MB; follow it to the end
             got = self._db.query(**params)
@@ -294,15 +296,16 @@ class DynamoEngineStore(EngineStore, OrderStore):
         try:
             got = self._db.update_item(
                 TableName=self._orders,
-                Key={"userId": {"S": order.user_id}, "orderId": {"S": order.order_id}},
-                UpdateExpression="SET orderState = :new, history = list_append(history, :entry)",
-                ConditionExpression="orderState = :expected",
-                ExpressionAttributeValues=_values(new=new_state, expected=expected_state,
-                                                  entry=[{"at": at, "state": new_state,
-                                                          "note": note}]),
+                Key=ORDERS.key(order.user_id, order.order_id),
+                UpdateExpression=(f"SET {O.STATE} = :new, "
+                                  f"{O.HISTORY} = list_append({O.HISTORY}, :entry)"),
+                ConditionExpression=f"{O.STATE} = :expected",
+                ExpressionAttributeValues=values(new=new_state, expected=expected_state,
+                                                 entry=[{"at": at, "state": new_state,
+                                                         "note": note}]),
                 ReturnValues="ALL_NEW")
         except ClientError as exc:
-            if _failed_condition(exc):
+            if is_condition_failure(exc):
                 return None
             raise
         return self._order(got["Attributes"])
@@ -312,8 +315,8 @@ class DynamoEngineStore(EngineStore, OrderStore):
         found: list[Order] = []
         params: dict[str, Any] = {
             "TableName": self._orders,
-            "FilterExpression": "orderState = :p AND expiresAt < :now",
-            "ExpressionAttributeValues": _values(p="pending", now=now)}
+            "FilterExpression": f"{O.STATE} = :p AND {O.EXPIRES_AT} < :now",
+            "ExpressionAttributeValues": values(p="pending", now=now)}
         while True:
             got = self._db.scan(**params)
             found.extend(self._order(r) for r in got.get("Items", []))
@@ -321,31 +324,27 @@ class DynamoEngineStore(EngineStore, OrderStore):
                 return found
             params["ExclusiveStartKey"] = got["LastEvaluatedKey"]
 
-    @staticmethod
-    def _spend_attr(month: str, currency: str) -> str:
-        return f"spend_{month.replace('-', '_')}_{currency}"
-
     def reserve_spend(self, user_id: str, month: str, currency: str, amount: Decimal,
                       cap: Decimal) -> bool:
         if amount > cap:
             return False
         try:
             self._db.update_item(
-                TableName=self._users, Key={"userId": {"S": user_id}},
+                TableName=self._users, Key=USERS.key(user_id),
                 UpdateExpression="SET #n = if_not_exists(#n, :zero) + :amount",
                 ConditionExpression="attribute_not_exists(#n) OR #n <= :room",
-                ExpressionAttributeNames={"#n": self._spend_attr(month, currency)},
-                ExpressionAttributeValues=_values(zero=Decimal(0), amount=amount,
-                                                  room=cap - amount))
+                ExpressionAttributeNames={"#n": spend_attribute(month, currency)},
+                ExpressionAttributeValues=values(zero=Decimal(0), amount=amount,
+                                                 room=cap - amount))
         except ClientError as exc:
-            if _failed_condition(exc):
+            if is_condition_failure(exc):
                 return False
             raise
         return True
 
     def release_spend(self, user_id: str, month: str, currency: str, amount: Decimal) -> None:
         self._db.update_item(
-            TableName=self._users, Key={"userId": {"S": user_id}},
+            TableName=self._users, Key=USERS.key(user_id),
             UpdateExpression="ADD #n :minus",
-            ExpressionAttributeNames={"#n": self._spend_attr(month, currency)},
-            ExpressionAttributeValues=_values(minus=-amount))
+            ExpressionAttributeNames={"#n": spend_attribute(month, currency)},
+            ExpressionAttributeValues=values(minus=-amount))

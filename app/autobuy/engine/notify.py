@@ -17,7 +17,7 @@ from autobuy.engine.orders import sign
 from autobuy.engine.store import EngineItem, StoredAlert
 from autobuy.engine.urlguard import check_url
 
-__all__ = ["MultiNotifier", "RecordingNotifier", "SnsNotifier", "WebhookNotifier", "alert_payload"]
+__all__ = ["MultiNotifier", "SnsNotifier", "WebhookNotifier", "alert_payload"]
 
 
 def alert_payload(alert: StoredAlert, item: EngineItem) -> dict[str, Any]:
@@ -98,13 +98,3 @@ class MultiNotifier:
             results.update(outcome)
         return results
 
-
-class RecordingNotifier:
-    """Test double: remembers what would have been delivered."""
-
-    def __init__(self) -> None:
-        self.sent: list[dict[str, Any]] = []
-
-    async def deliver(self, alert: StoredAlert, item: EngineItem) -> dict[str, str]:
-        self.sent.append(alert_payload(alert, item))
-        return {"recorded": "sent"}

@@ -35,7 +35,8 @@ import httpx
 
 from autobuy.engine.store import Order, OrderStore
 
-__all__ = ["OrderError", "OrderPolicy", "OrderService", "PurchaseWebhook", "Purchaser",
+__all__ = ["NoPurchaser", "OrderError", "OrderPolicy", "OrderService", "PurchaseWebhook",
+           "Purchaser",
            "order_id_for", "order_json", "sign"]
 
 ACTIVE_STATES = frozenset({"pending", "confirmed", "placed"})
@@ -55,6 +56,13 @@ class OrderPolicy:
 class Purchaser(Protocol):
     def place(self, order: Order) -> tuple[bool, str]:
         """Send a confirmed order; (accepted, note)."""
+
+
+class NoPurchaser:
+    """No purchase webhook configured: a confirmed order fails with a note saying so."""
+
+    def place(self, order: Order) -> tuple[bool, str]:
+        return False, "no purchase webhook configured (AUTOBUY_PURCHASE_WEBHOOK_URL)"
 
 
 def order_id_for(idempotency_key: str) -> str:

@@ -1,17 +1,19 @@
-"""The checks queue: SQS (``autobuy-checks``, dead-letter ``autobuy-checks-dlq``) or memory.
+"""The checks queue on SQS (``autobuy-checks``, dead-letter ``autobuy-checks-dlq``).
 
-Message body: ``{"itemId": ..., "userId": ..., "reason": "scheduled" | "manual"}`` (the
-API's ``SqsCheckQueue`` sends the manual ones). A message is deleted only after its
-check finished; one that keeps failing lands in the DLQ by the queue's redrive policy.
+The one client of that queue for both sides: the scheduler ``send``s scheduled checks,
+the API ``enqueue``s "check now" requests, the worker ``receive``s and ``delete``s.
+Message bodies are :class:`autobuy.contract.CheckMessage`. A message is deleted only
+after its check finished; one that keeps failing lands in the DLQ by the queue's
+redrive policy.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import deque
 from typing import Any
 
-__all__ = ["MemoryChecksQueue", "SqsChecksQueue"]
+from autobuy.contract import CheckMessage
+
+__all__ = ["SqsChecksQueue"]
 
 
 class SqsChecksQueue:
@@ -21,6 +23,11 @@ class SqsChecksQueue:
         self._url = queue_url
         self._wait = wait_seconds
         self._visibility = visibility_seconds
+
+    def enqueue(self, user_id: str, item_id: str) -> None:
+        """Ask for a check of one item now (the API's ``POST /v1/items/{id}/check``)."""
+        self._sqs.send_message(QueueUrl=self._url, MessageBody=CheckMessage(
+            item_id, user_id, "manual").encode())
 
     def send(self, bodies: list[str]) -> None:
         for start in range(0, len(bodies), 10):
@@ -38,28 +45,3 @@ class SqsChecksQueue:
 
     def delete(self, receipt: str) -> None:
         self._sqs.delete_message(QueueUrl=self._url, ReceiptHandle=receipt)
-
-
-class MemoryChecksQueue:
-    """In-process queue with the same interface (tests, benchmarks)."""
-
-    def __init__(self) -> None:
-        self._messages: deque[str] = deque()
-        self._lock = threading.Lock()
-        self.deleted = 0
-
-    def send(self, bodies: list[str]) -> None:
-        with self._lock:
-            self._messages.extend(bodies)
-
-    def receive(self, limit: int = 10) -> list[tuple[str, str]]:
-        with self._lock:
-            taken = [self._messages.popleft() for _ in range(min(limit, len(self._messages)))]
-        return [(str(id(body)), body) for body in taken]
-
-    def delete(self, receipt: str) -> None:
-        with self._lock:
-            self.deleted += 1
-
-    def __len__(self) -> int:
-        return len(self._messages)

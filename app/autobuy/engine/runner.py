@@ -1,4 +1,5 @@
-"""Composition root of the worker process: ``python -m autobuy.engine.worker``.
+"""Composition root of the worker process: ``python -m autobuy.engine`` (also the
+``autobuy-worker`` script and ``python -m autobuy.engine.worker``).
 
 Builds the settings once, the boto3 clients, the DynamoDB store, the SQS queue, the
 fetcher, notifier and order service, then runs three loops until SIGTERM/SIGINT:
@@ -22,24 +23,18 @@ from pydantic import ValidationError
 from autobuy.engine.browser import BrowserFetcher, RoutingFetcher
 from autobuy.engine.checks import CheckPolicy, CheckService
 from autobuy.engine.config import EngineSettings
+from autobuy.engine.consumer import Worker
 from autobuy.engine.dynamo_store import DynamoEngineStore
 from autobuy.engine.fetch import Fetcher, FetchSettings
 from autobuy.engine.mail import SmtpNotifier, SmtpSettings
 from autobuy.engine.notify import MultiNotifier, SnsNotifier, WebhookNotifier
-from autobuy.engine.orders import OrderPolicy, OrderService, PurchaseWebhook
+from autobuy.engine.orders import NoPurchaser, OrderPolicy, OrderService, PurchaseWebhook
 from autobuy.engine.queue import SqsChecksQueue
 from autobuy.engine.scheduler import Scheduler
-from autobuy.engine.store import Order
-from autobuy.engine.worker import Worker
 
-__all__ = ["main", "run"]
+__all__ = ["check_policy", "main", "run"]
 
 log = logging.getLogger("autobuy.engine")
-
-
-class _NoPurchaser:
-    def place(self, order: Order) -> tuple[bool, str]:
-        return False, "no purchase webhook configured (AUTOBUY_PURCHASE_WEBHOOK_URL)"
 
 
 def _client(settings: EngineSettings, service: str) -> Any:
@@ -66,13 +61,18 @@ def _smtp_settings(settings: EngineSettings) -> SmtpSettings:
                         starttls=settings.smtp_starttls, timeout=settings.smtp_timeout_seconds)
 
 
+def check_policy(settings: EngineSettings) -> CheckPolicy:
+    """The schedule of the settings' tiers (``AUTOBUY_TIERS``, the API's too)."""
+    return CheckPolicy.from_tiers(settings.tiers, auto_confirm=settings.autobuy_auto_confirm)
+
+
 async def run(settings: EngineSettings, stop: asyncio.Event) -> dict[str, int]:
     """Run the worker (and scheduler and expiry sweep) until ``stop`` is set."""
     store = DynamoEngineStore(_client(settings, "dynamodb"), settings.table_prefix)
     queue = SqsChecksQueue(_client(settings, "sqs"), settings.checks_queue_url)
     secret = settings.purchase_webhook_secret.get_secret_value().encode()
     purchaser = (PurchaseWebhook(settings.purchase_webhook_url, secret)
-                 if settings.purchase_webhook_url else _NoPurchaser())
+                 if settings.purchase_webhook_url else NoPurchaser())
     orders = OrderService(store, purchaser, OrderPolicy(
         monthly_cap=settings.autobuy_monthly_cap,
         confirmation_seconds=settings.autobuy_confirm_seconds))
@@ -91,12 +91,12 @@ async def run(settings: EngineSettings, stop: asyncio.Event) -> dict[str, int]:
                    if settings.engine_script_rendered_hosts else None)
         pages = (RoutingFetcher(fetcher, browser, settings.engine_script_rendered_hosts)
                  if browser is not None else fetcher)
-        service = CheckService(store, pages, MultiNotifier(channels), orders,
-                               CheckPolicy(auto_confirm=settings.autobuy_auto_confirm), owner)
+        policy = check_policy(settings)
+        service = CheckService(store, pages, MultiNotifier(channels), orders, policy, owner)
         worker = Worker(queue, service, concurrency=settings.engine_concurrency)
         loops = [asyncio.create_task(_every(60, stop, orders.expire_due))]
         if settings.engine_scheduler:
-            scheduler = Scheduler(store, queue)
+            scheduler = Scheduler(store, queue, lease_seconds=policy.lease_seconds)
             loops.append(asyncio.create_task(_every(settings.engine_tick_seconds, stop,
                                                     scheduler.tick)))
         try:

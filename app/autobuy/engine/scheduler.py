@@ -1,8 +1,8 @@
 """Selecting due items without scanning the table, and handing them to the queue.
 
-Items carry ``dueShard`` ("0".."15") and ``nextCheckAt``; the keys-only GSI
-``dueShard-nextCheckAt-index`` answers "due in shard s" with one Query per shard, so a
-tick costs 16 small queries whatever the table size. Before an item is enqueued its
+Items carry ``dueShard`` ("0".."15", ``autobuy.contract.due_shard``) and ``nextCheckAt``;
+the keys-only GSI ``dueShard-nextCheckAt-index`` answers "due in shard s" with one Query
+per shard, so a tick costs 16 small queries whatever the table size. Before an item is enqueued its
 ``nextCheckAt`` is moved forward by the lease time with a conditional update on the old
 value: when several instances run the scheduler, exactly one of them enqueues it. The
 worker sets the real next time (tier interval with jitter) after the check.
@@ -10,12 +10,12 @@ worker sets the real next time (tier interval with jitter) after the check.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from typing import Protocol
 
-from autobuy.engine.store import DUE_SHARDS, EngineStore
+from autobuy.contract import DUE_SHARDS, CheckMessage
+from autobuy.engine.store import EngineStore
 
 __all__ = ["ChecksQueue", "Scheduler"]
 
@@ -42,8 +42,7 @@ class Scheduler:
             for item_id, user_id, next_at in self._store.due_items(str(shard), now,
                                                                    self._per_shard):
                 if self._store.postpone(item_id, user_id, next_at, now + self._lease):
-                    bodies.append(json.dumps({"itemId": item_id, "userId": user_id,
-                                              "reason": "scheduled"}))
+                    bodies.append(CheckMessage(item_id, user_id, "scheduled").encode())
             if bodies:
                 self._queue.send(bodies)
                 sent += len(bodies)

@@ -1,30 +1,22 @@
-"""What the engine needs from storage, behind interfaces, with in-memory fakes.
+"""What the engine needs from storage, behind interfaces, with an in-memory fake.
 
-The DynamoDB implementation is ``autobuy.engine.dynamo_store``; tests and the worker
-benchmark use :class:`MemoryEngineStore`. Attribute names match the shared table
-definition (app/autobuy/schema/dynamodb_tables.yml) and the API's item attributes.
+The DynamoDB implementation is ``autobuy.engine.dynamo_store`` (rows as the contract,
+``autobuy.contract``, defines them); tests, the worker benchmark and in-memory apps use
+:class:`MemoryEngineStore`.
 """
 
 from __future__ import annotations
 
 import threading
-import zlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+from autobuy.contract import due_shard
 from autobuy.engine.alerts import AlertEvent, AlertRule, AlertState
 
-DUE_SHARDS = 16
-
-
-def shard_of(item_id: str) -> str:
-    """The item's ``dueShard`` ("0".."15"), the same function as the API's ``due_shard``."""
-    return str(zlib.crc32(item_id.encode()) % DUE_SHARDS)
-
-
 __all__ = [
-    "DUE_SHARDS", "shard_of", "CheckRecord", "EngineItem", "EngineStore", "MemoryEngineStore", "Order", "OrderStore",
+    "CheckRecord", "EngineItem", "EngineStore", "MemoryEngineStore", "Order", "OrderStore",
     "StoredAlert",
 ]
 
@@ -178,7 +170,7 @@ class MemoryEngineStore(EngineStore, OrderStore):
         with self._lock:
             due = sorted((i.next_check_at, i.item_id, i.user_id) for i in self.items.values()
                          if i.status == "active" and i.next_check_at <= now
-                         and shard_of(i.item_id) == shard)
+                         and due_shard(i.item_id) == shard)
         return [(item_id, user_id, at) for at, item_id, user_id in due[:limit]]
 
     def postpone(self, item_id: str, user_id: str, expected_next: int, new_next: int) -> bool:

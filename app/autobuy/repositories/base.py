@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from datetime import datetime
+from typing import Protocol
 
 from autobuy.models import Billing, BillingChange, Item, Page, RefreshRecord, User
 
@@ -84,6 +85,8 @@ class ItemRepository(ABC):
     def ping(self) -> None: ...
 
 
-class CheckQueue(ABC):
-    @abstractmethod
+class CheckQueue(Protocol):
+    """Where "check now" requests go: the engine's ``SqsChecksQueue`` (the one client of
+    the checks queue), ``NoCheckQueue``, or a fake."""
+
     def enqueue(self, user_id: str, item_id: str) -> None: ...

@@ -8,15 +8,16 @@ from decimal import Decimal
 
 import pytest
 
+from autobuy.contract import due_shard as shard_of
 from autobuy.engine.alerts import AlertRule, AlertState
 from autobuy.engine.checks import CheckPolicy, CheckService
+from autobuy.engine.consumer import Worker
 from autobuy.engine.fetch import FetchResult
-from autobuy.engine.notify import RecordingNotifier
 from autobuy.engine.orders import OrderPolicy, OrderService
-from autobuy.engine.queue import MemoryChecksQueue
 from autobuy.engine.scheduler import Scheduler
-from autobuy.engine.store import EngineItem, MemoryEngineStore, Order, shard_of
-from autobuy.engine.worker import Worker
+from autobuy.engine.store import EngineItem, MemoryEngineStore, Order
+
+from tests.app.support.doubles import MemoryChecksQueue, RecordingNotifier
 
 NOW = 1_764_000_000
 URL = "https://www.shop-beispiel.de/p/1"

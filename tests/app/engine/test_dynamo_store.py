@@ -9,9 +9,10 @@ from decimal import Decimal
 import boto3
 import pytest
 
+from autobuy.contract import due_shard as shard_of
 from autobuy.engine.alerts import AlertState
 from autobuy.engine.dynamo_store import DynamoEngineStore
-from autobuy.engine.store import CheckRecord, Order, shard_of
+from autobuy.engine.store import CheckRecord, Order
 from autobuy.schema import create_table_params, load_tables
 
 pytestmark = pytest.mark.slow

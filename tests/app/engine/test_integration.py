@@ -20,16 +20,19 @@ from typing import Any
 import boto3
 import pytest
 
+from autobuy.contract import due_shard as shard_of
 from autobuy.engine.checks import CheckPolicy, CheckService
+from autobuy.engine.consumer import Worker
 from autobuy.engine.dynamo_store import DynamoEngineStore
 from autobuy.engine.fetch import Fetcher, FetchSettings
 from autobuy.engine.notify import MultiNotifier, SnsNotifier, WebhookNotifier
 from autobuy.engine.orders import OrderPolicy, OrderService
 from autobuy.engine.queue import SqsChecksQueue
 from autobuy.engine.scheduler import Scheduler
-from autobuy.engine.store import Order, shard_of
-from autobuy.engine.worker import Worker
+from autobuy.engine.store import Order
 from autobuy.schema import create_table_params, load_tables
+
+from tests.app.support import DEMO_SHOP
 
 pytestmark = pytest.mark.slow
 
@@ -43,7 +46,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def demo_shop() -> Iterator[str]:
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "autobuy.engine.demoshop", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, str(DEMO_SHOP), "--port", str(port),
                              "--products", "10"], stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 15

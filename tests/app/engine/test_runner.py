@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import boto3
 import pytest
@@ -21,6 +22,31 @@ def test_missing_queue_url_is_a_clear_error() -> None:
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 3
     assert "AUTOBUY_CHECKS_QUEUE_URL" in proc.stderr
+
+
+@pytest.mark.parametrize("command", [["-m", "autobuy.engine"], ["-m", "autobuy.engine.worker"]])
+def test_every_worker_command_line_refuses_a_missing_queue_url(command: list[str]) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOBUY_")}
+    script = str(Path(sys.executable).with_name("autobuy-worker"))
+    for argv in ([sys.executable, *command], [script]):
+        proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 3, proc.stderr
+        assert "autobuy-worker: invalid settings: AUTOBUY_CHECKS_QUEUE_URL" in proc.stderr
+
+
+def test_running_the_worker_module_does_not_import_it_a_second_time() -> None:
+    script = ("import runpy, sys\n"
+              "sys.argv = ['worker']\n"
+              "try:\n"
+              "    runpy.run_module('autobuy.engine.worker', run_name='__main__', alter_sys=True)\n"
+              "except SystemExit:\n"
+              "    pass\n"
+              "print(sorted(m for m in sys.modules if m.startswith('autobuy.engine.worker')))\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOBUY_")}
+    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert "AUTOBUY_CHECKS_QUEUE_URL" in proc.stderr  # it did run the worker's main
+    assert proc.stdout.strip() == "[]", proc.stdout
 
 
 @pytest.mark.slow

@@ -1,7 +1,7 @@
 """A loopback demo shop whose prices change: for the integration test, the worker
 benchmark and people trying the engine.
 
-    python -m autobuy.engine.demoshop --port 8765 [--products 1000]
+    python tests/app/support/demoshop.py --port 8765 [--products 1000]   (make demo-shop)
 
 ``GET /p/<n>`` serves product n as a German shop page (JSON-LD Product/Offer plus
 visible markup and some bulk). Prices start at ``100 + n`` EUR. Change a product with

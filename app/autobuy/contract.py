@@ -1,0 +1,281 @@
+"""The contract between the API and the price engine: what both read and write.
+
+Both sides store items, price history, alerts and orders in DynamoDB and pass checks
+through SQS; this module is the one place that says how:
+
+* the tables: names, keys, indexes and TTL attribute come from the shared definition
+  ``autobuy/schema/dynamodb_tables.yml`` (the playbooks create the same tables from it);
+  a name this module relies on that the definition does not have stops the import;
+* the attribute names of each table's rows (``ItemAttr``, ``UserAttr``, ``HistoryAttr``,
+  ``AlertAttr``, ``OrderAttr``) and which side writes which;
+* the due shard of an item (``DUE_SHARDS``, :func:`due_shard`);
+* the value encoding (:func:`encode`, :func:`decode`, :func:`values`) and how a failed
+  condition is recognised (:func:`is_condition_failure`);
+* the checks-queue message (:class:`CheckMessage`).
+"""
+from __future__ import annotations
+
+import json
+import zlib
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from autobuy.schema import load_tables
+
+__all__ = [
+    "ALERTS", "ALERTS_BY_ITEM_INDEX", "AlertAttr", "CheckMessage", "CheckReason", "DUE_SHARDS",
+    "HistoryAttr", "ITEMS", "ITEMS_BY_USER_INDEX", "ITEMS_DUE_INDEX", "ITEM_FIELDS", "ItemAttr",
+    "ORDERS", "ORDERS_BY_ITEM_INDEX", "OrderAttr", "PRICE_HISTORY", "Table", "USERS",
+    "UserAttr", "decode", "due_shard", "encode", "is_condition_failure", "spend_attribute",
+    "values",
+]
+
+
+# -- tables (from the shared definition) ------------------------------------------------
+@dataclass(frozen=True)
+class Table:
+    """One table of dynamodb_tables.yml: its name (before the prefix), keys and indexes."""
+
+    name: str
+    hash_key: str
+    range_key: str | None
+    indexes: frozenset[str]
+    ttl_attribute: str | None
+
+    def named(self, prefix: str = "") -> str:
+        """The table's name with the deployment's ``AUTOBUY_TABLE_PREFIX``."""
+        return prefix + self.name
+
+    def index(self, name: str) -> str:
+        """``name`` if the definition declares that index on this table, else an error."""
+        if name not in self.indexes:
+            raise LookupError(f"dynamodb_tables.yml: {self.name} has no index {name}")
+        return name
+
+    def key(self, hash_value: str, range_value: str | None = None) -> dict[str, Any]:
+        """The encoded primary key of one row."""
+        key = {self.hash_key: {"S": hash_value}}
+        if self.range_key is not None:
+            if range_value is None:
+                raise ValueError(f"{self.name}: the key needs {self.range_key}")
+            key[self.range_key] = {"S": range_value}
+        return key
+
+
+def _table(name: str, hash_key: str, range_key: str | None) -> Table:
+    spec = next((t for t in load_tables() if t["name"] == name), None)
+    if spec is None:
+        raise LookupError(f"dynamodb_tables.yml defines no table {name}")
+    found = (spec["hash_key_name"], spec.get("range_key_name"))
+    if found != (hash_key, range_key):
+        raise LookupError(f"dynamodb_tables.yml: {name} is keyed by {found}, the code by "
+                          f"{(hash_key, range_key)}")
+    return Table(name, hash_key, range_key,
+                 frozenset(index["name"] for index in spec.get("indexes", [])),
+                 spec.get("ttl_attribute"))
+
+
+# -- attribute names --------------------------------------------------------------------
+class ItemAttr:
+    """``autobuy_items``: one row per tracked item (key itemId + userId).
+
+    The API creates the row and SETs/REMOVEs only the attributes of :data:`ITEM_FIELDS`;
+    the engine reads those and writes its own (alert state, lease, outcome).
+    """
+
+    ITEM_ID: Final = "itemId"
+    USER_ID: Final = "userId"
+    # written by the API (models.Item)
+    URL: Final = "url"
+    TITLE: Final = "title"
+    TARGET_PRICE: Final = "targetPrice"
+    CURRENCY: Final = "currency"
+    AUTO_BUY: Final = "autoBuy"
+    STATUS: Final = "status"
+    CREATED_AT: Final = "createdAt"
+    UPDATED_AT: Final = "updatedAt"
+    CHECK_REQUESTED_AT: Final = "checkRequestedAt"
+    ALERT_DROP_PERCENT: Final = "alertDropPercent"
+    ALERT_BACK_IN_STOCK: Final = "alertBackInStock"
+    DUE_SHARD: Final = "dueShard"  # due_shard(itemId), written with the item
+    # written by both (the API at creation and "check now", the engine after a check)
+    NEXT_CHECK_AT: Final = "nextCheckAt"
+    LAST_CHECKED: Final = "lastChecked"
+    CURRENT_PRICE: Final = "currentPrice"
+    AVAILABILITY: Final = "availability"
+    # written by the engine only
+    ALERT_ARMED: Final = "alertArmed"
+    CROSSING_SEQ: Final = "crossingSeq"
+    REFERENCE_PRICE: Final = "referencePrice"
+    LAST_AVAILABILITY: Final = "lastAvailability"
+    FAIL_STREAK: Final = "failStreak"
+    LEASE_UNTIL: Final = "leaseUntil"
+    LEASE_OWNER: Final = "leaseOwner"
+    LAST_OUTCOME: Final = "lastOutcome"
+    LAST_REASON: Final = "lastReason"
+    LAST_ATTEMPT_AT: Final = "lastAttemptAt"
+
+
+#: The API's item fields (``models.Item``, snake_case) and their attributes.
+ITEM_FIELDS: Final[dict[str, str]] = {
+    "item_id": ItemAttr.ITEM_ID, "user_id": ItemAttr.USER_ID, "url": ItemAttr.URL,
+    "title": ItemAttr.TITLE, "target_price": ItemAttr.TARGET_PRICE,
+    "currency": ItemAttr.CURRENCY, "auto_buy": ItemAttr.AUTO_BUY, "status": ItemAttr.STATUS,
+    "created_at": ItemAttr.CREATED_AT, "updated_at": ItemAttr.UPDATED_AT,
+    "last_checked": ItemAttr.LAST_CHECKED, "next_check_at": ItemAttr.NEXT_CHECK_AT,
+    "current_price": ItemAttr.CURRENT_PRICE, "availability": ItemAttr.AVAILABILITY,
+    "check_requested_at": ItemAttr.CHECK_REQUESTED_AT,
+    "alert_drop_percent": ItemAttr.ALERT_DROP_PERCENT,
+    "alert_back_in_stock": ItemAttr.ALERT_BACK_IN_STOCK,
+}
+
+
+class UserAttr:
+    """``autobuy_users``: the API's mirror of a user (MySQL stays the source of truth)."""
+
+    USER_ID: Final = "userId"
+    EMAIL: Final = "email"                       # API (sync_user); the engine's e-mail alerts
+    SUBSCRIPTION_TIER: Final = "subscriptionTier"  # API (sync_user); the engine's tier
+    ITEM_IDS: Final = "itemIds"                  # API: string set, the item-limit slots
+    ALERT_WEBHOOK_URL: Final = "alertWebhookUrl"  # read by the engine's webhook channel
+    ALERT_WEBHOOK_SECRET: Final = "alertWebhookSecret"
+    # engine: spend_<YYYY>_<MM>_<CUR> counters, see spend_attribute()
+
+
+def spend_attribute(month: str, currency: str) -> str:
+    """The user row's auto-buy spend counter of ``month`` ("2025-11") in ``currency``."""
+    return f"spend_{month.replace('-', '_')}_{currency}"
+
+
+class HistoryAttr:
+    """``autobuy_price_history``: one row per successful check (engine writes, API reads)."""
+
+    ITEM_ID: Final = "itemId"
+    CHECKED_AT: Final = "checkedAt"
+    PRICE: Final = "price"
+    CURRENCY: Final = "currency"
+    AVAILABILITY: Final = "availability"
+    SOURCE: Final = "source"
+    EXPIRES_AT: Final = "expiresAt"  # the TTL: checkedAt + the tier's history_days
+
+
+class AlertAttr:
+    """``autobuy_alerts``: one row per alert fired (engine writes, API lists)."""
+
+    USER_ID: Final = "userId"
+    ALERT_ID: Final = "alertId"  # sorts by time: "<checkedAt:012d>-<itemId>-<kind>-<marker>"
+    ITEM_ID: Final = "itemId"
+    CREATED_AT: Final = "createdAt"
+    KIND: Final = "kind"
+    PRICE: Final = "price"
+    CURRENCY: Final = "currency"
+    CROSSING: Final = "crossing"
+    DELIVERIES: Final = "deliveries"  # {channel: "sent" | "failed: ..."}
+
+
+class OrderAttr:
+    """``autobuy_orders``: one row per auto-buy order intent (engine code, both sides)."""
+
+    USER_ID: Final = "userId"
+    ORDER_ID: Final = "orderId"
+    ITEM_ID: Final = "itemId"
+    CROSSING: Final = "crossing"
+    IDEMPOTENCY_KEY: Final = "idempotencyKey"
+    PRICE: Final = "price"
+    CURRENCY: Final = "currency"
+    STATE: Final = "orderState"
+    CREATED_AT: Final = "createdAt"
+    EXPIRES_AT: Final = "expiresAt"
+    HISTORY: Final = "history"  # list of {"at", "state", "note"}
+
+
+USERS: Final = _table("autobuy_users", UserAttr.USER_ID, None)
+ITEMS: Final = _table("autobuy_items", ItemAttr.ITEM_ID, ItemAttr.USER_ID)
+PRICE_HISTORY: Final = _table("autobuy_price_history", HistoryAttr.ITEM_ID, HistoryAttr.CHECKED_AT)
+ALERTS: Final = _table("autobuy_alerts", AlertAttr.USER_ID, AlertAttr.ALERT_ID)
+ORDERS: Final = _table("autobuy_orders", OrderAttr.USER_ID, OrderAttr.ORDER_ID)
+
+#: A user's items by recency (userId, lastChecked).
+ITEMS_BY_USER_INDEX: Final = ITEMS.index("userId-lastChecked-index")
+#: Due items per shard, keys only (dueShard, nextCheckAt): the scheduler's query.
+ITEMS_DUE_INDEX: Final = ITEMS.index("dueShard-nextCheckAt-index")
+ALERTS_BY_ITEM_INDEX: Final = ALERTS.index("itemId-createdAt-index")
+ORDERS_BY_ITEM_INDEX: Final = ORDERS.index("itemId-createdAt-index")
+if PRICE_HISTORY.ttl_attribute != HistoryAttr.EXPIRES_AT:
+    raise LookupError("dynamodb_tables.yml: autobuy_price_history must expire by "
+                      f"{HistoryAttr.EXPIRES_AT}")
+
+
+# -- due shard --------------------------------------------------------------------------
+DUE_SHARDS: Final = 16
+
+
+def due_shard(item_id: str) -> str:
+    """The item's ``dueShard``: "0".."15", CRC32 of the item id (spreads the hot key)."""
+    return str(zlib.crc32(item_id.encode()) % DUE_SHARDS)
+
+
+# -- encoding ---------------------------------------------------------------------------
+_ser = TypeSerializer()
+_de = TypeDeserializer()
+
+
+def encode(row: dict[str, Any]) -> dict[str, Any]:
+    """A row of plain values (str, int, Decimal, bool, list, dict, set) in DynamoDB's
+    typed form; attributes whose value is None are left out."""
+    return {name: _ser.serialize(value) for name, value in row.items() if value is not None}
+
+
+def decode(raw: dict[str, Any]) -> dict[str, Any]:
+    """A typed DynamoDB row as plain values (numbers come back as Decimal)."""
+    return {name: _de.deserialize(value) for name, value in raw.items()}
+
+
+def values(**named: Any) -> dict[str, Any]:
+    """``ExpressionAttributeValues`` from keyword arguments:
+    ``values(u="x")`` -> ``{":u": {"S": "x"}}``."""
+    return {f":{name}": _ser.serialize(value) for name, value in named.items()}
+
+
+def is_condition_failure(exc: ClientError) -> bool:
+    """True when a conditional write (or a transaction's condition) did not hold."""
+    code = exc.response.get("Error", {}).get("Code")
+    if code == "TransactionCanceledException":
+        reasons = exc.response.get("CancellationReasons") or []
+        return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons) or not reasons
+    return code == "ConditionalCheckFailedException"
+
+
+# -- the checks queue -------------------------------------------------------------------
+CheckReason = Literal["scheduled", "manual"]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckMessage:
+    """One message on the checks queue (``AUTOBUY_CHECKS_QUEUE_URL``; the queue is the
+    inventory's ``autobuy_checks_queue``): check item ``item_id`` of ``user_id``.
+
+    Body: ``{"itemId": ..., "userId": ..., "reason": "scheduled" | "manual"}`` (JSON).
+    The scheduler sends ``scheduled`` ones, the API's "check now" ``manual`` ones.
+    """
+
+    item_id: str
+    user_id: str
+    reason: CheckReason = "scheduled"
+
+    def encode(self) -> str:
+        return json.dumps({"itemId": self.item_id, "userId": self.user_id,
+                           "reason": self.reason})
+
+    @classmethod
+    def decode(cls, body: str) -> CheckMessage:
+        """The message of a body; ValueError when it is not one (not JSON, keys missing)."""
+        data = json.loads(body)
+        if not isinstance(data, dict) or "itemId" not in data or "userId" not in data:
+            raise ValueError("a check message needs itemId and userId")
+        reason = data.get("reason", "scheduled")
+        return cls(str(data["itemId"]), str(data["userId"]),
+                   reason if reason in ("scheduled", "manual") else "scheduled")
