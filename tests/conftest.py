@@ -1,6 +1,6 @@
 """Fixtures shared by the whole suite.
 
-``localcloud`` starts one local cloud (moto + localcloud extensions) per test
+``localcloud`` starts one local cloud (moto + localcloud patches) per test
 session on a free loopback port and points boto3 and Ansible at it through the
 environment. Tests that need a clean slate call ``localcloud_reset``.
 """
@@ -8,25 +8,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from localcloud import launch
+from localcloud.launch import free_port  # noqa: F401 - the suite's free_port (tests/app)
+
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "eu-central-1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -50,25 +44,8 @@ def warm_python_servers() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def localcloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of a local cloud running for this test session."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = tmp_path_factory.mktemp("localcloud") / "localcloud.log"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "localcloud", "serve", "--port", str(port)],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(url + "/localcloud/calls", timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"local cloud did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.1)
+    cloud = launch.start(log=tmp_path_factory.mktemp("localcloud") / "localcloud.log")
+    url = cloud.url
     saved = {k: os.environ.get(k) for k in _AWS_ENV}
     for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
         os.environ.pop(key, None)
@@ -81,11 +58,7 @@ def localcloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        cloud.stop()
 
 
 _AWS_ENV = (
