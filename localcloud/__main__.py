@@ -79,7 +79,10 @@ def _local_cloud_app() -> Any:
     from localcloud import extensions
     from localcloud.app import LocalCloudApp
 
-    extensions.apply()
+    patches = extensions.apply()
+    speed = sum(p.kind == "speed" for p in patches)
+    print(f"localcloud: {len(patches) - speed} fidelity and {speed} speed patches applied"
+          + ("" if settings.speed_patches() else " (LOCALCLOUD_SPEED_PATCHES=off)"), flush=True)
     app = LocalCloudApp(DomainDispatcherApplication(create_backend_app))
     _settle_heap()
     return _SettleAfterFirstCall(app)
@@ -96,9 +99,10 @@ def serve(port: int) -> None:
     Everything is loaded in the worker, so its threads (call index, docker queue) and
     exit hooks (container clean-up) live where the requests are served.
     """
-    from localcloud import settings
+    from localcloud import extensions, settings
 
     settings.validate()  # fail before forking, with the variable's name
+    extensions.check()  # likewise for a moto version the patches were not written for
     from gunicorn.app.base import BaseApplication
 
     options = {

@@ -3,9 +3,11 @@
 ``localcloud`` starts one local cloud (moto + localcloud patches) per test
 session on a free loopback port and points boto3 and Ansible at it through the
 environment. Tests that need a clean slate call ``localcloud_reset``.
+``localcloud_speed_off`` is a second one with its speed patches off.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -58,6 +60,20 @@ def localcloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+        cloud.stop()
+
+
+@pytest.fixture(scope="session")
+def localcloud_speed_off(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a second local cloud with ``LOCALCLOUD_SPEED_PATCHES=off`` (fidelity only)."""
+    log = tmp_path_factory.mktemp("localcloud_speed_off") / "localcloud.log"
+    cloud = launch.start(settings={"LOCALCLOUD_SPEED_PATCHES": "off"}, log=log)
+    try:
+        with urllib.request.urlopen(cloud.url + "/localcloud/patches", timeout=10) as resp:
+            applied = json.load(resp)["applied"]
+        assert applied and {p["kind"] for p in applied} == {"fidelity"}, applied
+        yield cloud.url
+    finally:
         cloud.stop()
 
 

@@ -18,7 +18,7 @@ import pytest
 from moto.core.serialize import JSONSerializer, XFormedAttributePicker
 from moto.core.utils import get_service_model
 
-from localcloud.ext.dynamodb_fast_serializer import DynamoJSONSerializer
+from localcloud.ext.speed.dynamodb_fast_serializer import DynamoJSONSerializer
 
 NESTED = {"M": {"a": {"S": "x"}, "b": {"L": [{"N": "1"}, {"M": {}}, {"L": []}, {"NULL": True}]},
                 "c": {"BOOL": False}, "d": {"B": b"\x00\xff"}, "e": {"SS": ["p", "q"]}}}

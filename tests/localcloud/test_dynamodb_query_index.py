@@ -19,7 +19,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from localcloud.ext import dynamodb_query_index as qi
+from localcloud.ext.speed import dynamodb_query_index as qi
 
 GSI = "userId-lastChecked-index"
 Client = Any
@@ -169,7 +169,7 @@ def oracle(monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
     from moto.dynamodb import responses
     from moto.dynamodb.models.dynamo_type import DynamoType
 
-    from localcloud.ext import dynamodb_hot_paths as hot
+    from localcloud.ext.speed import dynamodb_hot_paths as hot
 
     monkeypatch.setattr(DynamoType, "cast_value", property(hot._ORIGINAL_CAST))
     monkeypatch.setattr(DynamoType, "size", hot._ORIGINAL_SIZE)
