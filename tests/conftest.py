@@ -2,8 +2,9 @@
 
 ``localcloud`` starts one local cloud (moto + localcloud patches) per test
 session on a free loopback port and points boto3 and Ansible at it through the
-environment. Tests that need a clean slate call ``localcloud_reset``.
-``localcloud_speed_off`` is a second one with its speed patches off.
+environment. Tests that need a clean slate call ``localcloud_reset``. DynamoDB tests
+take ``dynamodb_cloud`` instead, to run against it and against a second local cloud
+whose speed patches are off.
 """
 from __future__ import annotations
 
@@ -75,6 +76,19 @@ def localcloud_speed_off(tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
         yield cloud.url
     finally:
         cloud.stop()
+
+
+@pytest.fixture(params=["speed-on", "speed-off"])
+def dynamodb_cloud(request: pytest.FixtureRequest, localcloud: str,
+                   monkeypatch: pytest.MonkeyPatch) -> str:
+    """URL of the session's local cloud, then of one with its speed patches off: a DynamoDB
+    test run both ways shows the speed patches change nothing it checks. The test's
+    ``AWS_ENDPOINT_URL`` points at the cloud of the run."""
+    if request.param == "speed-on":
+        return localcloud
+    url = request.getfixturevalue("localcloud_speed_off")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+    return url
 
 
 _AWS_ENV = (

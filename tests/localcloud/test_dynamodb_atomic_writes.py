@@ -27,7 +27,7 @@ def _client():
 
 
 @pytest.fixture
-def table(localcloud: str):
+def table(dynamodb_cloud: str):
     client = _client()
     name = f"atomic-{uuid.uuid4().hex[:8]}"
     client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",

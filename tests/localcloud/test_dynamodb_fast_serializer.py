@@ -80,7 +80,7 @@ def test_direct_path_is_taken() -> None:
     assert calls == [{"S": "x"}]
 
 
-def test_every_kind_round_trips_over_http(localcloud: str) -> None:
+def test_every_kind_round_trips_over_http(dynamodb_cloud: str) -> None:
     client = boto3.client("dynamodb")
     resource = boto3.resource("dynamodb")
     name = f"serializer-{uuid.uuid4().hex[:8]}"
