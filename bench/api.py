@@ -30,7 +30,6 @@ import os
 import resource
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,14 +39,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "app"))
+sys.path.insert(0, str(ROOT))
+from localcloud import launch  # noqa: E402
+from localcloud.launch import free_port  # noqa: E402
+
 PY = sys.executable
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_http(url: str, timeout: float = 60) -> None:
@@ -187,12 +184,9 @@ def main() -> int:
     procs: list[subprocess.Popen] = []
     db = MariaDB(work / "mariadb", free_port())
     try:
-        cloud_port = free_port()
-        cloud = f"http://127.0.0.1:{cloud_port}"
-        procs.append(subprocess.Popen([PY, "-m", "localcloud", "serve", "--port", str(cloud_port)], cwd=ROOT,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                      env={**os.environ, "PYTHONPATH": str(ROOT)}))
-        wait_http(cloud + "/localcloud/calls")
+        local_cloud = launch.start()
+        procs.append(local_cloud.process)
+        cloud = local_cloud.url
         db.start()
         password = secrets.token_urlsafe(16)
         db.ensure_database("autobuy", "autobuy", password)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,33 +22,23 @@ from pathlib import Path
 import boto3
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from localcloud import launch  # noqa: E402
+
 BASELINE = ("import sys, time; from moto.server import ThreadedMotoServer; "
             "s = ThreadedMotoServer(ip_address='127.0.0.1', port=int(sys.argv[1]), verbose=False); "
             "s.start(); time.sleep(3600)")
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start(command: list[str]) -> tuple[str, subprocess.Popen]:
-    port = _port()
-    proc = subprocess.Popen([*command, str(port)], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL,
+def _start_baseline() -> tuple[str, subprocess.Popen]:
+    """Plain moto, waited for like a local cloud (on moto's own route)."""
+    port = launch.free_port()
+    proc = subprocess.Popen([sys.executable, "-c", BASELINE, str(port)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(url + "/moto-api/data.json", timeout=1).close()
-            return url, proc
-        except OSError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                raise SystemExit(f"server {command} did not start")
-            time.sleep(0.1)
+    url = launch.url_of(port)
+    launch.wait_until_answers(url, proc, path="/moto-api/data.json", timeout=30)
+    return url, proc
 
 
 def _clients(url: str) -> list:
@@ -87,8 +76,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=400, help="API calls per mode (default 400)")
     rounds = max(8, parser.parse_args().calls // 4)
-    base_url, base = _start([sys.executable, "-c", BASELINE])
-    cand_url, cand = _start([sys.executable, "-m", "localcloud", "serve", "--port"])
+    base_url, base = _start_baseline()
+    candidate = launch.start()
+    cand_url, cand = candidate.url, candidate.process
     try:
         time.sleep(5)  # let the candidate's botocore index build finish, as in normal use
         base_seq, base_thr = _measure(base_url, rounds)

@@ -29,6 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "playbooks"))
+sys.path.insert(0, str(ROOT))  # localcloud, which provision_helpers starts
 
 from provision_helpers import (  # noqa: E402
     calls, private_cloud, reset, reset_calls, run_playbook,

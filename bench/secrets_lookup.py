@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,32 +22,13 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from localcloud import launch  # noqa: E402
+
 BIN = Path(sys.executable).parent
 PLAYBOOK = ROOT / "bench" / "secrets_lookup.yml"
 READS = ("GetSecretValue", "BatchGetSecretValue")
 OURS, BASELINE = "secrets_manager", "amazon.aws.aws_secret"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_cloud(port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "localcloud", "serve", "--port", str(port)],
-                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/localcloud/calls", timeout=1).close()
-            return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit(f"local cloud did not start, see {log}")
 
 
 def calls(url: str) -> dict[str, int]:
@@ -87,27 +67,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hosts", type=int, default=3)
     args = parser.parse_args()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory(prefix="bench-secrets-") as tmp:
-        cloud = start_cloud(port, Path(tmp) / "localcloud.log")
-        try:
-            env = {**os.environ, "AWS_ENDPOINT_URL": url, "AWS_REGION": "eu-central-1",
-                   "AWS_DEFAULT_REGION": "eu-central-1", "AWS_ACCESS_KEY_ID": "localcloud",
-                   "AWS_SECRET_ACCESS_KEY": "localcloud", "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-                   # what ansible.cfg sets for the project (callback_plugins = plugins/callback)
-                   "ANSIBLE_CALLBACK_PLUGINS": str(ROOT / "plugins" / "callback")}
-            for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
-                env.pop(key, None)
-            create_secrets(env)
-            inventory = Path(tmp) / "hosts.yml"
-            hosts = {f"bench{n}": {} for n in range(1, args.hosts + 1)}
-            inventory.write_text(json.dumps({"bench": {"hosts": hosts, "vars": {
-                "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}))
-            results = {name: run(name, inventory, env, url) for name in (BASELINE, OURS)}
-        finally:
-            cloud.terminate()
-            cloud.wait(timeout=10)
+    with tempfile.TemporaryDirectory(prefix="bench-secrets-") as tmp, \
+            launch.running(log=Path(tmp) / "localcloud.log") as cloud:
+        url = cloud.url
+        env = {**os.environ, "AWS_ENDPOINT_URL": url, "AWS_REGION": "eu-central-1",
+               "AWS_DEFAULT_REGION": "eu-central-1", "AWS_ACCESS_KEY_ID": "localcloud",
+               "AWS_SECRET_ACCESS_KEY": "localcloud", "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+               # what ansible.cfg sets for the project (callback_plugins = plugins/callback)
+               "ANSIBLE_CALLBACK_PLUGINS": str(ROOT / "plugins" / "callback")}
+        for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+            env.pop(key, None)
+        create_secrets(env)
+        inventory = Path(tmp) / "hosts.yml"
+        hosts = {f"bench{n}": {} for n in range(1, args.hosts + 1)}
+        inventory.write_text(json.dumps({"bench": {"hosts": hosts, "vars": {
+            "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}))
+        results = {name: run(name, inventory, env, url) for name in (BASELINE, OURS)}
     tasks = PLAYBOOK.read_text().count("*read") + 1
     print(f"secrets lookup bench: {tasks} tasks x {args.hosts} hosts, 2 secrets per task")
     print(f"{'lookup':<24}{'secret reads':>14}{'wall s':>10}")

@@ -12,31 +12,21 @@ import gc
 import os
 import re
 import signal
-import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
-from localcloud import DEFAULT_HOST, DEFAULT_PORT
+from localcloud import DEFAULT_HOST, DEFAULT_PORT, launch
 
 STATE_DIR = Path(os.environ.get("LOCALCLOUD_STATE_DIR", ".localcloud"))
-
-
-def _url(port: int) -> str:
-    return f"http://{DEFAULT_HOST}:{port}"
+_url = launch.url_of
 
 
 def answers(port: int, timeout: float = 1.0) -> bool:
-    """True when a moto server answers on the port."""
-    try:
-        with urllib.request.urlopen(_url(port) + "/localcloud/calls", timeout=timeout):
-            return True
-    except (urllib.error.URLError, OSError):
-        return False
+    """True when a local cloud answers on the port."""
+    return launch.answers(_url(port), timeout=timeout)
 
 
 def _settle_heap() -> None:
@@ -89,7 +79,10 @@ def _local_cloud_app() -> Any:
     from localcloud import extensions
     from localcloud.app import LocalCloudApp
 
-    extensions.apply()
+    patches = extensions.apply()
+    speed = sum(p.kind == "speed" for p in patches)
+    print(f"localcloud: {len(patches) - speed} fidelity and {speed} speed patches applied"
+          + ("" if settings.speed_patches() else " (LOCALCLOUD_SPEED_PATCHES=off)"), flush=True)
     app = LocalCloudApp(DomainDispatcherApplication(create_backend_app))
     _settle_heap()
     return _SettleAfterFirstCall(app)
@@ -106,9 +99,10 @@ def serve(port: int) -> None:
     Everything is loaded in the worker, so its threads (call index, docker queue) and
     exit hooks (container clean-up) live where the requests are served.
     """
-    from localcloud import settings
+    from localcloud import extensions, settings
 
     settings.validate()  # fail before forking, with the variable's name
+    extensions.check()  # likewise for a moto version the patches were not written for
     from gunicorn.app.base import BaseApplication
 
     options = {
@@ -149,24 +143,14 @@ def start(port: int) -> int:
         print(f"localcloud: already running on {_url(port)}")
         return 0
     STATE_DIR.mkdir(parents=True, exist_ok=True)
-    with open(logfile, "ab") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "localcloud", "serve", "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    pidfile.write_text(str(proc.pid))
-    for _ in range(100):
-        if answers(port, timeout=0.5):
-            print(f"localcloud: started on {_url(port)} (pid {proc.pid}, log {logfile})")
-            return 0
-        if proc.poll() is not None:
-            break
-        time.sleep(0.1)
-    print(f"localcloud: did not start; see {logfile}", file=sys.stderr)
-    return 1
+    try:
+        cloud = launch.start(port, log=logfile, append=True, detach=True)
+    except launch.DidNotStart:
+        print(f"localcloud: did not start; see {logfile}", file=sys.stderr)
+        return 1
+    pidfile.write_text(str(cloud.process.pid))
+    print(f"localcloud: started on {_url(port)} (pid {cloud.process.pid}, log {logfile})")
+    return 0
 
 
 def _is_our_server(pid: int, port: int) -> bool:

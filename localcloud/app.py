@@ -2,6 +2,8 @@
 
     GET  /localcloud/calls        {"total": n, "by_service": {service: {operation: n}}}
     POST /localcloud/calls/reset  zero the counts
+    GET  /localcloud/patches      {"moto": version, "speed_patches": "on"|"off",
+                                   "applied": [{"kind", "name", "moto"}, ...]} in order
 
 Every other request goes to moto unchanged and, when it is an AWS API call
 (not ``/moto-api/*``), is counted first.
@@ -57,7 +59,21 @@ class LocalCloudApp:
                 return _json(start_response, 405, {"error": "use POST"})
             self.counter.reset()
             return _json(start_response, 200, {"total": 0, "by_service": {}})
+        if path.rstrip("/") == "/localcloud/patches":
+            if method != "GET":
+                return _json(start_response, 405, {"error": "use GET"})
+            return _json(start_response, 200, _patches())
         return _json(start_response, 404, {"error": f"no such local cloud route: {path}"})
+
+
+def _patches() -> dict[str, Any]:
+    from localcloud import extensions, settings
+
+    return {
+        "moto": extensions.installed_moto_version(),
+        "speed_patches": "on" if settings.speed_patches() else "off",
+        "applied": [{"kind": p.kind, "name": p.name, "moto": p.moto} for p in extensions.applied()],
+    }
 
 
 def _form_body(environ: dict[str, Any]) -> bytes | None:

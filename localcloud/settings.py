@@ -7,6 +7,7 @@ starts a server.
 from __future__ import annotations
 
 import os
+import re
 
 
 def _float(name: str, default: float) -> float:
@@ -58,9 +59,37 @@ def server_threads() -> int:
     return int(raw)
 
 
+def speed_patches() -> bool:
+    """``LOCALCLOUD_SPEED_PATCHES``: ``on`` (default) applies the speed patches
+    (``localcloud/ext/speed/``), ``off`` leaves moto's own code there (fidelity only)."""
+    raw = os.environ.get("LOCALCLOUD_SPEED_PATCHES", "").strip().lower() or "on"
+    if raw not in ("on", "off"):
+        raise SystemExit(
+            f"localcloud: LOCALCLOUD_SPEED_PATCHES must be on or off, "
+            f"got {os.environ['LOCALCLOUD_SPEED_PATCHES']!r}")
+    return raw == "on"
+
+
+# A released version as pip shows it (PEP 440): 5.3.0, 5.3.0rc1, 5.3.0.post1, 5.3.0.dev2+local
+_VERSION = re.compile(r"^\d+(\.\d+)*((a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?(\+[a-z0-9.]+)?$")
+
+
+def allowed_moto_version() -> str:
+    """``LOCALCLOUD_ALLOW_MOTO_VERSION``: a moto version (e.g. ``5.3.0``) the patches may be
+    applied on although they were written against another one ("" = none)."""
+    raw = os.environ.get("LOCALCLOUD_ALLOW_MOTO_VERSION", "").strip()
+    if raw and not _VERSION.match(raw):
+        raise SystemExit(
+            "localcloud: LOCALCLOUD_ALLOW_MOTO_VERSION must be the installed moto version "
+            f"to allow (e.g. 5.3.0), got {raw!r}")
+    return raw
+
+
 def validate() -> None:
     """Fail fast, with the variable's name, on a bad setting."""
     server_threads()
+    speed_patches()
+    allowed_moto_version()
     time_scale()
     rds_create_seconds()
     alb_provision_seconds()

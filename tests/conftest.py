@@ -1,32 +1,29 @@
 """Fixtures shared by the whole suite.
 
-``localcloud`` starts one local cloud (moto + localcloud extensions) per test
+``localcloud`` starts one local cloud (moto + localcloud patches) per test
 session on a free loopback port and points boto3 and Ansible at it through the
-environment. Tests that need a clean slate call ``localcloud_reset``.
+environment. Tests that need a clean slate call ``localcloud_reset``. DynamoDB tests
+take ``dynamodb_cloud`` instead, to run against it and against a second local cloud
+whose speed patches are off.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from localcloud import launch
+from localcloud.launch import free_port  # noqa: F401 - the suite's free_port (tests/app)
+
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "eu-central-1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -50,25 +47,8 @@ def warm_python_servers() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def localcloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of a local cloud running for this test session."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = tmp_path_factory.mktemp("localcloud") / "localcloud.log"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "localcloud", "serve", "--port", str(port)],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(url + "/localcloud/calls", timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"local cloud did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.1)
+    cloud = launch.start(log=tmp_path_factory.mktemp("localcloud") / "localcloud.log")
+    url = cloud.url
     saved = {k: os.environ.get(k) for k in _AWS_ENV}
     for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
         os.environ.pop(key, None)
@@ -81,11 +61,34 @@ def localcloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        cloud.stop()
+
+
+@pytest.fixture(scope="session")
+def localcloud_speed_off(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a second local cloud with ``LOCALCLOUD_SPEED_PATCHES=off`` (fidelity only)."""
+    log = tmp_path_factory.mktemp("localcloud_speed_off") / "localcloud.log"
+    cloud = launch.start(settings={"LOCALCLOUD_SPEED_PATCHES": "off"}, log=log)
+    try:
+        with urllib.request.urlopen(cloud.url + "/localcloud/patches", timeout=10) as resp:
+            applied = json.load(resp)["applied"]
+        assert applied and {p["kind"] for p in applied} == {"fidelity"}, applied
+        yield cloud.url
+    finally:
+        cloud.stop()
+
+
+@pytest.fixture(params=["speed-on", "speed-off"])
+def dynamodb_cloud(request: pytest.FixtureRequest, localcloud: str,
+                   monkeypatch: pytest.MonkeyPatch) -> str:
+    """URL of the session's local cloud, then of one with its speed patches off: a DynamoDB
+    test run both ways shows the speed patches change nothing it checks. The test's
+    ``AWS_ENDPOINT_URL`` points at the cloud of the run."""
+    if request.param == "speed-on":
+        return localcloud
+    url = request.getfixturevalue("localcloud_speed_off")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+    return url
 
 
 _AWS_ENV = (

@@ -98,13 +98,14 @@ def mysql_engine(mysql_settings):
 
 
 @pytest.fixture
-def dynamo_tables(localcloud):
-    """The shared table definition created on the local cloud under a unique prefix."""
+def dynamo_tables(dynamodb_cloud):
+    """The shared table definition created on the local cloud under a unique prefix; each
+    test runs twice, with the local cloud's speed patches on and off (``dynamodb_cloud``)."""
     import boto3
 
     from autobuy.dev.tables import ensure_tables
 
     prefix = "t" + secrets.token_hex(3) + "_"
-    client = boto3.client("dynamodb", endpoint_url=localcloud, region_name="eu-central-1")
+    client = boto3.client("dynamodb", endpoint_url=dynamodb_cloud, region_name="eu-central-1")
     ensure_tables(client, prefix)
     yield client, prefix

@@ -20,9 +20,9 @@ pytestmark = [pytest.mark.mysql, pytest.mark.slow]
 
 
 @pytest.fixture
-def stack(mysql_engine, mysql_settings, dynamo_tables, localcloud):
+def stack(mysql_engine, mysql_settings, dynamo_tables, dynamodb_cloud):
     _, prefix = dynamo_tables
-    settings = mysql_settings.model_copy(update={"aws_endpoint_url": localcloud, "table_prefix": prefix})
+    settings = mysql_settings.model_copy(update={"aws_endpoint_url": dynamodb_cloud, "table_prefix": prefix})
     stores = real_stores(settings)
     stores.gateway = helpers.FakeGateway()
     return falcon.testing.TestClient(create_app(settings, stores=stores)), settings
@@ -125,10 +125,10 @@ def test_webhook_and_refresh_on_mysql(stack, dynamo_tables):
                                 json={"refresh_token": rotated.json["refresh_token"]}).status_code == 401
 
 
-def test_ready_names_mysql_when_it_is_down(dynamo_tables, localcloud, google_keys):
+def test_ready_names_mysql_when_it_is_down(dynamo_tables, dynamodb_cloud, google_keys):
     _, prefix = dynamo_tables
     from tests.conftest import free_port
-    settings = helpers.settings(db_port=free_port(), aws_endpoint_url=localcloud, table_prefix=prefix,
+    settings = helpers.settings(db_port=free_port(), aws_endpoint_url=dynamodb_cloud, table_prefix=prefix,
                                 google_jwks_url=google_keys.url)
     client = falcon.testing.TestClient(create_app(settings, stores=real_stores(settings)))
     result = client.simulate_get("/ready")

@@ -27,7 +27,7 @@ def _client():
 
 
 @pytest.fixture
-def table(localcloud: str):
+def table(dynamodb_cloud: str):
     client = _client()
     name = f"atomic-{uuid.uuid4().hex[:8]}"
     client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
@@ -125,7 +125,7 @@ def test_transactions_and_batches_still_work(table: str) -> None:
 def test_apply_wraps_the_mutating_handlers_once() -> None:
     from moto.dynamodb.responses import DynamoHandler
 
-    from localcloud.ext import dynamodb_atomic_writes
+    from localcloud.ext.fidelity import dynamodb_atomic_writes
 
     dynamodb_atomic_writes.apply()
     wrapped = {name: getattr(DynamoHandler, name) for name in dynamodb_atomic_writes.MUTATING}
@@ -146,7 +146,7 @@ def test_the_race_is_real_without_the_lock_and_gone_with_it(monkeypatch) -> None
     from moto import mock_aws
     from moto.dynamodb.responses import DynamoHandler
 
-    from localcloud.ext import dynamodb_atomic_writes
+    from localcloud.ext.fidelity import dynamodb_atomic_writes
 
     real_parser = models.create_condition_expression_parser
 

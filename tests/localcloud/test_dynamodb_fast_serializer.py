@@ -18,7 +18,7 @@ import pytest
 from moto.core.serialize import JSONSerializer, XFormedAttributePicker
 from moto.core.utils import get_service_model
 
-from localcloud.ext.dynamodb_fast_serializer import DynamoJSONSerializer
+from localcloud.ext.speed.dynamodb_fast_serializer import DynamoJSONSerializer
 
 NESTED = {"M": {"a": {"S": "x"}, "b": {"L": [{"N": "1"}, {"M": {}}, {"L": []}, {"NULL": True}]},
                 "c": {"BOOL": False}, "d": {"B": b"\x00\xff"}, "e": {"SS": ["p", "q"]}}}
@@ -80,7 +80,7 @@ def test_direct_path_is_taken() -> None:
     assert calls == [{"S": "x"}]
 
 
-def test_every_kind_round_trips_over_http(localcloud: str) -> None:
+def test_every_kind_round_trips_over_http(dynamodb_cloud: str) -> None:
     client = boto3.client("dynamodb")
     resource = boto3.resource("dynamodb")
     name = f"serializer-{uuid.uuid4().hex[:8]}"

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 
-from localcloud.ext import dynamodb_hot_paths as hot
+from localcloud.ext.speed import dynamodb_hot_paths as hot
 
 NUMBERS = ["0", "-0", "1", "-12.500", "1e3", "1E-130", "123456789012345678901234567890", "0.1", "7"]
 STRINGS = ["", "a", "Grüße", "😀 emoji", "x" * 300, "line\nbreak", "i001"]

@@ -12,7 +12,7 @@ def test_read_copies_are_freed(monkeypatch: pytest.MonkeyPatch) -> None:
     from moto import mock_aws
     from moto.dynamodb.models.dynamo_type import Item
 
-    from localcloud.ext import dynamodb_item_tracking
+    from localcloud.ext.speed import dynamodb_item_tracking
 
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)

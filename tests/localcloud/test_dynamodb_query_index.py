@@ -19,7 +19,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from localcloud.ext import dynamodb_query_index as qi
+from localcloud.ext.speed import dynamodb_query_index as qi
 
 GSI = "userId-lastChecked-index"
 Client = Any
@@ -169,7 +169,7 @@ def oracle(monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
     from moto.dynamodb import responses
     from moto.dynamodb.models.dynamo_type import DynamoType
 
-    from localcloud.ext import dynamodb_hot_paths as hot
+    from localcloud.ext.speed import dynamodb_hot_paths as hot
 
     monkeypatch.setattr(DynamoType, "cast_value", property(hot._ORIGINAL_CAST))
     monkeypatch.setattr(DynamoType, "size", hot._ORIGINAL_SIZE)
@@ -189,9 +189,9 @@ def oracle(monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
                            aws_secret_access_key="testing")
 
 
-def test_same_answers_as_moto_as_installed(localcloud: str, oracle: Client) -> None:
+def test_same_answers_as_moto_as_installed(dynamodb_cloud: str, oracle: Client) -> None:
     name = f"qi-{uuid.uuid4().hex[:8]}"
-    server = boto3.client("dynamodb", endpoint_url=localcloud, region_name="eu-central-1",
+    server = boto3.client("dynamodb", endpoint_url=dynamodb_cloud, region_name="eu-central-1",
                           aws_access_key_id="localcloud", aws_secret_access_key="localcloud")
     try:
         got = scenario(server, name)

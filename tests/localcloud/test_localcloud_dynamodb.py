@@ -18,7 +18,7 @@ def _create(client, name: str) -> dict:
     )["TableDescription"]
 
 
-def test_table_id_is_a_stable_uuid_per_table(localcloud: str) -> None:
+def test_table_id_is_a_stable_uuid_per_table(dynamodb_cloud: str) -> None:
     client = boto3.client("dynamodb")
     suffix = uuid.uuid4().hex[:8]
     created = _create(client, f"tid-a-{suffix}")

@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
     ("LOCALCLOUD_ACM_VALIDATION_SECONDS", "-0.5"),
     ("LOCALCLOUD_SERVER_THREADS", "0"),
     ("LOCALCLOUD_SERVER_THREADS", "many"),
+    ("LOCALCLOUD_SPEED_PATCHES", "fast"),
+    ("LOCALCLOUD_ALLOW_MOTO_VERSION", "yes"),
 ])
 def test_bad_setting_is_refused_by_name(name: str, value: str) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), name: value}

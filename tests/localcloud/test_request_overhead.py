@@ -4,7 +4,7 @@ from __future__ import annotations
 from moto import backends
 from moto.core import utils
 
-from localcloud.ext import request_overhead
+from localcloud.ext.speed import request_overhead
 
 
 def test_moto_modules_listed_once_with_the_same_answer() -> None:

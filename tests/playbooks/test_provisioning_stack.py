@@ -467,13 +467,14 @@ def test_second_teardown_changes_nothing(stack: Stack) -> None:
 
 
 def test_local_cloud_knows_the_rds_monitoring_managed_policy(stack: Stack) -> None:
-    """Gap fill localcloud/ext/zz_provision_gaps.py (1) through boto3."""
+    """Gap fill localcloud/ext/fidelity/iam_managed_policies.py through boto3."""
     arn = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
     assert stack.client("iam").get_policy(PolicyArn=arn)["Policy"]["Arn"] == arn
 
 
 def test_local_cloud_launches_from_a_template_version_with_user_data(stack: Stack) -> None:
-    """Gap fill localcloud/ext/zz_provision_gaps.py (2): a group on version 2 with user data."""
+    """Gap fill localcloud/ext/fidelity/ec2_launch_template_user_data.py: a group on
+    version 2 with user data."""
     ec2, asg = stack.client("ec2"), stack.client("autoscaling")
     image = ec2.describe_images(Owners=["136693071363"])["Images"][0]["ImageId"]
     user_data = base64.b64encode(b"#!/bin/sh\necho hello\n").decode()

@@ -18,7 +18,7 @@ from typing import Any
 from botocore.utils import parse_timestamp
 from moto.ec2.models.amis import Ami, AmiBackend
 
-AMIS_FILE = Path(__file__).resolve().parent.parent / "debian_amis.json"
+AMIS_FILE = Path(__file__).resolve().parents[2] / "debian_amis.json"
 DEBIAN_OWNER = "136693071363"
 
 

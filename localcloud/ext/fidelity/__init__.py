@@ -1,0 +1,1 @@
+"""Fidelity patches: what AWS does and moto does not (always applied)."""
