@@ -325,6 +325,10 @@ class CacheServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     """Serves a SecretStore on a Unix socket in a private (0700) temporary directory."""
 
     daemon_threads = True
+    # socketserver listens with a backlog of 5: with a timeout set, a client's connect()
+    # on a Unix socket then fails at once with EAGAIN (it does not wait) whenever more
+    # than 5 lookups (forks x threads) connect together on a busy controller.
+    request_queue_size = 128
 
     def __init__(self, store: Optional[SecretStore] = None) -> None:
         self.store = store or SecretStore()

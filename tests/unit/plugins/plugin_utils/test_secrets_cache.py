@@ -97,3 +97,23 @@ def test_batchable_and_arn_region() -> None:
     assert not cache.SecretRequest("a", version_id="v1").batchable
     assert cache.SecretRequest("arn:aws:secretsmanager:eu-west-1:1:secret:x").arn_region == "eu-west-1"
     assert cache.SecretRequest("taskapp/database").arn_region is None
+
+
+def test_many_lookups_connecting_at_once_are_queued_not_refused() -> None:
+    # The server is busy (not accepting yet) while 40 lookups connect with a timeout, as
+    # forks x threads do on a loaded controller: each connect must wait in the listen
+    # queue. With socketserver's default backlog of 5 the 7th failed at once (EAGAIN).
+    import socket
+
+    server = cache.CacheServer()
+    clients = []
+    try:
+        for _ in range(40):
+            client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            clients.append(client)
+            client.settimeout(5)
+            client.connect(server.path)
+    finally:
+        for client in clients:
+            client.close()
+        server.stop()
