@@ -44,7 +44,7 @@ export function ItemDetail({ store, id }: { store: Store; id: string }) {
     return <section><h1 tabIndex={-1}>Item</h1>{item.error ? <ErrorText error={item.error} />
       : <p aria-busy="true">Loading…</p>}</section>;
   }
-  return <ItemView store={store} item={current} points={history.data?.points ?? null}
+  return <ItemView key={current.id} store={store} item={current} points={history.data?.points ?? null}
                    morePoints={history.data?.more ?? false} historyError={history.error}
                    reload={() => { item.reload(); history.reload(); }} />;
 }
