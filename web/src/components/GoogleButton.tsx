@@ -15,6 +15,7 @@ declare global { interface Window { google?: { accounts: { id: GoogleId } } } }
 let loading: Promise<GoogleId> | null = null;
 
 function loadGis(): Promise<GoogleId> {
+  if (window.google) return Promise.resolve(window.google.accounts.id);
   loading ??= new Promise<GoogleId>((resolve, reject) => {
     const script = document.createElement("script");
     script.src = GIS_SRC;
