@@ -17,7 +17,9 @@ export default defineConfig({
     },
   },
   test: {
-    environment: "jsdom",
+    // Pure modules run in Node; component tests ask for jsdom in their first line.
+    environment: "node",
+    pool: "threads",
     include: ["src/**/*.test.{ts,tsx}"],
     env: { TZ: "UTC" },
     setupFiles: ["src/test-setup.ts"],

@@ -1,3 +1,4 @@
+// @vitest-environment jsdom
 // axe-core's WCAG 2.x A/AA rules on the rendered pages (jsdom cannot lay out or paint, so
 // colour contrast and target size are left to the browser checks that come with the twin).
 import { fireEvent, render, screen } from "@testing-library/preact";

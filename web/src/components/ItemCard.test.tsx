@@ -1,3 +1,4 @@
+// @vitest-environment jsdom
 import { render, screen, within } from "@testing-library/preact";
 import { describe, expect, it } from "vitest";
 import { item } from "../test-support/fakeServer";

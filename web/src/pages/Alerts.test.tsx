@@ -1,3 +1,4 @@
+// @vitest-environment jsdom
 import { render, screen } from "@testing-library/preact";
 import { describe, expect, it } from "vitest";
 import { fakeServer, item, storeWith, TOKENS } from "../test-support/fakeServer";
