@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the system packages and services a make target needs are present.
 #
-#   scripts/system-deps.sh NEED...     NEED: python docker debootstrap mariadb
+#   scripts/system-deps.sh NEED...     NEED: python docker debootstrap mariadb node
 #
 # As root on Debian/Ubuntu it installs what is missing from the distribution's
 # archive (apt-get) and starts the Docker engine when it is not running. As
@@ -13,18 +13,22 @@ declare -A PKG=(
   [docker]="docker.io"
   [debootstrap]="debootstrap"
   [mariadb]="mariadb-server"
+  [node]="nodejs npm"
 )
 declare -A PROBE=(
   [python]="python3 -c 'import venv, ensurepip'"
   [docker]="command -v dockerd && command -v docker"
   [debootstrap]="command -v debootstrap"
   [mariadb]="command -v mariadbd || test -x /usr/sbin/mariadbd"
+  # web/ builds on Node 18.18+ (Debian 12's nodejs is 18.20) with its npm.
+  [node]="command -v npm && node -e 'const [a,b]=process.versions.node.split(\".\").map(Number); process.exit(a>18||(a===18&&b>=18)?0:1)'"
 )
 
 missing=()
 for need in "$@"; do
   [[ -n "${PKG[$need]:-}" ]] || { echo "system-deps: unknown need '$need'" >&2; exit 2; }
-  eval "${PROBE[$need]}" >/dev/null 2>&1 || missing+=("${PKG[$need]}")
+  read -ra pkgs <<<"${PKG[$need]}"
+  eval "${PROBE[$need]}" >/dev/null 2>&1 || missing+=("${pkgs[@]}")
 done
 
 if ((${#missing[@]})); then

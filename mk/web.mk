@@ -1,0 +1,36 @@
+# Web area (issue 12): the single-page app in web/ (Preact + Vite + TypeScript, see
+# web/README.md). Node.js and npm come from the machine's packages (scripts/system-deps.sh
+# node); npm packages from web/package-lock.json only (`npm ci`).
+#
+#   make web        npm ci + production build into web/dist, prints the first page's JS size
+#   make test-web   type check, generated API types up to date, vitest (in `make test`)
+#   make web-dev    Vite dev server on http://127.0.0.1:5173, /v1 and /health sent to `make api`
+.PHONY: web web-deps test-web web-dev web-types
+
+TEST_TARGETS += test-web
+
+WEB_DIR := web
+WEB_STAMP := $(WEB_DIR)/node_modules/.installed
+WEB_PORT ?= 5173
+
+web-deps: $(WEB_STAMP)
+$(WEB_STAMP): $(WEB_DIR)/package.json $(WEB_DIR)/package-lock.json
+	scripts/system-deps.sh node
+	cd $(WEB_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+web: web-deps ## Build the web app into web/dist and print its first-page JavaScript (gzipped)
+	cd $(WEB_DIR) && npx vite build --logLevel warn
+	cd $(WEB_DIR) && node scripts/size.mjs
+
+# The API document comes from the app's code (autobuy.openapi), hence `setup`.
+test-web: setup web-deps ## Web app: tsc, generated API types match the API, vitest
+	cd $(WEB_DIR) && npx tsc --noEmit
+	cd $(WEB_DIR) && PYTHON=$(BIN)/python node scripts/openapi.mjs check
+	cd $(WEB_DIR) && npx vitest run
+
+web-types: setup web-deps ## Regenerate web/src/api/schema.d.ts from the API's OpenAPI document
+	cd $(WEB_DIR) && PYTHON=$(BIN)/python node scripts/openapi.mjs write
+
+web-dev: web-deps ## Vite dev server on 127.0.0.1:$(WEB_PORT); run `make api` alongside
+	cd $(WEB_DIR) && npx vite --host 127.0.0.1 --port $(WEB_PORT) --strictPort

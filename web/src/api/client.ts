@@ -1,0 +1,190 @@
+// The API client: typed by the generated OpenAPI types (schema.d.ts), one origin (paths
+// start with /v1), tokens kept in this closure only — never in storage a script could read
+// later. An expired access token is renewed once with the refresh token, then the call is
+// repeated; a refused refresh ends the session.
+import type { components, paths } from "./schema";
+
+type Schemas = components["schemas"];
+export type Item = Schemas["Item"];
+export type ItemCreate = Schemas["ItemCreate"];
+export type ItemPatch = NonNullable<paths["/v1/items/{item_id}"]["patch"]["requestBody"]>["content"]["application/json"];
+export type ItemPage = Schemas["ItemPage"];
+export type PricePoint = Schemas["PricePoint"];
+export type HistoryPage = Schemas["HistoryPage"];
+export type Order = Schemas["Order"];
+export type OrderPage = Schemas["OrderPage"];
+export type Alert = Schemas["Alert"];
+export type AlertPage = Schemas["AlertPage"];
+export type Me = Schemas["Me"];
+export type Billing = Schemas["Billing"];
+export type Tokens = Schemas["Tokens"];
+export type User = Tokens["user"];
+export type CheckAccepted =
+  paths["/v1/items/{item_id}/check"]["post"]["responses"]["202"]["content"]["application/json"];
+export type Checkout =
+  paths["/v1/billing/checkout"]["post"]["responses"]["201"]["content"]["application/json"];
+type ErrorBody = Schemas["Error"];
+
+/** An error answer of the API (its one error shape), or a network failure (status 0). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly detail: string,
+    readonly requestId: string | null = null,
+    readonly retryAfter: number | null = null,
+  ) {
+    super(detail ? `${title}: ${detail}` : title);
+    this.name = "ApiError";
+  }
+}
+
+export interface Session {
+  user: User;
+  /** epoch milliseconds after which the access token is considered expired */
+  expiresAt: number;
+}
+
+export interface ApiOptions {
+  fetch?: typeof fetch;
+  /** "" for the page's own origin (production, the Vite dev proxy) */
+  baseUrl?: string;
+  /** called whenever a session starts, is renewed or ends (null) */
+  onSession?: (session: Session | null) => void;
+  now?: () => number;
+}
+
+interface Tokenset { access: string; refresh: string; expiresAt: number }
+
+const EXPIRY_MARGIN_MS = 30_000;
+
+export function createApi(options: ApiOptions = {}) {
+  const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
+  const base = options.baseUrl ?? "";
+  const now = options.now ?? Date.now;
+  let tokens: Tokenset | null = null;
+  let refreshing: Promise<boolean> | null = null;
+
+  async function errorFrom(resp: Response): Promise<ApiError> {
+    const retry = resp.headers.get("Retry-After");
+    const retryAfter = retry !== null && /^\d+$/.test(retry) ? Number(retry) : null;
+    try {
+      const body = (await resp.json()) as ErrorBody;
+      if (body && typeof body.error === "object") {
+        const e = body.error;
+        return new ApiError(e.status, e.title, e.detail, e.request_id ?? null, retryAfter);
+      }
+    } catch { /* not the API's JSON error: fall through */ }
+    return new ApiError(resp.status, resp.statusText || `HTTP ${resp.status}`, "", null, retryAfter);
+  }
+
+  async function send(method: string, path: string, body: unknown, auth: boolean): Promise<Response> {
+    const headers: Record<string, string> = { Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (auth && tokens) headers.Authorization = `Bearer ${tokens.access}`;
+    try {
+      return await doFetch(base + path, {
+        method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: "same-origin",
+      });
+    } catch (err) {
+      throw new ApiError(0, "Network error", "the API could not be reached; check your connection");
+    }
+  }
+
+  function start(t: Tokens): Session {
+    tokens = { access: t.access_token, refresh: t.refresh_token, expiresAt: now() + t.expires_in * 1000 };
+    const session = { user: t.user, expiresAt: tokens.expiresAt };
+    options.onSession?.(session);
+    return session;
+  }
+
+  function end(): void {
+    const had = tokens !== null;
+    tokens = null;
+    if (had) options.onSession?.(null);
+  }
+
+  async function refresh(): Promise<boolean> {
+    if (!tokens) return false;
+    refreshing ??= (async () => {
+      const resp = await send("POST", "/v1/auth/refresh", { refresh_token: tokens!.refresh }, false);
+      if (!resp.ok) {
+        // A refused refresh (401: spent or revoked) ends the session; anything else is the
+        // server's trouble: keep the tokens so a later call may try again.
+        if (resp.status === 401) end();
+        return false;
+      }
+      start((await resp.json()) as Tokens);
+      return true;
+    })().finally(() => { refreshing = null; });
+    return refreshing;
+  }
+
+  async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    if (tokens && tokens.expiresAt - EXPIRY_MARGIN_MS <= now()) await refresh();
+    let resp = await send(method, path, body, true);
+    if (resp.status === 401 && tokens && (await refresh())) {
+      resp = await send(method, path, body, true);
+    }
+    if (resp.status === 401) end();
+    if (!resp.ok) throw await errorFrom(resp);
+    return (resp.status === 204 ? undefined : await resp.json()) as T;
+  }
+
+  async function signIn(path: string, body: unknown): Promise<Session> {
+    const resp = await send("POST", path, body, false);
+    if (!resp.ok) throw await errorFrom(resp);
+    return start((await resp.json()) as Tokens);
+  }
+
+  const q = (params: Record<string, string | number | null | undefined>): string => {
+    const search = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined) search.set(k, String(v));
+    const text = search.toString();
+    return text ? `?${text}` : "";
+  };
+  const id = encodeURIComponent;
+
+  return {
+    get signedIn(): boolean { return tokens !== null; },
+
+    /** Whether this API routes development sign-in (its served OpenAPI document says so). */
+    async devSignInEnabled(): Promise<boolean> {
+      const resp = await send("GET", "/openapi.json", undefined, false);
+      if (!resp.ok) return false;
+      const doc = (await resp.json()) as { paths?: Record<string, unknown> };
+      return Boolean(doc.paths && "/v1/auth/dev" in doc.paths);
+    },
+    signInDev: (email: string) => signIn("/v1/auth/dev", { email }),
+    signInGoogle: (idToken: string) => signIn("/v1/auth/google", { id_token: idToken }),
+    async signOut(): Promise<void> {
+      const current = tokens;
+      end();
+      if (current) {
+        const resp = await send("POST", "/v1/auth/logout", { refresh_token: current.refresh }, false);
+        if (!resp.ok && resp.status !== 401) throw await errorFrom(resp);
+      }
+    },
+
+    me: () => request<Me>("GET", "/v1/me"),
+    listItems: (cursor?: string | null, limit = 50) =>
+      request<ItemPage>("GET", `/v1/items${q({ limit, cursor })}`),
+    createItem: (item: ItemCreate) => request<Item>("POST", "/v1/items", item),
+    getItem: (itemId: string) => request<Item>("GET", `/v1/items/${id(itemId)}`),
+    updateItem: (itemId: string, patch: ItemPatch) =>
+      request<Item>("PATCH", `/v1/items/${id(itemId)}`, patch),
+    deleteItem: (itemId: string) => request<void>("DELETE", `/v1/items/${id(itemId)}`),
+    history: (itemId: string, cursor?: string | null, limit = 100) =>
+      request<HistoryPage>("GET", `/v1/items/${id(itemId)}/history${q({ limit, cursor })}`),
+    checkNow: (itemId: string) => request<CheckAccepted>("POST", `/v1/items/${id(itemId)}/check`),
+    listOrders: (cursor?: string | null) => request<OrderPage>("GET", `/v1/orders${q({ limit: 50, cursor })}`),
+    confirmOrder: (orderId: string) => request<Order>("POST", `/v1/orders/${id(orderId)}/confirm`),
+    cancelOrder: (orderId: string) => request<Order>("POST", `/v1/orders/${id(orderId)}/cancel`),
+    listAlerts: (cursor?: string | null) => request<AlertPage>("GET", `/v1/alerts${q({ limit: 50, cursor })}`),
+    billing: () => request<Billing>("GET", "/v1/billing"),
+    checkout: (tier: "pro" | "ultra") => request<Checkout>("POST", "/v1/billing/checkout", { tier }),
+  };
+}
+
+export type Api = ReturnType<typeof createApi>;
