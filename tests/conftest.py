@@ -19,6 +19,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.kinds import (  # noqa: F401 - hooks: test kinds, their count, the CI skip rule
+    pytest_collection_modifyitems,
+    pytest_configure,
+    pytest_runtest_makereport,
+    pytest_terminal_summary,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "eu-central-1"
 

@@ -8,7 +8,7 @@ import pytest
 
 from provision_helpers import client, private_cloud, run_playbook  # type: ignore[import-not-found]
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.playbook, pytest.mark.localcloud]
 
 ASG = "taskapp-backend-asg"
 

@@ -11,7 +11,7 @@ import pytest
 from playbook_harness import playbook, write_inventory  # type: ignore[import-not-found]
 from plugin_harness import group_instances, make_group  # type: ignore[import-not-found]
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.playbook]
 PROGRESS = re.compile(r"asg_refresh \[localhost\] (\S+): refresh (\S+) (\w+), (\d+)% complete, "
                       r"(\d+) instance\(s\) to update, \d+s")
 
