@@ -49,7 +49,10 @@ def test_three_instances_refreshed_with_progress(localcloud: str, tmp_path: Path
 
 def test_failed_refresh_rolls_back_and_fails_the_task(localcloud: str, tmp_path: Path) -> None:
     name = new_group(3, **{"localcloud:fail-refresh-after": "1"})
-    inventory = write_inventory(tmp_path / "hosts.json", ["localhost"], it_group=name, it_version="2")
+    # batches of ~4 s: the 1 s polls see the rollback in progress even on a loaded machine
+    # (with 1 s batches a poll could miss it, and the test failed for the machine's load)
+    inventory = write_inventory(tmp_path / "hosts.json", ["localhost"], it_group=name, it_version="2",
+                                it_warmup=400)
     out = playbook("asg_refresh.yml", inventory)
     assert out.returncode == 2, out.stdout[-4000:]
     assert re.search(rf"instance refresh \S+ of {name} ended RollbackSuccessful: \S+", out.stdout), out.stdout
