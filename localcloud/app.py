@@ -4,6 +4,8 @@
     POST /localcloud/calls/reset  zero the counts
     GET  /localcloud/patches      {"moto": version, "speed_patches": "on"|"off",
                                    "applied": [{"kind", "name", "moto"}, ...]} in order
+    GET  /localcloud/calls/in-flight  the same shape, for calls being answered right now
+                                  (e.g. SQS long polls still waiting)
 
 Every other request goes to moto unchanged and, when it is an AWS API call
 (not ``/moto-api/*``), is counted first.
@@ -39,14 +41,21 @@ class LocalCloudApp:
             index.build_in_background()
             counter = CallCounter(index)
         self.counter = counter
+        self.in_flight = CallCounter(counter._index)  # noqa: SLF001 - same index, same module
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):
         path = environ.get("PATH_INFO", "")
         if path.startswith("/localcloud/") or path == "/localcloud":
             return self._own_route(environ, start_response, path)
-        if not path.startswith("/moto-api"):
-            self.counter.record(signature_of(environ, _form_body(environ)))
-        return self._moto(environ, start_response)
+        if path.startswith("/moto-api"):
+            return self._moto(environ, start_response)
+        sig = signature_of(environ, _form_body(environ))
+        self.counter.record(sig)
+        self.in_flight.record(sig)
+        try:
+            return self._moto(environ, start_response)
+        finally:
+            self.in_flight.release(sig)
 
     def _own_route(self, environ: dict[str, Any], start_response: Callable[..., Any], path: str):
         method = environ.get("REQUEST_METHOD", "GET").upper()
@@ -54,6 +63,10 @@ class LocalCloudApp:
             if method != "GET":
                 return _json(start_response, 405, {"error": "use GET"})
             return _json(start_response, 200, self.counter.snapshot())
+        if path.rstrip("/") == "/localcloud/calls/in-flight":
+            if method != "GET":
+                return _json(start_response, 405, {"error": "use GET"})
+            return _json(start_response, 200, self.in_flight.snapshot())
         if path.rstrip("/") == "/localcloud/calls/reset":
             if method != "POST":
                 return _json(start_response, 405, {"error": "use POST"})

@@ -224,6 +224,13 @@ class CallCounter:
         with self._lock:
             self._raw[sig] += 1
 
+    def release(self, sig: Signature) -> None:
+        """Take one ``sig`` back (the in-flight count: recorded on arrival, released on answer)."""
+        with self._lock:
+            self._raw[sig] -= 1
+            if self._raw[sig] <= 0:
+                del self._raw[sig]
+
     def reset(self) -> None:
         with self._lock:
             self._raw.clear()

@@ -21,6 +21,12 @@ import pytest
 
 from localcloud import launch
 from localcloud.launch import free_port  # noqa: F401 - the suite's free_port (tests/app)
+from tests.kinds import (  # noqa: F401 - hooks: test kinds, their count, the CI skip rule
+    pytest_collection_modifyitems,
+    pytest_configure,
+    pytest_runtest_makereport,
+    pytest_terminal_summary,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "eu-central-1"

@@ -27,7 +27,7 @@ def test_required_settings_have_no_default(missing, monkeypatch):
         if key.startswith("AUTOBUY_"):
             monkeypatch.delenv(key)
     values = {k: v for k, v in PROD.items() if k != missing}
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match=rf"{missing}\s+Field required"):
         Settings(_env_file=None, **values)
 
 

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 def test_sigterm_finishes_in_flight_requests_then_exits(tmp_path: Path):
     port = free_port()
     env = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "2",
-           "PYTHONPATH": f"{ROOT}:{ROOT / 'app'}"}
+           "PYTHONPATH": f"{ROOT}:{ROOT / 'app'}", "SLOW_APP_STARTED": str(tmp_path / "started")}
     log = tmp_path / "gunicorn.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-c",
@@ -48,7 +48,11 @@ def test_sigterm_finishes_in_flight_requests_then_exits(tmp_path: Path):
         threads = [threading.Thread(target=slow) for _ in range(6)]
         for t in threads:
             t.start()
-        time.sleep(0.5)  # the requests are in flight
+        # the app reports each request as it starts: SIGTERM only once all six are in flight
+        deadline = time.monotonic() + 30
+        while (tmp_path / "started").read_text().split().count("1.5") < 6:
+            assert time.monotonic() < deadline, (tmp_path / "started").read_text()
+            time.sleep(0.02)
         stopped = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         for t in threads:

@@ -6,6 +6,7 @@ import os
 import subprocess
 import time
 import urllib.request
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -52,37 +53,66 @@ def test_image_is_small_non_root_with_healthcheck(image):
     assert tools.strip() == ""
 
 
+def _docker_time(stamp: str) -> datetime:
+    """Docker's RFC 3339 time with nanoseconds ("2026-12-01T04:38:06.123456789Z")."""
+    head, _, fraction = stamp.strip().rstrip("Z").partition(".")
+    micro = int((fraction + "000000")[:6])
+    return datetime.fromisoformat(head).replace(tzinfo=timezone.utc) + timedelta(microseconds=micro)
+
+
+def _first_health_answer(cid: str) -> datetime | None:
+    """When the container logged its first /health access line, by Docker's clock."""
+    for line in docker("logs", "--timestamps", cid).stdout.splitlines():
+        stamp, _, text = line.partition(" ")
+        if text.startswith("{"):
+            entry = json.loads(text)
+            if entry.get("type") == "access" and entry.get("path") == "/health":
+                return _docker_time(stamp)
+    return None
+
+
 def test_container_answers_health_fast_and_stops_gracefully(image, tmp_path):
     port = free_port()
-    started = time.monotonic()
     cid = docker("run", "-d", "--name", f"autobuy-test-health-{os.getpid()}", "-p", f"127.0.0.1:{port}:5000",
                  *_env_args(ENV, tmp_path), image).stdout.strip()
     try:
+        deadline = time.monotonic() + 60  # only a time-out: the figure comes from Docker
         while True:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as resp:
                     body = json.loads(resp.read())
                     break
             except OSError:
-                assert time.monotonic() - started < 15, docker("logs", cid, check=False).stderr[-2000:]
+                assert time.monotonic() < deadline, docker("logs", cid, check=False).stderr[-2000:]
                 time.sleep(0.05)
-        elapsed = time.monotonic() - started
+        # container start to first answered /health, both by the Docker daemon's clock (the
+        # start the daemon recorded, the access line's log time): the docker CLI's own
+        # start-up and the machine's other load do not count
+        state = json.loads(docker("inspect", cid).stdout)[0]["State"]
+        answered = _first_health_answer(cid)
+        assert answered is not None
+        elapsed = (answered - _docker_time(state["StartedAt"])).total_seconds()
         assert body["status"] == "ok" and elapsed < 15
         print(f"container start to first 200 on /health: {elapsed:.2f} s")
-        for _ in range(60):
-            state = json.loads(docker("inspect", cid).stdout)[0]["State"]
-            if state.get("Health", {}).get("Status") == "healthy":
-                break
+        deadline = time.monotonic() + 60
+        while state.get("Health", {}).get("Status") != "healthy" and time.monotonic() < deadline:
             time.sleep(0.5)
+            state = json.loads(docker("inspect", cid).stdout)[0]["State"]
         assert state["Health"]["Status"] == "healthy"
         logs = docker("logs", cid).stdout
         assert any(json.loads(line).get("type") == "access" for line in logs.splitlines()
                    if line.startswith("{"))
-        stop_started = time.monotonic()
         docker("stop", "-t", "30", cid)
-        # in-flight requests may take up to graceful_timeout (25 s); an idle container is quicker
-        assert time.monotonic() - stop_started < 25
-        assert json.loads(docker("inspect", cid).stdout)[0]["State"]["ExitCode"] == 0
+        # in-flight requests may take up to graceful_timeout (25 s); an idle container is
+        # quicker. Docker's own times: stop requested (the "kill" event) to exit.
+        stopped = json.loads(docker("inspect", cid).stdout)[0]["State"]
+        assert stopped["ExitCode"] == 0
+        events = docker("events", "--since", state["StartedAt"], "--until", stopped["FinishedAt"],
+                        "--filter", f"container={cid}", "--filter", "event=kill",
+                        "--format", "{{.TimeNano}}").stdout.split()
+        assert events, "docker recorded no stop signal"
+        finished = _docker_time(stopped["FinishedAt"]).timestamp()
+        assert finished - int(events[0]) / 1e9 < 25
     finally:
         docker("rm", "-f", cid, check=False)
 

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from localcloud_helpers import ROOT, free_port
 
 
@@ -15,6 +16,7 @@ def _cli(state: Path, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=60, check=False)
 
 
+@pytest.mark.localcloud  # starts its own
 def test_start_status_stop(tmp_path: Path) -> None:
     port = str(free_port())
     try:
@@ -47,6 +49,7 @@ def test_stop_ignores_a_stale_pid_file(tmp_path: Path) -> None:
     assert not (tmp_path / f"localcloud-{port}.pid").exists()
 
 
+@pytest.mark.localcloud  # starts its own
 def test_a_running_cloud_with_an_rds_instance_is_seen_as_running(tmp_path: Path) -> None:
     """moto's /moto-api/data.json fails (500) once an RDS instance exists; start must not
     then take the running cloud for dead and try to start a second one on its port."""

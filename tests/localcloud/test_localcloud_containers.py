@@ -1,15 +1,14 @@
 """Container-backed instances: LOCALCLOUD_INSTANCE_IMAGE gives each instance a systemd container.
 
-Needs the Docker engine and a systemd instance image: ``autobuy/instance:debian12``
-(``make images``); failing that, a small one is built here from the Debian base image
-``autobuy/debian:bookworm`` (``scripts/base-image.sh bookworm``).
+Needs the Docker engine and the systemd instance image ``autobuy/instance:debian12``
+(``make images``); the fixture builds it with the same recipe when it is missing, so the
+file runs alone, in any order.
 """
 from __future__ import annotations
 
 import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import boto3
 import pytest
@@ -20,7 +19,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.docker]
 
 INSTANCE_IMAGE = "autobuy/instance:debian12"
 BASE_IMAGE = "autobuy/debian:bookworm"
-TEST_IMAGE = "autobuy/localcloud-systemd:test"
 TAG = "localcloud:container"
 
 
@@ -47,28 +45,27 @@ def _docker_ready() -> bool:
         return False
 
 
-def _systemd_image(tmp: Path) -> str:
-    if _has_image(INSTANCE_IMAGE):
-        return INSTANCE_IMAGE
-    if _has_image(TEST_IMAGE):
-        return TEST_IMAGE
+def _run_script(*args: str) -> None:
+    done = subprocess.run([str(ROOT / args[0]), *args[1:]], capture_output=True, text=True,
+                          timeout=1200, check=False)
+    assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stderr[-3000:]}"
+
+
+def _instance_image() -> str:
+    """The systemd instance image of `make images`, built here with the same recipe when it
+    is missing (base image first): this test needs nothing built before it."""
     if not _has_image(BASE_IMAGE):
-        pytest.skip(f"no systemd instance image: build {INSTANCE_IMAGE} with `make images` "
-                    f"(or at least the base image with `scripts/base-image.sh bookworm`)")
-    (tmp / "Dockerfile").write_text(
-        f"FROM {BASE_IMAGE}\n"
-        "RUN apt-get update && apt-get install -y --no-install-recommends systemd "
-        "&& rm -rf /var/lib/apt/lists/*\n")
-    built = _docker("build", "-q", "-t", TEST_IMAGE, str(tmp), timeout=600)
-    assert built.returncode == 0, built.stderr
-    return TEST_IMAGE
+        _run_script("scripts/base-image.sh", "bookworm")
+    _run_script("images/build.sh", "instance", INSTANCE_IMAGE, BASE_IMAGE)  # no-op when current
+    assert _has_image(INSTANCE_IMAGE)
+    return INSTANCE_IMAGE
 
 
 @pytest.fixture(scope="module")
 def container_cloud(tmp_path_factory: pytest.TempPathFactory, localcloud: str) -> Iterator:
     if not _docker_ready():
         pytest.skip("the Docker engine is not available (scripts/system-deps.sh docker)")
-    image = _systemd_image(tmp_path_factory.mktemp("image"))
+    image = _instance_image()
     log = tmp_path_factory.mktemp("container_cloud") / "localcloud.log"
     url, proc = start_server(log, {"LOCALCLOUD_INSTANCE_IMAGE": image})
     state = {"stopped": False}

@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import http.client
 import json
+import threading
+import time
+import urllib.request
+import uuid
 from urllib.parse import urlsplit
 
 import boto3
@@ -71,24 +75,48 @@ def test_heap_settled_after_the_first_call_of_each_service(monkeypatch) -> None:
     assert settled == [1, 1] and len(calls) == 4
 
 
+def _waiting_polls(localcloud: str) -> int:
+    with urllib.request.urlopen(localcloud + "/localcloud/calls/in-flight", timeout=5) as resp:
+        return json.load(resp)["by_service"].get("sqs", {}).get("ReceiveMessage", 0)
+
+
 def test_long_polls_do_not_hold_up_other_calls(localcloud: str) -> None:
     """SQS long polls keep a server thread each for their wait; other calls still answer."""
-    import threading
-    import time
-    import uuid
-
     sqs = boto3.client("sqs")
     url = sqs.create_queue(QueueName=f"poll-{uuid.uuid4().hex[:8]}")["QueueUrl"]
     pollers = [threading.Thread(target=lambda: boto3.client("sqs").receive_message(
-        QueueUrl=url, WaitTimeSeconds=3)) for _ in range(6)]
+        QueueUrl=url, WaitTimeSeconds=5)) for _ in range(6)]
     try:
         for poller in pollers:
             poller.start()
-        time.sleep(0.5)  # the polls are waiting in the server now
+        deadline = time.monotonic() + 4  # the polls wait 5 s: all six must be seen waiting
+        while (waiting := _waiting_polls(localcloud)) < 6:
+            assert time.monotonic() < deadline, f"only {waiting} of 6 long polls reached the server"
+            time.sleep(0.02)
         started = time.monotonic()
         boto3.client("sts").get_caller_identity()
         assert time.monotonic() - started < 1.5
+        assert _waiting_polls(localcloud) == 6  # measured while all six were still waiting
     finally:
         for poller in pollers:
             poller.join(timeout=10)
+        sqs.delete_queue(QueueUrl=url)
+
+
+def test_in_flight_counts_calls_until_they_are_answered(localcloud: str) -> None:
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName=f"poll-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    try:
+        assert _waiting_polls(localcloud) == 0
+        poller = threading.Thread(target=lambda: sqs.receive_message(QueueUrl=url,
+                                                                     WaitTimeSeconds=3))
+        poller.start()
+        deadline = time.monotonic() + 2.5
+        while _waiting_polls(localcloud) != 1:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        sqs.send_message(QueueUrl=url, MessageBody="wake up")  # answers the poll at once
+        poller.join(timeout=10)
+        assert _waiting_polls(localcloud) == 0
+    finally:
         sqs.delete_queue(QueueUrl=url)

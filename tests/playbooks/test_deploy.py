@@ -1,6 +1,8 @@
 """playbooks/deploy.yml: a new image tag rolls the group by instance refresh, once."""
 from __future__ import annotations
 
+import base64
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -8,7 +10,7 @@ import pytest
 
 from provision_helpers import client, private_cloud, run_playbook  # type: ignore[import-not-found]
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.playbook, pytest.mark.localcloud]
 
 ASG = "taskapp-backend-asg"
 
@@ -39,6 +41,16 @@ def instances(url: str) -> dict[str, str]:
     return {i["InstanceId"]: i["LaunchTemplate"]["Version"] for i in group["Instances"]}
 
 
+def image_in_user_data(url: str, version: int) -> str:
+    """The image the user data of launch template VERSION pulls and runs (IMAGE=...)."""
+    data = client("ec2", url).describe_launch_template_versions(
+        LaunchTemplateName="taskapp-backend-lt", Versions=[str(version)],
+    )["LaunchTemplateVersions"][0]["LaunchTemplateData"]
+    script = base64.b64decode(data["UserData"]).decode()
+    (line,) = [x for x in script.splitlines() if x.startswith("IMAGE=")]
+    return shlex.split(line.partition("=")[2])[0]
+
+
 def test_nothing_to_replace_changes_nothing(cloud: str) -> None:
     before = instances(cloud)
     run = run_playbook("playbooks/deploy.yml", cloud)
@@ -57,6 +69,11 @@ def test_new_tag_replaces_every_instance_then_settles(cloud: str) -> None:
     lt = client("ec2", cloud).describe_launch_templates(
         LaunchTemplateNames=["taskapp-backend-lt"])["LaunchTemplates"][0]
     assert set(after.values()) == {str(lt["LatestVersionNumber"])}
+    # the version every instance now runs boots the new tag; the one they ran did not
+    new_image = image_in_user_data(cloud, lt["LatestVersionNumber"])
+    assert new_image.endswith("/taskapp-backend:v2"), new_image
+    (old_version,) = set(before.values())
+    assert image_in_user_data(cloud, int(old_version)).endswith("/taskapp-backend:latest")
     again = run_playbook("playbooks/deploy.yml", cloud, extra={"autobuy_image_tag": "v2"})
     assert again.returncode == 0 and again.recap["changed"] == 0, changed_tasks(again.output)
     assert instances(cloud) == after

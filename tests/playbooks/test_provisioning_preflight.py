@@ -112,6 +112,8 @@ BAD_VARIABLES = [
 
 
 @pytest.mark.slow
+@pytest.mark.playbook
+@pytest.mark.localcloud  # a private one, started by the cloud fixture
 @pytest.mark.parametrize(("variables", "message"), BAD_VARIABLES)
 @pytest.mark.parametrize("playbook", ["site.yml", "playbooks/network.yml"])
 def test_bad_variables_fail_before_any_api_call(
@@ -125,6 +127,8 @@ def test_bad_variables_fail_before_any_api_call(
 
 
 @pytest.mark.slow
+@pytest.mark.playbook
+@pytest.mark.localcloud  # a private one, started by the cloud fixture
 def test_a_tier_run_alone_is_validated_too(cloud: str) -> None:
     reset_calls(cloud)
     run = run_playbook("site.yml", cloud, "--tags", "compute", extra={"autobuy_asg_max_size": 0})

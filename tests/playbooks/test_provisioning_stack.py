@@ -15,7 +15,7 @@ import pytest
 import yaml
 from provision_helpers import ROOT, Run, client, private_cloud, run_playbook
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.playbook, pytest.mark.localcloud]
 
 STACK = yaml.safe_load((ROOT / "inventories" / "aws" / "group_vars" / "all" / "stack.yml").read_text())
 TABLES = yaml.safe_load((ROOT / "app" / "autobuy" / "schema" / "dynamodb_tables.yml").read_text())["tables"]

@@ -26,6 +26,7 @@ class Shop(BaseHTTPRequestHandler):
     """Routes used by the tests; counts hits per path."""
 
     hits: dict[str, int] = {}
+    starts: dict[str, list[float]] = {}  # prefix of the path -> when each request arrived
     active = 0
     max_active = 0
     lock = threading.Lock()
@@ -42,7 +43,9 @@ class Shop(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self) -> None:  # noqa: N802 - http.server naming
+        arrived = time.monotonic()
         with Shop.lock:
+            Shop.starts.setdefault(self.path.rstrip("0123456789"), []).append(arrived)
             Shop.hits[self.path] = Shop.hits.get(self.path, 0) + 1
             hit = Shop.hits[self.path]
             Shop.active += 1
@@ -89,6 +92,8 @@ class Shop(BaseHTTPRequestHandler):
             self._send(200, b"<html>" + b"x" * 300_000 + b"</html>")
         elif self.path == "/pdf":
             self._send(200, b"%PDF-1.7" + b"x" * 1000, {"Content-Type": "application/pdf"})
+        elif self.path.startswith("/paced"):  # answers at once: only the client spaces them
+            self._send(200, PAGE)
         elif self.path.startswith("/slow"):
             time.sleep(0.05)
             self._send(200, PAGE)
@@ -195,21 +200,35 @@ def test_connection_errors_are_retried_then_reported() -> None:
     assert result.attempts == 2
 
 
-def test_per_host_concurrency_and_politeness_delay(shop: str) -> None:
-    settings = _settings(shop, per_domain_concurrency=2, politeness_delay=0.02)
-
-    async def run() -> float:
+def _fetch_all(settings: FetchSettings, urls: list[str]) -> None:
+    async def run() -> None:
         async with Fetcher(settings) as fetcher:
-            start = time.monotonic()
-            results = await asyncio.gather(*(fetcher.fetch(f"http://{shop}/slow{i}")
-                                             for i in range(10)))
-            assert all(r.outcome == "ok" for r in results)
-            return time.monotonic() - start
+            results = await asyncio.gather(*(fetcher.fetch(url) for url in urls))
+            assert all(r.outcome == "ok" for r in results), results
+    asyncio.run(run())
 
+
+def test_per_host_concurrency_limit(shop: str) -> None:
     Shop.max_active = 0
-    elapsed = asyncio.run(run())
-    assert Shop.max_active <= 2
-    assert elapsed >= 9 * 0.02  # ten starts spaced by the politeness delay
+    _fetch_all(_settings(shop, per_domain_concurrency=2),
+               [f"http://{shop}/slow{i}" for i in range(10)])
+    assert Shop.max_active == 2  # the limit is used, never exceeded
+
+
+def test_politeness_delay_spaces_request_starts_at_the_shop(shop: str) -> None:
+    """The gaps between request starts as the shop saw them, on a route that answers at
+    once: with the delay off they are a few milliseconds, with it at least the delay."""
+    delay = 0.1
+    Shop.starts.pop("/paced", None)
+    _fetch_all(_settings(shop, per_domain_concurrency=10, politeness_delay=delay),
+               [f"http://{shop}/paced{i}" for i in range(8)])
+    starts = sorted(Shop.starts["/paced"])
+    gaps = [b - a for a, b in zip(starts, starts[1:])]
+    assert len(starts) == 8
+    # each arrival may lag its send by scheduling jitter: allow 30 ms per gap, and the
+    # span of seven gaps must still hold nearly seven delays
+    assert min(gaps) >= delay - 0.03, gaps
+    assert starts[-1] - starts[0] >= 7 * delay - 0.03, gaps
 
 
 class _RecordingBackend(httpcore.AsyncNetworkBackend):

@@ -13,7 +13,7 @@ import pytest
 
 from playbook_harness import playbook, write_inventory  # type: ignore[import-not-found]
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.playbook]
 PASSWORD = "pw-" + uuid.uuid4().hex
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from playbook_harness import playbook, write_inventory  # type: ignore[import-not-found]
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.playbook]
 
 
 EXPECTED = {"commands": ["run 1 from-the-task", "run 2 from-the-task", "run 3 from-the-task"],

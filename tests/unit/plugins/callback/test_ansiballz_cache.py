@@ -59,6 +59,7 @@ def test_attach_links_the_run_cache_and_prunes_old_ones(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.playbook
 def test_a_second_run_reuses_the_payloads(tmp_path: Path) -> None:
     home = tmp_path / "ansible-home"
     playbook = tmp_path / "ping.yml"

@@ -1,6 +1,10 @@
-"""asg_refresh: pure helpers and the module's behaviour against a scripted Auto Scaling fake.
+"""asg_refresh: pure helpers, and time-outs against a scripted Auto Scaling fake.
 
-The local-cloud (state machine) tests live in test_asg_refresh_localcloud.py.
+Every case the local cloud's refresh state machine can play (start and follow, follow a
+running refresh, another configuration, bad endings, skip matching, check mode, cancel,
+rollback, missing group, bad preferences) runs as users run it, in a playbook against the
+local cloud: tests/integration/plugins/test_asg_refresh_playbook.py. What stays here is
+what the local cloud cannot play: a refresh that never ends within the time-out.
 """
 from __future__ import annotations
 
@@ -9,7 +13,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
 import pytest
-from botocore.exceptions import ClientError
 
 from plugin_harness import ModuleFailed, load_module_utils, load_plugin, run_module  # type: ignore[import-not-found]
 
@@ -84,25 +87,18 @@ def test_summarise_and_outcomes() -> None:
 
 # --------------------------------------------------------------------------- scripted fake
 
-def client_error(code: str, op: str) -> ClientError:
-    return ClientError({"Error": {"Code": code, "Message": f"{code}!"}}, op)
-
-
 class FakeAutoScaling:
     """One group; a started refresh walks through ``script`` one status per describe."""
 
-    def __init__(self, script: list[tuple[str, int, int, str]], instances: Optional[list[dict[str, Any]]] = None) -> None:
+    def __init__(self, script: list[tuple[str, int, int, str]]) -> None:
         self.script = list(script)
         self.refreshes: list[dict[str, Any]] = []
         self.started: list[dict[str, Any]] = []
-        self.cancelled = 0
-        self.rolled_back = 0
-        self.instances = instances or []
 
     def describe_auto_scaling_groups(self, AutoScalingGroupNames: list[str]) -> dict[str, Any]:
         if AutoScalingGroupNames != ["web"]:
             return {"AutoScalingGroups": []}
-        return {"AutoScalingGroups": [{"AutoScalingGroupName": "web", "Instances": self.instances,
+        return {"AutoScalingGroups": [{"AutoScalingGroupName": "web", "Instances": [],
                                        "LaunchTemplate": {"LaunchTemplateName": "lt", "Version": "$Latest"}}]}
 
     def _advance(self) -> None:
@@ -110,8 +106,6 @@ class FakeAutoScaling:
             if refresh["Status"] not in m.TERMINAL and self.script:
                 status, pct, todo, reason = self.script.pop(0)
                 refresh.update(Status=status, PercentageComplete=pct, InstancesToUpdate=todo, StatusReason=reason)
-                if status in m.TERMINAL:
-                    refresh["EndTime"] = refresh["StartTime"] + timedelta(seconds=30)
 
     def describe_instance_refreshes(self, AutoScalingGroupName: str, InstanceRefreshIds: Optional[list[str]] = None) -> dict[str, Any]:
         self._advance()
@@ -120,8 +114,6 @@ class FakeAutoScaling:
         return {"InstanceRefreshes": found}
 
     def start_instance_refresh(self, **kwargs: Any) -> dict[str, Any]:
-        if any(r["Status"] in m.ACTIVE for r in self.refreshes):
-            raise client_error("InstanceRefreshInProgress", "StartInstanceRefresh")
         self.started.append(kwargs)
         refresh = {"InstanceRefreshId": f"r{len(self.refreshes) + 1}", "AutoScalingGroupName": "web",
                    "Status": "Pending", "StartTime": T0, "Strategy": kwargs["Strategy"],
@@ -131,48 +123,34 @@ class FakeAutoScaling:
         self.refreshes.append(refresh)
         return {"InstanceRefreshId": refresh["InstanceRefreshId"]}
 
-    def _active(self, op: str) -> dict[str, Any]:
-        active = next((r for r in self.refreshes if r["Status"] in m.ACTIVE), None)
-        if active is None:
-            raise client_error("ActiveInstanceRefreshNotFound", op)
-        return active
 
-    def cancel_instance_refresh(self, AutoScalingGroupName: str) -> dict[str, Any]:
-        active = self._active("CancelInstanceRefresh")
-        self.cancelled += 1
-        active["Status"] = "Cancelling"
-        return {"InstanceRefreshId": active["InstanceRefreshId"]}
+class NoCalls:
+    """A client the time-out cases must not call."""
 
-    def rollback_instance_refresh(self, AutoScalingGroupName: str) -> dict[str, Any]:
-        active = self._active("RollbackInstanceRefresh")
-        self.rolled_back += 1
-        active["Status"] = "RollbackInProgress"
-        return {"InstanceRefreshId": active["InstanceRefreshId"]}
+    def __init__(self, service: str) -> None:
+        self.service = service
 
-
-class FakeEc2:
-    def describe_launch_templates(self, **kwargs: Any) -> dict[str, Any]:
-        return {"LaunchTemplates": [{"LaunchTemplateId": "lt-1", "LaunchTemplateName": "lt",
-                                     "DefaultVersionNumber": 1, "LatestVersionNumber": 2}]}
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"unexpected {self.service}.{name} call")
 
 
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> Any:
     holder: dict[str, Any] = {}
 
-    def install(script: list[tuple[str, int, int, str]], **kwargs: Any) -> FakeAutoScaling:
-        holder["asg"] = FakeAutoScaling(script, **kwargs)
+    def install(script: list[tuple[str, int, int, str]]) -> FakeAutoScaling:
+        holder["asg"] = FakeAutoScaling(script)
         return holder["asg"]
 
     def clients(module: Any, service: str) -> Any:
-        return holder["asg"] if service == "autoscaling" else FakeEc2()
+        return holder["asg"] if service == "autoscaling" else NoCalls(service)
 
     monkeypatch.setattr(m, "module_client", clients)
     return install
 
 
-def run(args: dict[str, Any], monkeypatch: pytest.MonkeyPatch, check: bool = False) -> dict[str, Any]:
-    return run_module(m, {"name": "web", "poll_interval": 1, **args}, check_mode=check, monkeypatch=monkeypatch)
+def run(args: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    return run_module(m, {"name": "web", "poll_interval": 1, **args}, monkeypatch=monkeypatch)
 
 
 @pytest.fixture(autouse=True)
@@ -181,104 +159,11 @@ def no_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(m, "wait_until", functools.partial(load_module_utils().wait_until, sleep=lambda s: None))
 
 
-SUCCESS = [("InProgress", 0, 3, ""), ("InProgress", 33, 2, ""), ("InProgress", 33, 2, ""),
-           ("InProgress", 66, 1, ""), ("Successful", 100, 0, "")]
-
-
-def test_starts_and_follows_to_success(fake: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    asg = fake(SUCCESS)
-    result = run({"preferences": {"min_healthy_percentage": 90, "instance_warmup": 5},
-                  "desired_configuration": {"launch_template": {"name": "lt", "version": "$Latest"}}}, monkeypatch)
-    assert result["changed"] is True and result["status"] == "Successful"
-    assert result["percentage_complete"] == 100 and result["instances_to_update"] == 0
-    assert result["duration"] == 30.0
-    assert [p["percentage_complete"] for p in result["progress"]] == [33, 66, 100]  # changes only
-    assert asg.started == [{"AutoScalingGroupName": "web", "Strategy": "Rolling",
-                            "Preferences": {"MinHealthyPercentage": 90, "InstanceWarmup": 5},
-                            "DesiredConfiguration": {"LaunchTemplate": {"LaunchTemplateName": "lt", "Version": "$Latest"}}}]
-
-
-def test_running_refresh_with_same_configuration_is_followed(fake: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    asg = fake(SUCCESS)
-    first = run({"wait": False, "preferences": {"instance_warmup": 5}}, monkeypatch)
-    assert first["changed"] is True
-    second = run({"preferences": {"instance_warmup": 5}}, monkeypatch)
-    assert second["changed"] is False and second["followed"] is True
-    assert second["refresh_id"] == first["refresh_id"] and second["status"] == "Successful"
-    assert len(asg.started) == 1
-
-
-def test_running_refresh_with_other_configuration_fails(fake: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    fake(SUCCESS)
-    run({"wait": False, "preferences": {"instance_warmup": 5}}, monkeypatch)
-    with pytest.raises(ModuleFailed, match="with another configuration; cancel it first"):
-        run({"preferences": {"instance_warmup": 60}}, monkeypatch)
-
-
-@pytest.mark.parametrize(("final", "reason"), [
-    ("Failed", "Instance i-1 failed to become healthy"),
-    ("RollbackSuccessful", "Rolled back: instance i-2 unhealthy"),
-    ("Cancelled", "Cancelled by user"),
-])
-def test_bad_endings_fail_with_the_reason(fake: Any, monkeypatch: pytest.MonkeyPatch, final: str, reason: str) -> None:
-    fake([("InProgress", 33, 2, ""), (final, 33, 2, reason)])
-    with pytest.raises(ModuleFailed) as failed:
-        run({}, monkeypatch)
-    result = failed.value.result
-    assert result["msg"] == f"instance refresh r1 of web ended {final}: {reason}"
-    assert result["status"] == final and result["status_reason"] == reason and result["changed"] is True
-
-
 def test_timeout_fails_and_says_it_keeps_running(fake: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     fake([("InProgress", 33, 2, "")] * 50)
     with pytest.raises(ModuleFailed) as failed:
         run({"timeout": 0}, monkeypatch)
     assert "timed out after 0s" in failed.value.result["msg"] and "still InProgress at 33%" in failed.value.result["msg"]
-
-
-def test_skip_matching_noop(fake: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    instances = [{"InstanceId": f"i-{n}", "LaunchTemplate": {"LaunchTemplateId": "lt-1", "Version": "2"}} for n in range(3)]
-    asg = fake(SUCCESS, instances=instances)
-    result = run({"preferences": {"skip_matching": True}}, monkeypatch)
-    assert result["changed"] is False and result["status"] == "NotStarted" and asg.started == []
-    # one instance on an older version: a refresh is needed
-    instances[0]["LaunchTemplate"]["Version"] = "1"
-    assert run({"preferences": {"skip_matching": True}}, monkeypatch)["changed"] is True
-
-
-def test_check_mode_starts_nothing(fake: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    asg = fake(SUCCESS)
-    result = run({}, monkeypatch, check=True)
-    assert result["changed"] is True and asg.started == []
-
-
-def test_cancel(fake: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    asg = fake([("InProgress", 33, 2, "")] * 3 + [("Cancelled", 33, 2, "Cancelled by user")])
-    assert run({"state": "cancelled"}, monkeypatch)["changed"] is False  # nothing running
-    run({"wait": False}, monkeypatch)
-    assert run({"state": "cancelled"}, monkeypatch, check=True)["changed"] is True and asg.cancelled == 0
-    result = run({"state": "cancelled"}, monkeypatch)
-    assert result["changed"] is True and result["status"] == "Cancelled" and asg.cancelled == 1
-
-
-def test_rollback(fake: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    asg = fake([("InProgress", 33, 2, "")] * 2 + [("RollbackSuccessful", 0, 0, "rolled back by user")])
-    run({"wait": False}, monkeypatch)
-    result = run({"state": "rolled_back"}, monkeypatch)
-    assert result["changed"] is True and result["status"] == "RollbackSuccessful" and asg.rolled_back == 1
-
-
-def test_missing_group(fake: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    fake(SUCCESS)
-    with pytest.raises(ModuleFailed, match="Auto Scaling group 'nope' not found"):
-        run({"name": "nope"}, monkeypatch)
-
-
-def test_bad_preferences_fail_before_any_call(fake: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    asg = fake(SUCCESS)
-    with pytest.raises(ModuleFailed, match="checkpoint_percentages must end with 100"):
-        run({"preferences": {"checkpoint_percentages": [50]}}, monkeypatch)
-    assert asg.started == []
 
 
 def test_settling_refresh_that_never_settles_times_out_cleanly(fake: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,8 +7,12 @@ deployed v2 with an image retention of 1.
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import time
+from pathlib import Path
+
+import boto3
 
 testinfra_hosts = ["ansible://instances"]
 
@@ -206,6 +210,24 @@ def test_worker_has_the_env_file_and_a_reachable_queue(host) -> None:
     output = logs.stdout + logs.stderr
     assert "invalid settings" not in output
     assert "Traceback" not in output, output[-2000:]
+    # ... and consuming works: a check message sent to the queue is received, checked
+    # (an unknown item: looked up in DynamoDB and skipped) and deleted by the worker.
+    wait_steady(host)
+    ephemeral = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
+    queue_url = (ephemeral / "checks-queue-url").read_text().strip()
+    sqs = boto3.client("sqs", endpoint_url=(ephemeral / "aws-endpoint").read_text().strip(),
+                       region_name="eu-central-1", aws_access_key_id="molecule",
+                       aws_secret_access_key="molecule")
+    sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(
+        {"itemId": "molecule-item", "userId": "molecule-user", "reason": "manual"}))
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    deadline = time.monotonic() + 60
+    while True:
+        left = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=names)["Attributes"]
+        if set(left.values()) == {"0"}:
+            break
+        assert time.monotonic() < deadline, f"the worker did not consume the message: {left}"
+        time.sleep(0.5)
 
 
 def test_worker_restarts_after_being_killed(host) -> None:
