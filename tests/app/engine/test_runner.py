@@ -58,14 +58,14 @@ def test_running_the_worker_module_does_not_import_it_a_second_time() -> None:
 
 
 @pytest.fixture
-def api(mysql_engine, mysql_settings, dynamo_tables, localcloud, demo_shop):
+def api(mysql_engine, mysql_settings, dynamo_tables, dynamodb_cloud, demo_shop):
     """The API on the real stores (MariaDB, DynamoDB and SQS on the local cloud), allowed
     to track the demo shop, with its checks queue."""
     _, prefix = dynamo_tables
     queue_url = boto3.client("sqs").create_queue(QueueName=f"{prefix}autobuy-checks")["QueueUrl"]
     shop_host = demo_shop.removeprefix("http://")
     settings = mysql_settings.model_copy(update={
-        "aws_endpoint_url": localcloud, "table_prefix": prefix, "checks_queue_url": queue_url,
+        "aws_endpoint_url": dynamodb_cloud, "table_prefix": prefix, "checks_queue_url": queue_url,
         "url_allow_hosts": frozenset({shop_host})})
     stores = real_stores(settings)
     stores.gateway = helpers.FakeGateway()
@@ -86,7 +86,7 @@ def _until(what: str, predicate, timeout: float = 30):  # noqa: ANN001, ANN202
 
 
 @pytest.mark.slow
-def test_worker_process_runs_and_stops_gracefully_on_sigterm(api, localcloud: str,
+def test_worker_process_runs_and_stops_gracefully_on_sigterm(api, dynamodb_cloud: str,
                                                              demo_shop: str) -> None:
     """What the API writes is what the worker process works on: an item created through
     the API is scheduled and checked, a manual check request is consumed, and the API
@@ -103,7 +103,7 @@ def test_worker_process_runs_and_stops_gracefully_on_sigterm(api, localcloud: st
     store = DynamoEngineStore(boto3.client("dynamodb"), settings.table_prefix)
     assert store.email_for(user_id) == "ana.contract@example.com"
 
-    env = {**os.environ, "AUTOBUY_ENV": "development", "AUTOBUY_AWS_ENDPOINT_URL": localcloud,
+    env = {**os.environ, "AUTOBUY_ENV": "development", "AUTOBUY_AWS_ENDPOINT_URL": dynamodb_cloud,
            "AUTOBUY_TABLE_PREFIX": settings.table_prefix,
            "AUTOBUY_CHECKS_QUEUE_URL": settings.checks_queue_url,
            "AUTOBUY_URL_ALLOW_HOSTS": json.dumps(sorted(settings.url_allow_hosts)),

@@ -81,7 +81,9 @@ def test_refresh_replaces_every_instance(localcloud: str, monkeypatch: pytest.Mo
 def test_running_refresh_is_followed_not_restarted(localcloud: str, monkeypatch: pytest.MonkeyPatch) -> None:
     name = group(2)
     new_version(name)
-    args = {"name": name, "desired_configuration": desired(name), "preferences": {"instance_warmup": 100}}
+    # 4 s per instance here: the refresh must still be running when the second run starts,
+    # also on a loaded machine (with 1 s the first batch could finish in between).
+    args = {"name": name, "desired_configuration": desired(name), "preferences": {"instance_warmup": 400}}
     first = run({**args, "wait": False}, monkeypatch)
     assert first["changed"] is True and first["status"] in ("Pending", "InProgress")
     calls_before = starts(localcloud)
