@@ -145,6 +145,10 @@ def test_docker_login_accepts_the_token_and_refuses_a_wrong_one(
                     stdin=b"not-" + password.encode(), config=docker_config)
 
     assert good.returncode == 0, good.stderr
+    resolved = _docker("run", "--rm", "--network", report["network"], "--entrypoint", "getent",
+                       IMAGES["registry"], "hosts",
+                       "123456789012.dkr.ecr.eu-central-1.amazonaws.com")
+    assert resolved.returncode == 0 and resolved.stdout.split()[0].count(b".") == 3
     assert wrong.returncode != 0 and b"401" in wrong.stderr
     assert password.encode() not in (twin.state / "localcloud.log").read_bytes()
 
@@ -231,6 +235,12 @@ def test_a_db_instance_is_a_database_with_the_master_credentials(twin: Twin) -> 
         pymysql.connect(host=host, port=int(port), user="autobuy_admin",
                         password=password + "x", connect_timeout=5)
     assert refused.value.args[0] == 1045  # access denied
+    # From the twin network (where instances live) under the endpoint address RDS reports.
+    inside = _docker("run", "--rm", "--network", twin.report()["network"], "-e",
+                     f"MYSQL_PWD={password}", "--entrypoint", "mariadb", IMAGES["mariadb"],
+                     "-h", status["Endpoint"]["Address"], "-P", str(status["Endpoint"]["Port"]),
+                     "-u", "autobuy_admin", "-N", "-e", "SELECT DATABASE()", "autobuy")
+    assert (inside.returncode, inside.stdout.strip()) == (0, b"autobuy"), inside.stderr
     inspect = _docker("inspect", "-f", "{{json .Config.Env}} {{json .Args}}",
                       database["container"])
     assert password.encode() not in inspect.stdout

@@ -65,26 +65,28 @@ def _sync_one(backend: ECRBackend, name: str) -> None:
 
 
 def enforce_lifecycle_policies() -> None:
-    """Expire what each repository's lifecycle policy expires, then refresh its records."""
+    """Expire what each repository's lifecycle policy expires, then refresh its records.
+
+    Asks the registry only when some repository has a policy (a docker exec each time)."""
     reg = _registry()
-    if reg is None:
+    governed = [(backend, name, repo)
+                for _account, regions in list(ecr_backends.items())
+                for _region, backend in list(regions.items())
+                for name, repo in list(backend.repositories.items()) if repo.lifecycle_policy]
+    if reg is None or not governed:
         return
     held = reg.images()
     now = time.time()
-    for _account, regions in list(ecr_backends.items()):
-        for _region, backend in list(regions.items()):
-            for name, repo in list(backend.repositories.items()):
-                images = held.get(name, [])
-                if repo.lifecycle_policy and images:
-                    gone = lifecycle.expired(repo.lifecycle_policy,
-                                             [i.held() for i in images], now)
-                    for image in gone:
-                        reg.delete(name, image.digest)
-                        print(f"localcloud: twin: lifecycle policy of {name} expired "
-                              f"{image.digest} {list(image.tags)}", flush=True)
-                    if gone:
-                        images = reg.images().get(name, [])
-                _sync(backend, repo, images)
+    for backend, name, repo in governed:
+        images = held.get(name, [])
+        gone = lifecycle.expired(repo.lifecycle_policy, [i.held() for i in images], now)
+        for image in gone:
+            reg.delete(name, image.digest)
+            print(f"localcloud: twin: lifecycle policy of {name} expired "
+                  f"{image.digest} {list(image.tags)}", flush=True)
+        if gone:
+            images = reg.images().get(name, [])
+        _sync(backend, repo, images)
 
 
 def get_authorization_token(self: ECRResponse) -> Any:
