@@ -122,9 +122,11 @@ def start() -> Twin | None:
                      key=lambda region: (region != first, region))
     try:
         twin.start(DEFAULT_ACCOUNT_ID, regions)
-    except docker.DockerError:
+    except docker.DockerError as exc:
         twin.stop()
-        raise
+        raise docker.DockerError(
+            f"localcloud: LOCALCLOUD_TWIN=on but the twin cannot start: {exc} (Docker: "
+            "scripts/system-deps.sh docker; images: make images)") from exc
     _current = twin
     for hook in _on_start:
         hook(twin)

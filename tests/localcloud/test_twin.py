@@ -138,6 +138,11 @@ def test_docker_login_accepts_the_token_and_refuses_a_wrong_one(
     assert registry.startswith("127.0.0.1:")
     assert "123456789012.dkr.ecr.eu-central-1.amazonaws.com" in report["registry_hosts"]
     password = _password(twin)
+    data = twin.client("ecr").get_authorization_token()["authorizationData"][0]
+    hours_left = (data["expiresAt"].timestamp() - time.time()) / 3600
+    assert 11.9 < hours_left <= 12  # ECR's tokens last 12 hours
+    assert data["proxyEndpoint"] == "https://123456789012.dkr.ecr.eu-central-1.amazonaws.com"
+    assert _password(twin) == password  # handed out again while it is fresh (docs)
 
     good = _docker("login", "-u", "AWS", "--password-stdin", registry,
                    stdin=password.encode(), config=docker_config)
