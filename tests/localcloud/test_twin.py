@@ -215,6 +215,8 @@ def test_lifecycle_policy_keeps_the_newest_ten_of_twelve_pushed_images(
     assert sorted(i["imageTag"] for i in listed) == newest_ten
     assert all(d["imageDigest"].startswith("sha256:") and d["imageSizeInBytes"] > 0
                for d in described)
+    ecr.batch_delete_image(repositoryName="lifecycle", imageIds=[{"imageTag": "v12"}])
+    assert _registry_tags(twin, "lifecycle", password) == newest_ten[:-1]
 
 
 def test_a_db_instance_is_a_database_with_the_master_credentials(twin: Twin) -> None:
@@ -257,6 +259,7 @@ def test_a_db_instance_is_a_database_with_the_master_credentials(twin: Twin) -> 
     dump = Path(twin.report()["snapshots"]["twin-db-final"])
     assert stat.S_IMODE(dump.stat().st_mode) == 0o600
     assert b"CREATE TABLE `kept`" in dump.read_bytes()
+    assert password.encode() not in (twin.state / "localcloud.log").read_bytes()
     assert "twin-db" not in twin.report()["databases"]
 
 
