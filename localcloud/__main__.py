@@ -84,6 +84,9 @@ def _local_cloud_app() -> Any:
     print(f"localcloud: {len(patches) - speed} fidelity and {speed} speed patches applied"
           + ("" if settings.speed_patches() else " (LOCALCLOUD_SPEED_PATCHES=off)"), flush=True)
     app = LocalCloudApp(DomainDispatcherApplication(create_backend_app))
+    from localcloud import twin
+
+    twin.start()  # LOCALCLOUD_TWIN=on: the registry and the network, before serving
     _settle_heap()
     return _SettleAfterFirstCall(app)
 
@@ -112,7 +115,7 @@ def serve(port: int) -> None:
         "threads": settings.server_threads(),
         "keepalive": 75,  # idle client connections stay open (boto3 pools them)
         "timeout": 0,  # no worker heartbeat kill: one slow call must not wipe all state
-        "graceful_timeout": 5,
+        "graceful_timeout": 20,  # time for the exit hooks to remove the twin's containers
         "header_map": "dangerous",  # keep underscored headers (S3 metadata), as moto's handler does
         "limit_request_line": 0,
         "limit_request_field_size": 0,
@@ -175,7 +178,7 @@ def stop(port: int) -> int:
         return 0
     try:
         os.kill(pid, signal.SIGTERM)
-        for _ in range(100):
+        for _ in range(300):  # the twin's containers are removed before it exits
             os.kill(pid, 0)
             time.sleep(0.1)
         os.kill(pid, signal.SIGKILL)

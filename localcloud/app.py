@@ -6,6 +6,8 @@
                                    "applied": [{"kind", "name", "moto"}, ...]} in order
     GET  /localcloud/calls/in-flight  the same shape, for calls being answered right now
                                   (e.g. SQS long polls still waiting)
+    GET  /localcloud/twin         {"enabled": false} or, with LOCALCLOUD_TWIN=on, the CA
+                                   file, network, registry address and databases
 
 Every other request goes to moto unchanged and, when it is an AWS API call
 (not ``/moto-api/*``), is counted first.
@@ -76,6 +78,12 @@ class LocalCloudApp:
             if method != "GET":
                 return _json(start_response, 405, {"error": "use GET"})
             return _json(start_response, 200, _patches())
+        if path.rstrip("/") == "/localcloud/twin":
+            if method != "GET":
+                return _json(start_response, 405, {"error": "use GET"})
+            from localcloud import twin
+
+            return _json(start_response, 200, twin.report())
         return _json(start_response, 404, {"error": f"no such local cloud route: {path}"})
 
 

@@ -13,6 +13,8 @@ run after moto's own code; neither reads what the other sets):
 
 * ``elbv2_load_balancer_attributes`` and ``elbv2_slow_provision``: ``FakeLoadBalancer.__init__``;
 * ``rds_gp3_defaults`` and ``rds_slow_create``: ``DBInstance.__init__``;
+* ``rds_database`` replaces the timed ``DBInstance.status`` of ``rds_slow_create`` with one
+  that also waits for the twin's database to answer (``LOCALCLOUD_TWIN=on`` only);
 * ``dynamodb_atomic_writes`` wraps the mutating ``DynamoHandler`` actions, and
   ``dynamodb_query_index`` wraps ``DynamoHandler.call_action``, which calls them.
 
@@ -69,6 +71,8 @@ PATCHES: tuple[Patch, ...] = (
     Patch("fidelity", "rds_slow_create", moto="5.2.5"),
     Patch("fidelity", "iam_managed_policies", moto="5.2.5"),
     Patch("fidelity", "ec2_launch_template_user_data", moto="5.2.5"),
+    Patch("fidelity", "ecr_registry", moto="5.2.5"),
+    Patch("fidelity", "rds_database", moto="5.2.5"),
     Patch("speed", "dynamodb_fast_serializer", moto="5.2.5"),
     Patch("speed", "dynamodb_hot_paths", moto="5.2.5"),
     Patch("speed", "dynamodb_item_tracking", moto="5.2.5"),

@@ -48,6 +48,22 @@ def instance_image() -> str:
     return os.environ.get("LOCALCLOUD_INSTANCE_IMAGE", "").strip()
 
 
+def twin() -> bool:
+    """``LOCALCLOUD_TWIN``: ``on`` runs what the local cloud provisions (a registry container
+    behind ECR, a MariaDB container per RDS DB instance; localcloud/twin/), ``off`` (default
+    for now) keeps those services as API records only."""
+    raw = os.environ.get("LOCALCLOUD_TWIN", "").strip().lower() or "off"
+    if raw not in ("on", "off"):
+        raise SystemExit(
+            f"localcloud: LOCALCLOUD_TWIN must be on or off, got {os.environ['LOCALCLOUD_TWIN']!r}")
+    return raw == "on"
+
+
+def state_dir() -> str:
+    """``LOCALCLOUD_STATE_DIR``: pid and log files of ``start``, and the twin's CA and files."""
+    return os.environ.get("LOCALCLOUD_STATE_DIR", "").strip() or ".localcloud"
+
+
 def server_threads() -> int:
     """``LOCALCLOUD_SERVER_THREADS``: requests handled at once (idle keep-alive connections
     take none). A long poll (SQS ``WaitTimeSeconds``) holds one for its whole wait, so
@@ -89,6 +105,7 @@ def validate() -> None:
     """Fail fast, with the variable's name, on a bad setting."""
     server_threads()
     speed_patches()
+    twin()
     allowed_moto_version()
     time_scale()
     rds_create_seconds()

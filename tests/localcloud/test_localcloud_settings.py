@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
     ("LOCALCLOUD_SERVER_THREADS", "0"),
     ("LOCALCLOUD_SERVER_THREADS", "many"),
     ("LOCALCLOUD_SPEED_PATCHES", "fast"),
+    ("LOCALCLOUD_TWIN", "yes"),
     ("LOCALCLOUD_ALLOW_MOTO_VERSION", "yes"),
 ])
 def test_bad_setting_is_refused_by_name(name: str, value: str) -> None:
@@ -30,3 +31,11 @@ def test_bad_setting_is_refused_by_name(name: str, value: str) -> None:
     assert proc.returncode != 0
     assert name in proc.stderr
     assert repr(value) in proc.stderr
+
+
+def test_the_twin_is_off_by_default(localcloud: str) -> None:
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(localcloud + "/localcloud/twin", timeout=10) as response:
+        assert json.load(response) == {"enabled": False}

@@ -1,0 +1,73 @@
+"""RDS: each MySQL/MariaDB DB instance is a database server (``LOCALCLOUD_TWIN=on``).
+
+With the twin on, ``CreateDBInstance`` (engine ``mysql`` or ``mariadb``) starts a MariaDB
+container (:mod:`localcloud.twin.database`) with the master user, password and database
+name of the call, answering at the endpoint address ``DescribeDBInstances`` reports on
+the twin network and at a loopback port of the host (``GET /localcloud/twin``). The
+instance is ``creating`` until both ``LOCALCLOUD_RDS_CREATE_SECONDS`` have passed
+(``rds_slow_create``) and the database lets the master user in; ``failed`` when its
+container cannot start. ``DeleteDBInstance`` removes the container, after dumping it to
+``<state dir>/twin/snapshots/<FinalDBSnapshotIdentifier>.sql`` when a final snapshot is
+asked for. MariaDB stands in for MySQL 8.4 (docs/localcloud.md says where they differ).
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from moto.rds.models import DBInstance, DBInstanceClustered, RDSBackend
+
+from localcloud import settings, twin
+from localcloud.timed import TimedStatus
+
+ENGINES = ("mysql", "mariadb")
+
+
+def _backed(database: DBInstance) -> bool:
+    return (database.engine in ENGINES and not isinstance(database, DBInstanceClustered)
+            and twin.current() is not None)
+
+
+def _answers(database: DBInstance) -> bool:
+    running = twin.current()
+    if running is None or not running.databases.has(database.db_instance_identifier):
+        return True
+    return running.databases.ready(database.db_instance_identifier)
+
+
+def apply() -> None:
+    if not settings.twin() or getattr(RDSBackend.create_db_instance, "_localcloud", False):
+        return
+    DBInstance.status = TimedStatus(  # type: ignore[assignment]
+        "status", "creating", "available", condition=_answers)
+    create, delete = RDSBackend.create_db_instance, RDSBackend.delete_db_instance
+
+    @functools.wraps(create)
+    def create_db_instance(self: RDSBackend, db_kwargs: dict[str, Any]) -> DBInstance:
+        database = create(self, db_kwargs)
+        running = twin.current()
+        if running is not None and _backed(database):
+            def failed(_: str, database: DBInstance = database) -> None:
+                database.status = "failed"
+
+            running.databases.create(
+                database.db_instance_identifier, database.address, database.master_username,
+                database._master_user_password, database.db_name, on_failure=failed)
+        return database
+
+    @functools.wraps(delete)
+    def delete_db_instance(self: RDSBackend, db_instance_identifier: str,
+                           final_db_snapshot_identifier: str | None = None,
+                           skip_final_snapshot: bool | None = False,
+                           *args: Any, **kwargs: Any) -> DBInstance:
+        database = delete(self, db_instance_identifier, final_db_snapshot_identifier,
+                          skip_final_snapshot, *args, **kwargs)
+        running = twin.current()
+        if running is not None:
+            snapshot = None if skip_final_snapshot else final_db_snapshot_identifier
+            running.databases.delete(db_instance_identifier, snapshot)
+        return database
+
+    create_db_instance._localcloud = True  # type: ignore[attr-defined]
+    RDSBackend.create_db_instance = create_db_instance  # type: ignore[method-assign]
+    RDSBackend.delete_db_instance = delete_db_instance  # type: ignore[method-assign]

@@ -1,0 +1,138 @@
+"""The twin: what the local cloud provisions also runs (issue 10), with ``LOCALCLOUD_TWIN=on``.
+
+* :mod:`localcloud.twin.ca` — the private CA of the state directory;
+* :mod:`localcloud.twin.registry` — the registry container behind ECR;
+* :mod:`localcloud.twin.database` — a MariaDB container per RDS DB instance;
+* :mod:`localcloud.twin.docker` — labelled containers and networks, removed at exit.
+
+One :class:`Twin` per serving process (:func:`current`), started by the server after
+the patches are applied; the patches ``ecr_registry`` and ``rds_database`` drive it from
+the AWS calls. ``GET /localcloud/twin`` answers :meth:`Twin.report`. At exit (also on
+``make localcloud-stop``) every container, network and volume it made is removed.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from localcloud import settings
+from localcloud.twin import docker
+from localcloud.twin.ca import CertificateAuthority
+from localcloud.twin.database import Databases
+from localcloud.twin.registry import Registry, host_names
+
+#: How often lifecycle policies are applied to the registry (AWS: within a day).
+LIFECYCLE_SECONDS = 3.0
+
+
+class Twin:
+    def __init__(self, state_dir: Path) -> None:
+        self.owner = docker.owner()
+        self.network = docker.network_name(self.owner)
+        self.workdir = state_dir.resolve() / "twin" / self.owner
+        self.ca = CertificateAuthority.open(state_dir)
+        self.registry: Registry | None = None
+        self.databases = Databases(self.owner, self.network,
+                                   state_dir.resolve() / "twin" / "snapshots")
+        self._jobs: list[Callable[[], None]] = []
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, account: str, regions: list[str]) -> None:
+        atexit.register(self.stop)
+        docker.run(["network", "create", *docker.labels("network", self.owner), self.network])
+        self.registry = Registry(self.ca, self.workdir / "registry", self.owner, self.network,
+                                 host_names(account, regions))
+        self.registry.start()
+        self._thread = threading.Thread(target=self._periodic, name="localcloud-twin",
+                                        daemon=True)
+        self._thread.start()
+        print(f"localcloud: twin: CA {self.ca.cert_path}; network {self.network}; "
+              f"ECR registry {self.registry.address} "
+              f"({self.registry.names[0]} and the other regions' hosts)", flush=True)
+
+    def every_cycle(self, job: Callable[[], None]) -> None:
+        """Run ``job`` every :data:`LIFECYCLE_SECONDS` in the twin's thread."""
+        self._jobs.append(job)
+
+    def _periodic(self) -> None:
+        while not self._stopping.wait(LIFECYCLE_SECONDS):
+            for job in list(self._jobs):
+                try:
+                    job()
+                except Exception as exc:  # a job must not stop the others
+                    print(f"localcloud: twin: {exc}", file=sys.stderr, flush=True)
+
+    def stop(self) -> None:
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self.registry is not None:
+            self.registry.stop()
+        docker.remove_owned(self.owner)
+        shutil.rmtree(self.workdir, ignore_errors=True)  # the registry's key and htpasswd
+
+    def report(self) -> dict[str, Any]:
+        registry = self.registry
+        return {
+            "enabled": True,
+            "ca_cert": str(self.ca.cert_path),
+            "network": self.network,
+            "registry": registry.address if registry else "",
+            "registry_container": registry.container if registry else "",
+            "registry_hosts": registry.names if registry else [],
+            "databases": self.databases.report(),
+            "snapshots": dict(self.databases.snapshots),
+        }
+
+
+_current: Twin | None = None
+_on_start: list[Callable[[Twin], None]] = []
+
+
+def on_start(hook: Callable[[Twin], None]) -> None:
+    """Run ``hook(twin)`` once the twin has started (patches register their jobs here)."""
+    _on_start.append(hook)
+
+
+def current() -> Twin | None:
+    """The running twin of this process (None when ``LOCALCLOUD_TWIN`` is off)."""
+    return _current
+
+
+def start() -> Twin | None:
+    """Start the twin when ``LOCALCLOUD_TWIN=on`` (once per process)."""
+    global _current
+    if _current is not None or not settings.twin():
+        return _current
+    import boto3
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    twin = Twin(Path(settings.state_dir()))
+    first = os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
+    regions = sorted(boto3.session.Session().get_available_regions("ecr"),
+                     key=lambda region: (region != first, region))
+    try:
+        twin.start(DEFAULT_ACCOUNT_ID, regions)
+    except docker.DockerError as exc:
+        twin.stop()
+        raise docker.DockerError(
+            f"localcloud: LOCALCLOUD_TWIN=on but the twin cannot start: {exc} (Docker: "
+            "scripts/system-deps.sh docker; images: make images)") from exc
+    _current = twin
+    for hook in _on_start:
+        hook(twin)
+    return twin
+
+
+def report() -> dict[str, Any]:
+    twin = _current
+    return twin.report() if twin is not None else {"enabled": False}

@@ -1,0 +1,191 @@
+"""The databases behind the local cloud's RDS: one MariaDB container per DB instance.
+
+``autobuy/mariadb:latest`` (Debian's ``mariadb-server``, ``images/mariadb``, built by
+``make images``) stands in for MySQL 8.4. Each DB instance gets a container
+``localcloud-rds-<id>-<owner>`` on the twin network, where it answers on port 3306 under
+the endpoint address ``DescribeDBInstances`` reports, and on a loopback port of the host.
+The master user (all privileges, from any host) and the initial database are created by
+an init file copied into the container before it starts (``docker cp`` from a tar stream
+on stdin): the password is never on a command line, in the environment, in a host file
+or in a log.
+"""
+from __future__ import annotations
+
+import io
+import os
+import sys
+import tarfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from localcloud.twin import docker
+
+IMAGE = "autobuy/mariadb:latest"
+PORT = 3306
+READY_TIMEOUT = 180.0
+
+
+@dataclass
+class Database:
+    identifier: str
+    endpoint: str
+    container: str
+    username: str
+    db_name: str | None
+    host_port: int = 0
+    state: str = "starting"  # starting, available, failed
+    error: str = ""
+    thread: threading.Thread | None = field(default=None, repr=False)
+
+    def report(self) -> dict:
+        return {"container": self.container, "endpoint": self.endpoint, "port": PORT,
+                "host_address": f"127.0.0.1:{self.host_port}" if self.host_port else "",
+                "state": self.state, **({"error": self.error} if self.error else {})}
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _sql_name(value: str) -> str:
+    return "`" + value.replace("`", "``") + "`"
+
+
+def init_sql(username: str, password: str, db_name: str | None) -> str:
+    """SQL the server runs at each start: the master user and the initial database."""
+    user = f"{_sql_string(username)}@'%'"
+    lines = [
+        f"CREATE USER IF NOT EXISTS {user} IDENTIFIED BY {_sql_string(password)};",
+        f"ALTER USER {user} IDENTIFIED BY {_sql_string(password)};",
+        f"GRANT ALL PRIVILEGES ON *.* TO {user} WITH GRANT OPTION;",
+    ]
+    if db_name:
+        lines.insert(0, f"CREATE DATABASE IF NOT EXISTS {_sql_name(db_name)};")
+    return "\n".join(lines) + "\n"
+
+
+def _tar_of(name: str, data: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        info = tarfile.TarInfo(name)
+        info.size, info.mode, info.mtime = len(data), 0o600, int(time.time())
+        tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def answers(port: int, username: str, password: str, db_name: str | None) -> bool:
+    """True when the server on the loopback port lets the master user in."""
+    import pymysql
+
+    try:
+        pymysql.connect(host="127.0.0.1", port=port, user=username, password=password,
+                        database=db_name or None, connect_timeout=3).close()
+        return True
+    except pymysql.MySQLError:
+        return False
+
+
+class Databases:
+    """The DB containers of one local cloud server."""
+
+    def __init__(self, owner: str, network: str, snapshot_dir: Path, image: str = IMAGE) -> None:
+        self.owner = owner
+        self.network = network
+        self.snapshot_dir = snapshot_dir
+        self.image = image
+        self._all: dict[str, Database] = {}
+        self.snapshots: dict[str, str] = {}  # final snapshot id -> dump file
+        self._lock = threading.Lock()
+
+    def container_name(self, identifier: str) -> str:
+        return f"localcloud-rds-{identifier}-{self.owner}"
+
+    def create(self, identifier: str, endpoint: str, username: str, password: str,
+               db_name: str | None, on_failure: Callable[[str], None]) -> Database:
+        """Start the DB instance's container in a background thread."""
+        database = Database(identifier, endpoint, self.container_name(identifier), username,
+                            db_name)
+        with self._lock:
+            self._all[identifier] = database
+        database.thread = threading.Thread(
+            target=self._start, args=(database, password, on_failure),
+            name=f"localcloud-rds-{identifier}", daemon=True)
+        database.thread.start()
+        return database
+
+    def _start(self, database: Database, password: str,
+               on_failure: Callable[[str], None]) -> None:
+        try:
+            if not docker.image_exists(self.image):
+                raise docker.DockerError(
+                    f"LOCALCLOUD_TWIN=on needs the image {self.image}: run `make images`")
+            docker.run(["create", "--name", database.container,
+                        *docker.labels("database", self.owner),
+                        "--label", f"{docker.ROLE_LABEL}.db-instance={database.identifier}",
+                        "--network", self.network, "--network-alias", database.endpoint,
+                        "-p", f"127.0.0.1::{PORT}", self.image])
+            sql = init_sql(database.username, password, database.db_name).encode()
+            docker.run(["cp", "-", f"{database.container}:/etc/twin"],
+                       stdin=_tar_of("init.sql", sql))
+            docker.run(["start", database.container])
+            database.host_port = docker.host_port(database.container, PORT)
+            deadline = time.monotonic() + READY_TIMEOUT
+            while not answers(database.host_port, database.username, password,
+                              database.db_name):
+                state = docker.run(["inspect", "-f", "{{.State.Status}}", database.container],
+                                   check=False).stdout.decode().strip()
+                if state != "running" or time.monotonic() > deadline:
+                    logs = docker.run(["logs", "--tail", "15", database.container], check=False)
+                    raise docker.DockerError(
+                        f"the database did not answer (container {state or 'gone'}): "
+                        f"{logs.stderr.decode(errors='replace')[-1000:]}")
+                time.sleep(0.5)
+            database.state = "available"
+            print(f"localcloud: twin: DB instance {database.identifier} is MariaDB container "
+                  f"{database.container}, host address 127.0.0.1:{database.host_port}",
+                  flush=True)
+        except docker.DockerError as exc:
+            database.state, database.error = "failed", str(exc)
+            print(f"localcloud: twin: DB instance {database.identifier}: {exc}",
+                  file=sys.stderr, flush=True)
+            on_failure(str(exc))
+
+    def has(self, identifier: str) -> bool:
+        return identifier in self._all
+
+    def ready(self, identifier: str) -> bool:
+        database = self._all.get(identifier)
+        return database is not None and database.state == "available"
+
+    def delete(self, identifier: str, final_snapshot: str | None = None) -> Path | None:
+        """Remove the DB instance's container, after dumping it to
+        ``<snapshot dir>/<final_snapshot>.sql`` (0600) when a final snapshot is asked for."""
+        with self._lock:
+            database = self._all.pop(identifier, None)
+        if database is None:
+            return None
+        if database.thread is not None:
+            database.thread.join(timeout=READY_TIMEOUT + 30)
+        dump = None
+        if final_snapshot and database.state == "available":
+            what = ["--databases", database.db_name] if database.db_name else ["--all-databases"]
+            result = docker.run(["exec", database.container, "mariadb-dump",
+                                 "--single-transaction", "--routines", "--events", *what],
+                                timeout=600)
+            self.snapshot_dir.mkdir(parents=True, exist_ok=True)
+            dump = self.snapshot_dir / f"{final_snapshot}.sql"
+            fd = os.open(dump, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.write(fd, result.stdout)
+            finally:
+                os.close(fd)
+            self.snapshots[final_snapshot] = str(dump)
+        docker.run(["rm", "-f", "-v", database.container], check=False)
+        return dump
+
+    def report(self) -> dict:
+        with self._lock:
+            return {identifier: db.report() for identifier, db in sorted(self._all.items())}

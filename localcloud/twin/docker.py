@@ -1,0 +1,81 @@
+"""Docker for the twin: every container and network it makes is labelled with its owner.
+
+The owner is the serving process's pid (the same value and label key as the
+container-backed instances of ``localcloud/ext/fidelity/ec2_containers.py``), so one
+label filter finds everything a server made, and :func:`remove_owned` removes it.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+
+LABEL = "org.autobuy.localcloud"
+#: What a twin container stands for (``registry``, ``database``).
+ROLE_LABEL = "org.autobuy.localcloud.twin"
+
+
+class DockerError(RuntimeError):
+    """A docker command failed; the message has its stderr (never its stdin)."""
+
+
+def owner() -> str:
+    return str(os.getpid())
+
+
+def network_name(owner_id: str | None = None) -> str:
+    """The twin's Docker network: RDS and ECR answer there under their AWS host names;
+    instances join it."""
+    return f"localcloud-{owner_id or owner()}"
+
+
+def run(args: Sequence[str], *, stdin: bytes | None = None, timeout: float = 120,
+        check: bool = True) -> subprocess.CompletedProcess[bytes]:
+    """``docker ARGS``; raises :class:`DockerError` (unless ``check`` is false) on failure."""
+    try:
+        result = subprocess.run(["docker", *args], input=stdin, capture_output=True,
+                                timeout=timeout, check=False)
+    except FileNotFoundError as exc:
+        raise DockerError("docker is not installed (scripts/system-deps.sh docker)") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise DockerError(f"docker {' '.join(args[:2])} took more than {timeout:g} s") from exc
+    if check and result.returncode != 0:
+        raise DockerError(f"docker {' '.join(args[:2])} failed: "
+                          f"{result.stderr.decode(errors='replace').strip()}")
+    return result
+
+
+def labels(role: str, owner_id: str) -> list[str]:
+    return ["--label", f"{LABEL}={owner_id}", "--label", f"{ROLE_LABEL}={role}"]
+
+
+def image_exists(image: str) -> bool:
+    return run(["image", "inspect", image], check=False).returncode == 0
+
+
+def host_port(container: str, port: int) -> int:
+    """The loopback port Docker published for the container's ``port``."""
+    out = run(["port", container, f"{port}/tcp"]).stdout.decode().split()
+    for line in out:
+        host, _, published = line.rpartition(":")
+        if host in ("127.0.0.1", "0.0.0.0") and published.isdigit():
+            return int(published)
+    raise DockerError(f"{container} publishes no port for {port}/tcp")
+
+
+def remove_owned(owner_id: str) -> None:
+    """Remove every container (with its anonymous volumes) and network labelled ``owner_id``."""
+    found = run(["ps", "-aq", "--filter", f"label={LABEL}={owner_id}"], check=False)
+    ids = found.stdout.decode().split()
+    if ids:
+        removed = run(["rm", "-f", "-v", *ids], check=False, timeout=60)
+        if removed.returncode != 0:
+            print(f"localcloud: twin: removing containers failed: "
+                  f"{removed.stderr.decode(errors='replace').strip()}", file=sys.stderr, flush=True)
+    nets = run(["network", "ls", "-q", "--filter", f"label={LABEL}={owner_id}"], check=False)
+    for net in nets.stdout.decode().split():
+        run(["network", "rm", net], check=False)
+    vols = run(["volume", "ls", "-q", "--filter", f"label={LABEL}={owner_id}"], check=False)
+    if vols.stdout.split():
+        run(["volume", "rm", "-f", *vols.stdout.decode().split()], check=False)
