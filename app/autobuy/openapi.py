@@ -4,6 +4,8 @@ from __future__ import annotations
 from copy import deepcopy
 from typing import Any
 
+from autobuy.services.preview import REASONS as PREVIEW_REASONS
+
 _ERROR = {"$ref": "#/components/responses/Error"}
 _NULLABLE_STR = {"type": ["string", "null"]}
 _MONEY = {"type": "string", "pattern": r"^\d+\.\d{2}$", "examples": ["199.99"]}
@@ -115,6 +117,34 @@ SCHEMAS: dict[str, Any] = {
             "alert_drop_percent": {"anyOf": [_PERCENT, {"type": "null"}]},
             "alert_back_in_stock": {"type": "boolean"}},
     },
+    "PreviewRequest": {
+        "type": "object", "additionalProperties": False, "required": ["url"],
+        "properties": {"url": {"type": "string", "format": "uri", "maxLength": 2048,
+                               "examples": ["https://shop.example/products/tee?variant=222"]}},
+    },
+    "Preview": {
+        "type": "object", "additionalProperties": False,
+        "required": ["url", "outcome", "reason", "detail", "name", "price", "currency",
+                     "availability", "source", "checked_at"],
+        "description": "What a check of the URL sees now; nothing is stored. A URL that names "
+                       "a variant (?variant=, its SKU) shows that variant's offer.",
+        "properties": {
+            "url": {"type": "string", "description": "the URL as it will be tracked"},
+            "outcome": {"enum": ["ok", "blocked", "failed"]},
+            "reason": {"anyOf": [{"enum": list(PREVIEW_REASONS)}, {"type": "null"}],
+                       "description": "null when ok; blocked: a bot wall; not_a_product_page: "
+                                      "no price or stock on the page; not_allowed: the URL "
+                                      "guard refused a redirect or an address; fetch_failed: "
+                                      "network/HTTP error, not HTML, too large, too slow"},
+            "detail": {**_NULLABLE_STR, "description": "the reason in words (for people)"},
+            "name": _NULLABLE_STR,
+            "price": {"anyOf": [_MONEY, {"type": "null"}]},
+            "currency": _NULLABLE_STR,
+            "availability": {"enum": ["in_stock", "out_of_stock", "preorder", None]},
+            "source": {**_NULLABLE_STR, "description": "json-ld, microdata, opengraph, "
+                                                       "adapter:<shop>, generic, ..."},
+            "checked_at": {"type": "integer", "description": "Unix seconds"}},
+    },
     "ItemPage": {
         "type": "object", "required": ["items", "next_cursor"],
         "properties": {"items": {"type": "array", "items": _ref("Item")}, "next_cursor": _NULLABLE_STR},
@@ -209,6 +239,10 @@ def _paths(dev_signin: bool) -> dict[str, Any]:
             "post": _op("Track an item", {"201": _json(_ref("Item"), "Created"),
                                           **_errors(*_AUTHED, 403, 409)},
                         requestBody=_body(_ref("ItemCreate")))},
+        "/v1/items/preview": {"post": _op(
+            "What a check of a URL sees now, without tracking it (rate limited like checks)",
+            {"200": _json(_ref("Preview")), **_errors(*_AUTHED)},
+            requestBody=_body(_ref("PreviewRequest")))},
         "/v1/items/{item_id}": {
             "parameters": [_ITEM_ID],
             "get": _op("One item", {"200": _json(_ref("Item")), **_errors(401, 404, 503)}),

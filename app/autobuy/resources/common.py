@@ -8,6 +8,7 @@ import falcon
 
 from autobuy.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from autobuy.models import Billing, Item, Page, PricePoint
+from autobuy.services.preview import Preview
 
 
 def read_body(req: falcon.Request, max_bytes: int) -> bytes:
@@ -58,6 +59,13 @@ def item_json(item: Item) -> dict[str, Any]:
         "alert_drop_percent": None if item.alert_drop_percent is None else str(item.alert_drop_percent),
         "alert_back_in_stock": item.alert_back_in_stock,
     }
+
+
+def preview_json(preview: Preview) -> dict[str, Any]:
+    return {"url": preview.url, "outcome": preview.outcome, "reason": preview.reason,
+            "detail": preview.detail, "name": preview.name, "price": money(preview.price),
+            "currency": preview.currency, "availability": preview.availability,
+            "source": preview.source, "checked_at": preview.checked_at}
 
 
 def point_json(point: PricePoint) -> dict[str, Any]:
