@@ -104,7 +104,8 @@ SCHEMAS: dict[str, Any] = {
         "required": ["id", "url", "title", "target_price", "currency", "auto_buy", "status",
                      "created_at", "updated_at", "last_checked", "next_check_at", "current_price",
                      "availability", "check_requested_at", "alert_drop_percent",
-                     "alert_back_in_stock"],
+                     "alert_back_in_stock", "last_outcome", "last_reason", "last_attempt_at",
+                     "first_price", "first_price_at"],
         "properties": {
             "id": {"type": "string"}, "url": {"type": "string"}, "title": _NULLABLE_STR,
             "target_price": _MONEY, "currency": {"type": "string"}, "auto_buy": {"type": "boolean"},
@@ -115,7 +116,19 @@ SCHEMAS: dict[str, Any] = {
             "current_price": {"anyOf": [_MONEY, {"type": "null"}]},
             "availability": _NULLABLE_STR, "check_requested_at": {"type": ["integer", "null"]},
             "alert_drop_percent": {"anyOf": [_PERCENT, {"type": "null"}]},
-            "alert_back_in_stock": {"type": "boolean"}},
+            "alert_back_in_stock": {"type": "boolean"},
+            "last_outcome": {"enum": ["ok", "blocked", "failed", None],
+                             "description": "the last check's outcome; null before the first. "
+                                            "blocked/failed checks never change current_price"},
+            "last_reason": {**_NULLABLE_STR,
+                            "description": "why the last check was blocked or failed, in words"},
+            "last_attempt_at": {"type": ["integer", "null"],
+                                "description": "when the last check ran, whatever its outcome "
+                                               "(last_checked: the last ok check)"},
+            "first_price": {"anyOf": [_MONEY, {"type": "null"}],
+                            "description": "the first price a check found (change since "
+                                           "tracking)"},
+            "first_price_at": {"type": ["integer", "null"]}},
     },
     "PreviewRequest": {
         "type": "object", "additionalProperties": False, "required": ["url"],

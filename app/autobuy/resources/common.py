@@ -58,6 +58,9 @@ def item_json(item: Item) -> dict[str, Any]:
         "availability": item.availability, "check_requested_at": item.check_requested_at,
         "alert_drop_percent": None if item.alert_drop_percent is None else str(item.alert_drop_percent),
         "alert_back_in_stock": item.alert_back_in_stock,
+        "last_outcome": item.last_outcome, "last_reason": item.last_reason,
+        "last_attempt_at": item.last_attempt_at, "first_price": money(item.first_price),
+        "first_price_at": item.first_price_at,
     }
 
 
