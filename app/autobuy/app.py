@@ -20,7 +20,7 @@ from autobuy.repositories.base import (
 from autobuy.engine.orders import NoPurchaser, OrderPolicy, OrderService, PurchaseWebhook, Purchaser
 from autobuy.engine.dynamo_store import DynamoEngineStore
 from autobuy.engine.store import MemoryEngineStore
-from autobuy.resources import auth, billing, health, items, orders
+from autobuy.resources import auth, billing, config, health, items, orders
 from autobuy.services.auth import AuthService
 from autobuy.services.billing import BillingService, PaymentGateway, StripeGateway
 from autobuy.services.items import ItemService
@@ -133,6 +133,7 @@ def create_app(settings: Settings, *, stores: Stores | None = None,
     app.add_route("/health", health.Health(time.monotonic()))
     app.add_route("/ready", health.Ready(stores.users, stores.items))
     app.add_route("/openapi.json", health.OpenApi(document(dev_signin=settings.dev_signin)))
+    app.add_route("/v1/config", config.PublicConfig(settings))
     sign_in = (auth_service, limiter, settings)
     app.add_route("/v1/auth/google", auth.GoogleSignIn(*sign_in))
     if settings.dev_signin:
