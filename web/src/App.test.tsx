@@ -11,7 +11,8 @@ afterEach(() => history.replaceState(null, "", "/"));
 
 function server() {
   let items = [item(), item({ id: "i2", title: "Blocked lamp", current_price: null, last_checked: null,
-                              availability: null, check_requested_at: 1_700_000_100 })];
+                              availability: null, check_requested_at: 1_700_000_100,
+                              last_outcome: null, last_attempt_at: null, first_price: null })];
   return fakeServer({
     "GET /v1/config": () => ({ status: 200, body: config() }),
     "POST /v1/auth/dev": () => ({ status: 200, body: TOKENS }),

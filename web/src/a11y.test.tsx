@@ -22,7 +22,8 @@ const api = () => fakeServer({
   "GET /v1/config": () => ({ status: 200, body: config() }),
   "POST /v1/auth/dev": () => ({ status: 200, body: TOKENS }),
   "GET /v1/me": () => ({ status: 200, body: ME }),
-  "GET /v1/items": () => ({ status: 200, body: { items: [item(), item({ id: "i2", current_price: null })],
+  "GET /v1/items": () => ({ status: 200, body: { items: [item(), item({ id: "i2", current_price: null,
+    last_checked: null, last_outcome: "blocked", last_reason: "captcha", last_attempt_at: 1_700_000_900 })],
                                                   next_cursor: null } }),
   "GET /v1/items/([^/]+)": () => ({ status: 200, body: item() }),
   "GET /v1/items/([^/]+)/history": () => ({ status: 200, body: { items: [
