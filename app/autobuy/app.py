@@ -20,11 +20,12 @@ from autobuy.repositories.base import (
 from autobuy.engine.orders import NoPurchaser, OrderPolicy, OrderService, PurchaseWebhook, Purchaser
 from autobuy.engine.dynamo_store import DynamoEngineStore
 from autobuy.engine.store import MemoryEngineStore
-from autobuy.resources import auth, billing, health, items, orders
+from autobuy.resources import auth, billing, config, health, items, orders
 from autobuy.services.auth import AuthService
 from autobuy.services.billing import BillingService, PaymentGateway, StripeGateway
 from autobuy.services.items import ItemService
 from autobuy.services.orders import OrdersApi
+from autobuy.services.preview import PreviewFetcher
 from autobuy.services.ratelimit import Limiter, RateLimiter, SqlRateLimiter
 from autobuy.services.tokens import AccessTokens, GoogleIdTokenVerifier, IdTokenVerifier
 
@@ -46,6 +47,8 @@ class Stores:
     purchaser: Purchaser | None = None
     # Rate-limit counters shared by all workers (MySQL); None: in this process's memory.
     limiter: Limiter | None = None
+    # The preview's page fetch; None: the engine's Fetcher (services.preview.FetchOnce).
+    previewer: PreviewFetcher | None = None
 
 
 def purchaser_for(settings: Settings) -> Purchaser:
@@ -111,7 +114,7 @@ def create_app(settings: Settings, *, stores: Stores | None = None,
                                items=stores.items, access=access, google=google,
                                refresh_days=settings.refresh_token_days)
     item_service = ItemService(items=stores.items, users=stores.users, queue=stores.queue,
-                               settings=settings, limiter=limiter)
+                               settings=settings, limiter=limiter, previewer=stores.previewer)
     billing_service = BillingService(billing=stores.billing, users=stores.users, items=stores.items,
                                      gateway=gateway, settings=settings)
     records = stores.engine if stores.engine is not None else MemoryEngineStore()
@@ -130,6 +133,7 @@ def create_app(settings: Settings, *, stores: Stores | None = None,
     app.add_route("/health", health.Health(time.monotonic()))
     app.add_route("/ready", health.Ready(stores.users, stores.items))
     app.add_route("/openapi.json", health.OpenApi(document(dev_signin=settings.dev_signin)))
+    app.add_route("/v1/config", config.PublicConfig(settings))
     sign_in = (auth_service, limiter, settings)
     app.add_route("/v1/auth/google", auth.GoogleSignIn(*sign_in))
     if settings.dev_signin:
@@ -138,6 +142,7 @@ def create_app(settings: Settings, *, stores: Stores | None = None,
     app.add_route("/v1/auth/logout", auth.Logout(*sign_in))
     app.add_route("/v1/me", items.Me(item_service, settings))
     app.add_route("/v1/items", items.Items(item_service, settings))
+    app.add_route("/v1/items/preview", items.ItemPreview(item_service, settings))
     app.add_route("/v1/items/{item_id}", items.ItemOne(item_service, settings))
     app.add_route("/v1/items/{item_id}/history", items.ItemHistory(item_service, settings))
     app.add_route("/v1/items/{item_id}/check", items.ItemCheck(item_service, settings))

@@ -117,6 +117,8 @@ class ItemAttr:
     LAST_OUTCOME: Final = "lastOutcome"
     LAST_REASON: Final = "lastReason"
     LAST_ATTEMPT_AT: Final = "lastAttemptAt"
+    FIRST_PRICE: Final = "firstPrice"  # the first price a check found (set once)
+    FIRST_PRICE_AT: Final = "firstPriceAt"
 
 
 #: The API's item fields (``models.Item``, snake_case) and their attributes.

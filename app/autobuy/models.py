@@ -74,6 +74,14 @@ class Item:
     # highest price seen while armed, and out of stock -> in stock.
     alert_drop_percent: Decimal | None = None
     alert_back_in_stock: bool = False
+    # Written by the engine only (read here, never written by the API): the last check's
+    # outcome (ok | blocked | failed), why it was not ok, and when it ran; the first price
+    # a check found on the item's page and when ("change since tracking").
+    last_outcome: str | None = None
+    last_reason: str | None = None
+    last_attempt_at: int | None = None
+    first_price: Decimal | None = None
+    first_price_at: int | None = None
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 from copy import deepcopy
 from typing import Any
 
+from autobuy.services.preview import REASONS as PREVIEW_REASONS
+
 _ERROR = {"$ref": "#/components/responses/Error"}
 _NULLABLE_STR = {"type": ["string", "null"]}
 _MONEY = {"type": "string", "pattern": r"^\d+\.\d{2}$", "examples": ["199.99"]}
@@ -57,13 +59,27 @@ SCHEMAS: dict[str, Any] = {
     },
     "Tokens": {
         "type": "object", "additionalProperties": False,
-        "required": ["access_token", "token_type", "expires_in", "refresh_token", "user"],
+        "required": ["access_token", "token_type", "expires_in", "user"],
+        "description": "refresh_token is left out for a cookie session (session: cookie, or a "
+                       "refresh through the cookie)",
         "properties": {
             "access_token": {"type": "string"}, "token_type": {"const": "Bearer"},
             "expires_in": {"type": "integer", "maximum": 900}, "refresh_token": {"type": "string"},
             "user": {"type": "object", "required": ["id", "email", "tier"],
                      "properties": {"id": {"type": "string"}, "email": {"type": "string"},
                                     "tier": {"enum": ["free", "pro", "ultra"]}}}},
+    },
+    "PublicConfig": {
+        "type": "object", "additionalProperties": False,
+        "required": ["google_client_id", "dev_signin", "tiers"],
+        "properties": {
+            "google_client_id": {"type": "string",
+                                 "description": "for Google Identity Services on the page"},
+            "dev_signin": {"type": "boolean",
+                           "description": "whether POST /v1/auth/dev is routed"},
+            "tiers": {"type": "object", "required": ["free", "pro", "ultra"],
+                      "additionalProperties": False,
+                      "properties": {t: _ref("Limits") for t in ("free", "pro", "ultra")}}},
     },
     "Limits": {
         "type": "object",
@@ -102,7 +118,8 @@ SCHEMAS: dict[str, Any] = {
         "required": ["id", "url", "title", "target_price", "currency", "auto_buy", "status",
                      "created_at", "updated_at", "last_checked", "next_check_at", "current_price",
                      "availability", "check_requested_at", "alert_drop_percent",
-                     "alert_back_in_stock"],
+                     "alert_back_in_stock", "last_outcome", "last_reason", "last_attempt_at",
+                     "first_price", "first_price_at"],
         "properties": {
             "id": {"type": "string"}, "url": {"type": "string"}, "title": _NULLABLE_STR,
             "target_price": _MONEY, "currency": {"type": "string"}, "auto_buy": {"type": "boolean"},
@@ -113,7 +130,47 @@ SCHEMAS: dict[str, Any] = {
             "current_price": {"anyOf": [_MONEY, {"type": "null"}]},
             "availability": _NULLABLE_STR, "check_requested_at": {"type": ["integer", "null"]},
             "alert_drop_percent": {"anyOf": [_PERCENT, {"type": "null"}]},
-            "alert_back_in_stock": {"type": "boolean"}},
+            "alert_back_in_stock": {"type": "boolean"},
+            "last_outcome": {"enum": ["ok", "blocked", "failed", None],
+                             "description": "the last check's outcome; null before the first. "
+                                            "blocked/failed checks never change current_price"},
+            "last_reason": {**_NULLABLE_STR,
+                            "description": "why the last check was blocked or failed, in words"},
+            "last_attempt_at": {"type": ["integer", "null"],
+                                "description": "when the last check ran, whatever its outcome "
+                                               "(last_checked: the last ok check)"},
+            "first_price": {"anyOf": [_MONEY, {"type": "null"}],
+                            "description": "the first price a check found (change since "
+                                           "tracking)"},
+            "first_price_at": {"type": ["integer", "null"]}},
+    },
+    "PreviewRequest": {
+        "type": "object", "additionalProperties": False, "required": ["url"],
+        "properties": {"url": {"type": "string", "format": "uri", "maxLength": 2048,
+                               "examples": ["https://shop.example/products/tee?variant=222"]}},
+    },
+    "Preview": {
+        "type": "object", "additionalProperties": False,
+        "required": ["url", "outcome", "reason", "detail", "name", "price", "currency",
+                     "availability", "source", "checked_at"],
+        "description": "What a check of the URL sees now; nothing is stored. A URL that names "
+                       "a variant (?variant=, its SKU) shows that variant's offer.",
+        "properties": {
+            "url": {"type": "string", "description": "the URL as it will be tracked"},
+            "outcome": {"enum": ["ok", "blocked", "failed"]},
+            "reason": {"anyOf": [{"enum": list(PREVIEW_REASONS)}, {"type": "null"}],
+                       "description": "null when ok; blocked: a bot wall; not_a_product_page: "
+                                      "no price or stock on the page; not_allowed: the URL "
+                                      "guard refused a redirect or an address; fetch_failed: "
+                                      "network/HTTP error, not HTML, too large, too slow"},
+            "detail": {**_NULLABLE_STR, "description": "the reason in words (for people)"},
+            "name": _NULLABLE_STR,
+            "price": {"anyOf": [_MONEY, {"type": "null"}]},
+            "currency": _NULLABLE_STR,
+            "availability": {"enum": ["in_stock", "out_of_stock", "preorder", None]},
+            "source": {**_NULLABLE_STR, "description": "json-ld, microdata, opengraph, "
+                                                       "adapter:<shop>, generic, ..."},
+            "checked_at": {"type": "integer", "description": "Unix seconds"}},
     },
     "ItemPage": {
         "type": "object", "required": ["items", "next_cursor"],
@@ -182,25 +239,46 @@ def _op(summary: str, responses: dict[str, Any], *, public: bool = False, **extr
     return op
 
 
+REFRESH_COOKIE = "__Secure-autobuy-refresh"  # resources.auth.REFRESH_COOKIE (a test compares)
+_SET_COOKIE = {"required": True, "schema": {"type": "string"},
+               "description": f"{REFRESH_COOKIE}: the refresh token; HttpOnly; Secure; "
+                              "SameSite=Strict; Path=/v1/auth (Max-Age=0 clears it)"}
+_COOKIE_PARAM = {"name": REFRESH_COOKIE, "in": "cookie", "required": False,
+                 "schema": {"type": "string"}, "description": "the browser's session"}
+_SESSION = {"enum": ["cookie", "body"], "default": "body",
+            "description": "cookie: browsers; the refresh token only in the HttpOnly cookie, "
+                           "not in the answer"}
+
+
+def _signed_in() -> dict[str, Any]:
+    return {**_json(_ref("Tokens")), "headers": {"Set-Cookie": _SET_COOKIE}}
+
+
 def _paths(dev_signin: bool) -> dict[str, Any]:
-    refresh_body = _body({"type": "object", "required": ["refresh_token"],
-                          "properties": {"refresh_token": {"type": "string", "minLength": 1}}})
+    refresh_body = _body({"type": "object", "properties": {"refresh_token": {
+        "type": "string", "minLength": 1,
+        "description": "non-browser clients; without it the session cookie is used"}}})
     paths: dict[str, Any] = {
         "/health": {"get": _op("Liveness (no dependency calls)", {"200": _json(_ref("Health"))},
                                public=True)},
         "/ready": {"get": _op("Readiness: MySQL and DynamoDB reachable",
                               {"200": _json(_ref("Ready")), **_errors(503)}, public=True)},
         "/v1/auth/google": {"post": _op(
-            "Sign in with a Google ID token", {"200": _json(_ref("Tokens")), **_errors(400, 401, 413, 415, 422, 429, 503)},
+            "Sign in with a Google ID token", {"200": _signed_in(), **_errors(400, 401, 413, 415, 422, 429, 503)},
             public=True, requestBody=_body({"type": "object", "required": ["id_token"],
-                                            "properties": {"id_token": {"type": "string", "minLength": 1}}}))},
+                                            "properties": {"id_token": {"type": "string", "minLength": 1},
+                                                           "session": _SESSION}}))},
         "/v1/auth/refresh": {"post": _op(
-            "Rotate a refresh token", {"200": _json(_ref("Tokens")), **_errors(400, 401, 413, 415, 422, 429)},
-            public=True, requestBody=refresh_body)},
+            "Rotate a refresh token (the body's, else the session cookie's)",
+            {"200": _signed_in(), **_errors(400, 401, 413, 415, 422, 429)},
+            public=True, parameters=[_COOKIE_PARAM], requestBody=refresh_body)},
         "/v1/auth/logout": {"post": _op(
-            "Revoke the refresh token's session", {"204": {"description": "Signed out"},
-                                                   **_errors(400, 413, 415, 422, 429)},
-            public=True, requestBody=refresh_body)},
+            "Revoke the refresh token's session (the body's, else the cookie's); clears the cookie",
+            {"204": {"description": "Signed out", "headers": {"Set-Cookie": _SET_COOKIE}},
+             **_errors(400, 413, 415, 422, 429)},
+            public=True, parameters=[_COOKIE_PARAM], requestBody=refresh_body)},
+        "/v1/config": {"get": _op("What a client needs before sign-in: sign-in methods, tiers' limits",
+                                  {"200": _json(_ref("PublicConfig"))}, public=True)},
         "/v1/me": {"get": _op("The user, the tier's limits and usage",
                               {"200": _json(_ref("Me")), **_errors(401, 503)})},
         "/v1/items": {
@@ -209,6 +287,10 @@ def _paths(dev_signin: bool) -> dict[str, Any]:
             "post": _op("Track an item", {"201": _json(_ref("Item"), "Created"),
                                           **_errors(*_AUTHED, 403, 409)},
                         requestBody=_body(_ref("ItemCreate")))},
+        "/v1/items/preview": {"post": _op(
+            "What a check of a URL sees now, without tracking it (rate limited like checks)",
+            {"200": _json(_ref("Preview")), **_errors(*_AUTHED)},
+            requestBody=_body(_ref("PreviewRequest")))},
         "/v1/items/{item_id}": {
             "parameters": [_ITEM_ID],
             "get": _op("One item", {"200": _json(_ref("Item")), **_errors(401, 404, 503)}),
@@ -265,9 +347,10 @@ def _paths(dev_signin: bool) -> dict[str, Any]:
     if dev_signin:
         paths["/v1/auth/dev"] = {"post": _op(
             "Development sign-in (only when AUTOBUY_DEV_SIGNIN is on)",
-            {"200": _json(_ref("Tokens")), **_errors(400, 413, 415, 422, 429)}, public=True,
+            {"200": _signed_in(), **_errors(400, 413, 415, 422, 429)}, public=True,
             requestBody=_body({"type": "object", "required": ["email"],
-                               "properties": {"email": {"type": "string", "format": "email"}}}))}
+                               "properties": {"email": {"type": "string", "format": "email"},
+                                              "session": _SESSION}}))}
     return paths
 
 

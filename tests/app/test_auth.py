@@ -164,3 +164,116 @@ def test_sign_in_rate_limited_per_user(google_keys, stores):
     client = falcon.testing.TestClient(create_app(s, stores=stores))
     codes = [google_sign_in(client, google_keys.token()).status_code for _ in range(3)]
     assert codes == [200, 200, 429]
+
+
+# ---- browser sessions: the refresh token in an HttpOnly cookie ----------------------------
+COOKIE = "__Secure-autobuy-refresh"
+
+
+def _session_cookie(result):
+    cookie = result.cookies[COOKIE]
+    assert (cookie.path, cookie.secure, cookie.http_only, cookie.same_site) == (
+        "/v1/auth", True, True, "Strict")
+    assert cookie.domain is None  # host-only: the site's own origin
+    return cookie
+
+
+def test_cookie_sign_in_keeps_the_refresh_token_out_of_script_reach(client, settings):
+    result = client.simulate_post("/v1/auth/dev", json={"email": "ana@example.com",
+                                                        "session": "cookie"})
+    assert result.status_code == 200, result.text
+    assert "refresh_token" not in result.json and result.json["access_token"]
+    cookie = _session_cookie(result)
+    assert cookie.max_age == settings.refresh_token_days * 86400
+    assert len(cookie.value) >= 40
+
+
+def test_body_sign_in_also_sets_the_cookie_and_keeps_its_json(client):
+    result = client.simulate_post("/v1/auth/dev", json={"email": "ana@example.com"})
+    assert _session_cookie(result).value == result.json["refresh_token"]
+
+
+def test_google_sign_in_sets_the_cookie(client, google_keys):
+    token = google_keys.token()
+    result = client.simulate_post("/v1/auth/google", json={"id_token": token, "session": "cookie"})
+    assert result.status_code == 200, result.text
+    assert "refresh_token" not in result.json
+    assert _session_cookie(result).value
+
+
+def test_refresh_through_the_cookie_rotates_it(client):
+    signed_in = client.simulate_post("/v1/auth/dev", json={"email": "ana@example.com",
+                                                           "session": "cookie"})
+    first = signed_in.cookies[COOKIE].value
+    refreshed = client.simulate_post("/v1/auth/refresh", json={}, cookies={COOKIE: first})
+    assert refreshed.status_code == 200, refreshed.text
+    assert "refresh_token" not in refreshed.json
+    second = _session_cookie(refreshed).value
+    assert second != first
+    me = client.simulate_get("/v1/me", headers={
+        "Authorization": f"Bearer {refreshed.json['access_token']}"})
+    assert me.json["user"]["email"] == "ana@example.com"
+    # the old cookie is spent: replaying it revokes the family, the new one with it
+    assert client.simulate_post("/v1/auth/refresh", json={},
+                                cookies={COOKIE: first}).status_code == 401
+    assert client.simulate_post("/v1/auth/refresh", json={},
+                                cookies={COOKIE: second}).status_code == 401
+
+
+def test_refresh_prefers_the_body_token_over_the_cookie(client):
+    a = client.simulate_post("/v1/auth/dev", json={"email": "ana@example.com"}).json
+    b = client.simulate_post("/v1/auth/dev", json={"email": "bob@example.com"}).json
+    result = client.simulate_post("/v1/auth/refresh", json={"refresh_token": a["refresh_token"]},
+                                  cookies={COOKIE: b["refresh_token"]})
+    assert result.json["user"]["email"] == "ana@example.com"
+    assert result.json["refresh_token"] == result.cookies[COOKIE].value
+
+
+def test_refresh_without_a_token_or_cookie_is_401(client):
+    result = client.simulate_post("/v1/auth/refresh", json={})
+    assert result.status_code == 401
+    assert "no session" in result.json["error"]["detail"]
+
+
+@pytest.mark.parametrize("headers", [
+    {"Content-Type": "application/x-www-form-urlencoded"},  # what a cross-site form sends
+    {"Content-Type": "text/plain"},
+    {},
+])
+def test_the_cookie_path_needs_a_json_body(client, headers):
+    cookie = client.simulate_post("/v1/auth/dev", json={"email": "ana@example.com"}).cookies[COOKIE]
+    for path in ("/v1/auth/refresh", "/v1/auth/logout"):
+        result = client.simulate_post(path, body="{}", headers=headers,
+                                      cookies={COOKIE: cookie.value})
+        assert result.status_code == 415, (path, result.text)
+    assert client.simulate_post("/v1/auth/refresh", json={},
+                                cookies={COOKIE: cookie.value}).status_code == 200
+
+
+def test_sign_out_through_the_cookie_revokes_and_clears_it(client):
+    cookie = client.simulate_post("/v1/auth/dev", json={"email": "ana@example.com",
+                                                        "session": "cookie"}).cookies[COOKIE]
+    result = client.simulate_post("/v1/auth/logout", json={}, cookies={COOKIE: cookie.value})
+    assert result.status_code == 204
+    cleared = result.cookies[COOKIE]
+    assert (cleared.value, cleared.path, cleared.secure) == ("", "/v1/auth", True)
+    assert cleared.expires.year == 1970
+    assert client.simulate_post("/v1/auth/refresh", json={},
+                                cookies={COOKIE: cookie.value}).status_code == 401
+    # signing out without any session still answers 204 and clears the cookie
+    again = client.simulate_post("/v1/auth/logout", json={})
+    assert again.status_code == 204 and again.cookies[COOKIE].expires.year == 1970
+
+
+def test_session_must_be_cookie_or_body(client):
+    result = client.simulate_post("/v1/auth/dev", json={"email": "ana@example.com",
+                                                        "session": "local-storage"})
+    assert result.status_code == 422
+    assert 'session: must be "cookie" or "body"' in result.json["error"]["detail"]
+
+
+def test_the_documented_cookie_is_the_one_set():
+    from autobuy import openapi
+    from autobuy.resources import auth as auth_resource
+
+    assert openapi.REFRESH_COOKIE == auth_resource.REFRESH_COOKIE == COOKIE

@@ -171,3 +171,48 @@ def test_rate_limit_windows_roll_keys_are_digests_and_old_rows_go(mysql_engine):
     limiter.hit("signin-user:bob@example.com", limit=2, window=60)
     with mysql_engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM rate_limits")).scalar_one() == 1
+
+
+def test_previews_and_checks_share_one_budget_across_workers(mysql_settings, mysql_engine):
+    """Two apps (two workers) on the same MySQL rate-limit table: previews on one and
+    manual checks on the other spend the one hourly budget of the user's tier."""
+    from pathlib import Path
+
+    import falcon.testing
+    from autobuy.app import create_app
+    from autobuy.db import make_engine
+    from autobuy.engine.fetch import FetchResult
+    from autobuy.services.ratelimit import SqlRateLimiter
+
+    from tests.app import helpers
+    from tests.app.conftest import sign_in
+
+    page = (Path(__file__).parent / "engine" / "corpus" / "01-jsonld-offer-de.html").read_bytes()
+
+    class CorpusShop:
+        def fetch(self, url: str) -> FetchResult:
+            return FetchResult(url, "ok", 200, page, content_type="text/html")
+
+    other = make_engine(mysql_settings)
+    stores = helpers.memory_stores()
+    stores.previewer = CorpusShop()
+    workers = [falcon.testing.TestClient(create_app(mysql_settings, stores=stores,
+                                                    limiter=SqlRateLimiter(engine)))
+               for engine in (mysql_engine, other)]
+    auth = {"Authorization": f"Bearer {sign_in(workers[0])['access_token']}"}
+    url = "https://www.technikhaus-beispiel.de/p/laptop-15-123456"
+    item = workers[1].simulate_post("/v1/items", headers=auth, json={
+        "url": url, "target_price": "999", "currency": "EUR"}).json
+    per_hour = mysql_settings.tier("free").manual_checks_per_hour
+    codes = []
+    for n in range(per_hour + 1):
+        if n % 2:
+            codes.append(workers[1].simulate_post(f"/v1/items/{item['id']}/check",
+                                                  headers=auth).status_code)
+        else:
+            result = workers[0].simulate_post("/v1/items/preview", headers=auth, json={"url": url})
+            codes.append(result.status_code)
+            if result.status_code == 200:
+                assert result.json["price"] == "1299.99"
+    other.dispose()
+    assert codes == [200 if n % 2 == 0 else 202 for n in range(per_hour)] + [429]

@@ -3,11 +3,16 @@ from __future__ import annotations
 
 import hypothesis
 import schemathesis
+from pathlib import Path
+
 from autobuy.app import create_app
+from autobuy.engine.fetch import FetchResult
 from autobuy.services.ratelimit import RateLimiter
 from schemathesis import checks
 
 from tests.app import helpers
+
+CORPUS = Path(__file__).parent / "engine" / "corpus"
 
 
 class _NoLimit(RateLimiter):
@@ -17,8 +22,17 @@ class _NoLimit(RateLimiter):
         return None
 
 
+class _CorpusShop:
+    """Previews read a corpus page (through the real extraction) instead of the network."""
+
+    def fetch(self, url: str) -> FetchResult:
+        return FetchResult(url, "ok", 200, (CORPUS / "01-jsonld-offer-de.html").read_bytes(),
+                           content_type="text/html")
+
+
 _KEYS = helpers.GoogleKeys()
 _STORES = helpers.memory_stores()
+_STORES.previewer = _CorpusShop()
 APP = create_app(helpers.settings(google_jwks_url=_KEYS.url), stores=_STORES, limiter=_NoLimit())
 _TOKEN = None
 

@@ -1,14 +1,18 @@
 """Orders, alerts and item alert options on the local cloud's DynamoDB (no MySQL)."""
 from __future__ import annotations
 
+import asyncio
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import falcon.testing
 import pytest
 from autobuy.app import create_app
 from autobuy.engine.alerts import AlertEvent
+from autobuy.engine.checks import CheckPolicy, CheckService
 from autobuy.engine.dynamo_store import DynamoEngineStore
+from autobuy.engine.fetch import FetchResult
 from autobuy.engine.orders import OrderPolicy, OrderService
 from autobuy.engine.store import StoredAlert
 from autobuy.repositories.dynamo import DynamoItemRepository
@@ -16,6 +20,8 @@ from autobuy.repositories.dynamo import DynamoItemRepository
 from tests.app import helpers
 from tests.app.conftest import sign_in
 from tests.app.test_orders import RecordingPurchaser
+
+CORPUS = Path(__file__).parent / "engine" / "corpus"
 
 
 @pytest.fixture
@@ -84,3 +90,58 @@ def test_orders_and_alerts_end_to_end(dynamo_app):
                                params={"limit": "2", "cursor": page["next_cursor"]}).json
     assert [a["created_at"] for a in page["items"] + more["items"]] == [3000, 2000, 1000]
     assert client.simulate_get("/v1/alerts", headers=bob).json["items"] == []
+
+
+class _Pages:
+    """The shop's answers, one per check, from the extraction corpus."""
+
+    def __init__(self, *pages: tuple[int, str]) -> None:
+        self._pages = list(pages)
+
+    async def fetch(self, url: str) -> FetchResult:
+        status, name = self._pages.pop(0)
+        body = (CORPUS / name).read_bytes()
+        if status != 200:
+            return FetchResult(url, "blocked", status, body, "Cloudflare challenge")
+        return FetchResult(url, "ok", 200, body, content_type="text/html")
+
+
+class _NoAlerts:
+    async def deliver(self, alert, item) -> dict[str, str]:
+        raise AssertionError("no alert expected: the prices stay above the target")
+
+
+def test_items_show_the_last_checks_outcome_and_the_first_price(dynamo_app):
+    client, engine, _, _, _ = dynamo_app
+    tokens = sign_in(client)
+    user_id, auth = tokens["user"]["id"], {"Authorization": f"Bearer {tokens['access_token']}"}
+    item = client.simulate_post("/v1/items", headers=auth, json={
+        "url": "https://www.technikhaus-beispiel.de/p/laptop-15-123456", "target_price": "9.99",
+        "currency": "EUR"}).json
+    assert {k: item[k] for k in ("last_outcome", "last_reason", "last_attempt_at",
+                                 "first_price", "first_price_at")} == dict.fromkeys(
+        ("last_outcome", "last_reason", "last_attempt_at", "first_price", "first_price_at"))
+    checks = CheckService(engine, _Pages((403, "50-blocked-cloudflare.html"),
+                                         (200, "01-jsonld-offer-de.html"),
+                                         (200, "02-jsonld-graph-fr.html"),
+                                         (403, "50-blocked-cloudflare.html")),
+                          _NoAlerts(), None, CheckPolicy(), "w1")
+
+    def check() -> dict:
+        asyncio.run(checks.check(item["id"], user_id))
+        return client.simulate_get(f"/v1/items/{item['id']}", headers=auth).json
+
+    blocked = check()
+    assert (blocked["last_outcome"], blocked["current_price"], blocked["first_price"]) == (
+        "blocked", None, None)
+    assert blocked["last_reason"] == "Cloudflare challenge" and blocked["last_attempt_at"]
+    first = check()  # corpus 01: 1299.99 EUR
+    assert (first["last_outcome"], first["last_reason"], first["current_price"],
+            first["first_price"]) == ("ok", None, "1299.99", "1299.99")
+    assert first["first_price_at"] == first["last_checked"] == first["last_attempt_at"]
+    second = check()  # corpus 02: 849.00 EUR; the first price stays
+    assert (second["current_price"], second["first_price"], second["first_price_at"]) == (
+        "849.00", "1299.99", first["first_price_at"])
+    again_blocked = check()  # a blocked check keeps the last price and says it was blocked
+    assert (again_blocked["last_outcome"], again_blocked["current_price"],
+            again_blocked["last_checked"]) == ("blocked", "849.00", second["last_checked"])

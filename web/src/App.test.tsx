@@ -2,7 +2,7 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/preact";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { App } from "./App";
-import { fakeServer, item, ME, storeWith, TOKENS } from "./test-support/fakeServer";
+import { config, fakeServer, item, ME, storeWith, TOKENS } from "./test-support/fakeServer";
 
 vi.mock("uplot", () => ({ default: class { setSize() {} destroy() {} } }));
 vi.mock("uplot/dist/uPlot.min.css", () => ({}));
@@ -11,9 +11,10 @@ afterEach(() => history.replaceState(null, "", "/"));
 
 function server() {
   let items = [item(), item({ id: "i2", title: "Blocked lamp", current_price: null, last_checked: null,
-                              availability: null, check_requested_at: 1_700_000_100 })];
+                              availability: null, check_requested_at: 1_700_000_100,
+                              last_outcome: null, last_attempt_at: null, first_price: null })];
   return fakeServer({
-    "GET /openapi.json": () => ({ status: 200, body: { paths: { "/v1/auth/dev": {} } } }),
+    "GET /v1/config": () => ({ status: 200, body: config() }),
     "POST /v1/auth/dev": () => ({ status: 200, body: TOKENS }),
     "POST /v1/auth/logout": () => ({ status: 204 }),
     "GET /v1/me": () => ({ status: 200, body: ME }),
@@ -61,7 +62,8 @@ describe("App", () => {
 
     fireEvent.click(screen.getByRole("button", { name: "Sign out" }));
     expect(await screen.findByRole("heading", { level: 1, name: "Sign in to AutoBuy Guard" })).toBeTruthy();
-    expect(api.seen.at(-1)).toMatchObject({ path: "/v1/auth/logout", body: { refresh_token: "R1" } });
+    // the refresh token is the API's HttpOnly cookie: sign-out sends no token, the API clears it
+    expect(api.seen.at(-1)).toMatchObject({ path: "/v1/auth/logout", body: {} });
     expect(store.get().items).toEqual([]);
   });
 });

@@ -29,6 +29,7 @@ function Page({ store, route }: { store: Store; route: Route }) {
 
 export function App({ store }: { store: Store }) {
   const session = useStore(store, (s) => s.session);
+  const resuming = useStore(store, (s) => s.resuming);
   const notice = useStore(store, (s) => s.notice);
   const route = useRoute();
   const main = useRef<HTMLElement>(null);
@@ -70,7 +71,9 @@ export function App({ store }: { store: Store }) {
         <div class={notice ? `notice notice-${notice.kind}` : "notice"} role="status" aria-live="polite">
           {notice?.text}
         </div>
-        {session ? <Page store={store} route={route} /> : <SignIn store={store} />}
+        {session ? <Page store={store} route={route} />
+          : resuming ? <p class="muted" aria-busy="true">Restoring your session…</p>
+          : <SignIn store={store} />}
       </main>
     </div>
   );

@@ -5,7 +5,7 @@ import { fireEvent, render, screen } from "@testing-library/preact";
 import axe from "axe-core";
 import { describe, expect, it, vi } from "vitest";
 import { App } from "./App";
-import { fakeServer, item, ME, storeWith, TOKENS } from "./test-support/fakeServer";
+import { config, fakeServer, item, ME, storeWith, TOKENS } from "./test-support/fakeServer";
 
 vi.mock("uplot", () => ({ default: class { setSize() {} destroy() {} } }));
 vi.mock("uplot/dist/uPlot.min.css", () => ({}));
@@ -19,10 +19,11 @@ async function violations(): Promise<string[]> {
 }
 
 const api = () => fakeServer({
-  "GET /openapi.json": () => ({ status: 200, body: { paths: { "/v1/auth/dev": {} } } }),
+  "GET /v1/config": () => ({ status: 200, body: config() }),
   "POST /v1/auth/dev": () => ({ status: 200, body: TOKENS }),
   "GET /v1/me": () => ({ status: 200, body: ME }),
-  "GET /v1/items": () => ({ status: 200, body: { items: [item(), item({ id: "i2", current_price: null })],
+  "GET /v1/items": () => ({ status: 200, body: { items: [item(), item({ id: "i2", current_price: null,
+    last_checked: null, last_outcome: "blocked", last_reason: "captcha", last_attempt_at: 1_700_000_900 })],
                                                   next_cursor: null } }),
   "GET /v1/items/([^/]+)": () => ({ status: 200, body: item() }),
   "GET /v1/items/([^/]+)/history": () => ({ status: 200, body: { items: [

@@ -3,4 +3,6 @@ import { App } from "./App";
 import { createStore } from "./store";
 import "./styles.css";
 
-render(<App store={createStore()} />, document.getElementById("app")!);
+const store = createStore();
+void store.start(); // the API's config, and the session the cookie still holds after a reload
+render(<App store={store} />, document.getElementById("app")!);

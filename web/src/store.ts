@@ -2,15 +2,20 @@
 // notice for the live region. Pages keep only what belongs to one page (an item's
 // history, a form's text) in component state.
 import { useEffect, useState } from "preact/hooks";
-import type { Api, Item, Me, Session } from "./api/client";
+import type { Api, Item, Me, PublicConfig, Session } from "./api/client";
 import { ApiError, createApi } from "./api/client";
 
 export interface Notice { kind: "info" | "error"; text: string }
 
 export interface State {
   session: Session | null;
-  /** null until the API said whether it routes development sign-in */
-  devSignIn: boolean | null;
+  /** true while a reload picks up the cookie's session (the page waits instead of asking
+   *  to sign in) */
+  resuming: boolean;
+  /** the API's public config (sign-in methods, tiers); null until loaded */
+  config: PublicConfig | null;
+  /** the config could not be loaded */
+  configError: boolean;
   me: Me | null;
   items: Item[];
   itemsCursor: string | null;
@@ -19,7 +24,7 @@ export interface State {
 }
 
 export const initialState: State = {
-  session: null, devSignIn: null, me: null, items: [], itemsCursor: null, itemsLoaded: false,
+  session: null, resuming: false, config: null, configError: false, me: null, items: [], itemsCursor: null, itemsLoaded: false,
   notice: null,
 };
 
@@ -42,7 +47,7 @@ export function createStore(makeApi: (onSession: (s: Session | null) => void) =>
 
   const api = makeApi((session) => {
     // A session that ends (sign-out, refused refresh) takes the user's data with it.
-    set(session ? { session } : { ...initialState, devSignIn: state.devSignIn });
+    set(session ? { session } : { ...initialState, config: state.config });
   });
 
   const notify = (text: string, kind: Notice["kind"] = "info") => set({ notice: { kind, text } });
@@ -54,8 +59,16 @@ export function createStore(makeApi: (onSession: (s: Session | null) => void) =>
       : [item, ...state.items] });
 
   const actions = {
-    async probeSignIn(): Promise<void> {
-      try { set({ devSignIn: await api.devSignInEnabled() }); } catch { set({ devSignIn: false }); }
+    async loadConfig(): Promise<void> {
+      try { set({ config: await api.config(), configError: false }); } catch { set({ configError: true }); }
+    },
+    /** At start: the config, and the session the cookie still holds (a reload). */
+    async start(): Promise<void> {
+      set({ resuming: true });
+      const config = actions.loadConfig();
+      try { await api.resume(); } catch { /* no session: the sign-in page */ }
+      set({ resuming: false });
+      await config;
     },
     async loadMe(): Promise<void> {
       set({ me: await api.me() });

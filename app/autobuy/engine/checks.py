@@ -23,10 +23,14 @@ from autobuy.engine.fetch import FetchResult
 from autobuy.engine.orders import OrderService
 from autobuy.engine.store import CheckRecord, EngineItem, EngineStore, StoredAlert
 
-__all__ = ["CheckPolicy", "CheckService", "Notifier", "PageFetcher", "tier_history_days",
-           "tier_intervals"]
+__all__ = ["BOT_CHECK_PAGE", "NO_PRICE_ON_PAGE", "CheckPolicy", "CheckService", "Notifier",
+           "PageFetcher", "observe", "tier_history_days", "tier_intervals"]
 
 log = logging.getLogger("autobuy.engine.checks")
+
+#: The reasons :func:`observe` gives for a page that was fetched but shows no price.
+BOT_CHECK_PAGE = "bot-check page"
+NO_PRICE_ON_PAGE = "no price on the page"
 
 
 class PageFetcher(Protocol):
@@ -74,6 +78,24 @@ class CheckPolicy:
                    **options)
 
 
+def observe(fetched: FetchResult) -> tuple[Observation, str | None, str | None]:
+    """What a check saw on a fetched page: (observation, source, reason).
+
+    The outcome is ``ok`` (a price or an availability), ``blocked`` (a bot wall, from the
+    fetch or recognised in the page) or ``failed`` (the fetch failed, or the page shows
+    neither price nor availability); ``reason`` says why for the latter two. The API's
+    preview (``autobuy.services.preview``) reads a page the same way.
+    """
+    if fetched.outcome != "ok":
+        return Observation(fetched.outcome, None, None, None), None, fetched.reason
+    found = extract(fetched.body, fetched.url)
+    if found.source == "blocked":
+        return Observation("blocked", None, None, None), "blocked", BOT_CHECK_PAGE
+    if found.price is None and found.availability is None:
+        return Observation("failed", None, None, None), found.source, NO_PRICE_ON_PAGE
+    return Observation("ok", found.price, found.currency, found.availability), found.source, None
+
+
 class CheckService:
     """Runs checks against an :class:`EngineStore` with a fetcher, notifier and orders."""
 
@@ -104,7 +126,7 @@ class CheckService:
                                  self._policy.lease_seconds):
             return "skipped"
         fetched = await self._fetcher.fetch(item.url)
-        seen, source, reason = self._observe(fetched)
+        seen, source, reason = observe(fetched)
         checked_at = int(self._clock())
         tier = self._store.user_tier(user_id)
         state, events = evaluate(item.rule, item.alert, seen)
@@ -120,17 +142,6 @@ class CheckService:
         for event in events:
             await self._alert(item, event, checked_at, tier)
         return seen.outcome
-
-    def _observe(self, fetched: FetchResult) -> tuple[Observation, str | None, str | None]:
-        if fetched.outcome != "ok":
-            return Observation(fetched.outcome, None, None, None), None, fetched.reason
-        found = extract(fetched.body, fetched.url)
-        if found.source == "blocked":
-            return Observation("blocked", None, None, None), "blocked", "bot-check page"
-        if found.price is None and found.availability is None:
-            return Observation("failed", None, None, None), found.source, "no price on the page"
-        return (Observation("ok", found.price, found.currency, found.availability), found.source,
-                None)
 
     def _next_check(self, item: EngineItem, tier: str, outcome: str, now: int) -> int:
         interval = self._policy.intervals.get(tier, self._policy.intervals["free"])

@@ -138,6 +138,10 @@ class DynamoEngineStore(EngineStore, OrderStore):
         optional = {I.REFERENCE_PRICE: record.alert.reference_price,
                     I.LAST_AVAILABILITY: record.alert.last_availability,
                     I.LAST_REASON: record.reason}
+        if ok and record.price is not None:  # kept from the first check that found a price
+            sets += [f"{I.FIRST_PRICE} = if_not_exists({I.FIRST_PRICE}, :first)",
+                     f"{I.FIRST_PRICE_AT} = if_not_exists({I.FIRST_PRICE_AT}, :at)"]
+            named["first"] = record.price
         if ok:
             sets.append(f"{I.LAST_CHECKED} = :at")
             optional.update({I.CURRENT_PRICE: record.price, I.AVAILABILITY: record.availability})

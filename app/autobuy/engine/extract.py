@@ -14,13 +14,14 @@ Amounts are parsed with the page's locale (``money``).
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from autobuy.engine import adapters
 from autobuy.engine.availability import from_schema, from_text
@@ -28,7 +29,7 @@ from autobuy.engine.blocked import block_reason
 from autobuy.engine.dom import Node, parse_html
 from autobuy.engine.money import PageLocale, infer_locale, parse_amount, parse_machine_amount
 
-__all__ = ["Extraction", "decode_html", "extract", "extract_with"]
+__all__ = ["Extraction", "decode_html", "extract", "extract_with", "product_name"]
 
 Parser = Callable[[str], Node]
 
@@ -93,6 +94,37 @@ def extract(html: bytes | str, url: str) -> Extraction:
     if block_reason(html) is not None:  # on the raw bytes: faster than on decoded text
         return Extraction(None, None, None, "blocked")
     return _extract_text(decode_html(html), url, parse_html, fast_scan=True)
+
+
+_TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.I | re.S)
+_MAX_NAME = 200
+
+
+def _clean_name(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    name = " ".join(html_lib.unescape(value).split())
+    return name[:_MAX_NAME] or None
+
+
+def product_name(html: bytes | str) -> str | None:
+    """The product's name as the page gives it: a JSON-LD Product's ``name``, else the
+    ``og:title`` meta tag, else the document's ``<title>``; None for a bot wall or when
+    the page names nothing. For showing a person what a URL points at (the preview)."""
+    if block_reason(html) is not None:
+        return None
+    text = decode_html(html)
+    if "ld+json" in text:
+        for raw in (m.group(1) for m in _LD_BLOCK.finditer(text)):
+            for node in _nodes(_load_block(raw)):
+                if _types(node) & _PRODUCT_TYPES and (name := _clean_name(node.get("name"))):
+                    return name
+    tags = _meta_tags(parse_html(text))
+    name = _clean_name(_meta(tags, "og:title"))
+    if name:
+        return name
+    title = _TITLE.search(text)
+    return _clean_name(title.group(1)) if title else None
 
 
 def extract_with(text: str, url: str, parse: Parser, *, fast_scan: bool) -> Extraction:
@@ -252,33 +284,72 @@ def _best(offers: list[_Offer]) -> _Offer | None:
     return None
 
 
+def _query(url: str) -> list[tuple[str, str]]:
+    return parse_qsl(urlsplit(url).query, keep_blank_values=True)
+
+
 def _same_page(variant_url: Any, url: str) -> bool:
+    """``variant_url`` (absolute or relative) names the page ``url``: same path, and every
+    query parameter it has is in ``url`` (so tracking parameters added to the page's URL,
+    e.g. ``utm_source``, do not hide the variant it names)."""
     if not isinstance(variant_url, str) or not variant_url:
         return False
     target = urlsplit(url)
     candidate = urlsplit(variant_url)
-    return candidate.path == target.path and (candidate.query or "") == (target.query or "") and (
-        not candidate.netloc or candidate.netloc == target.netloc
-    )
+    if candidate.path != target.path or (candidate.netloc and candidate.netloc != target.netloc):
+        return False
+    wanted = _query(variant_url)
+    return set(wanted) <= set(_query(url)) if wanted else not target.query
+
+
+def _ids(node: dict[str, Any]) -> set[str]:
+    return {str(node.get(k)) for k in ("sku", "productID", "gtin13", "gtin", "mpn")
+            if node.get(k) not in (None, "")}
+
+
+def _names(url: str, ids: set[str]) -> bool:
+    """The page's URL names one of ``ids``: a query value (``?sku=ZA-42``) or the last path
+    segment, whole or after a dash (``/p/ZA-42``, ``/sneaker-za-42``)."""
+    if not ids:
+        return False
+    if any(value in ids for _name, value in _query(url)):
+        return True
+    last = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1].lower()
+    return any(last == i.lower() or last.endswith("-" + i.lower()) for i in ids)
+
+
+def _named(candidates: list[dict[str, Any]], url: str) -> dict[str, Any] | None:
+    """The one candidate (variant or offer) the page's URL names, if exactly one does."""
+    found = [c for c in candidates
+             if _same_page(c.get("url"), url) or _names(url, _ids(c))
+             or any(_same_page(o.get("url"), url) for o in _as_list(c.get("offers"))
+                    if isinstance(o, dict))]
+    return found[0] if len(found) == 1 else None
 
 
 def _variant_offers(node: dict[str, Any], url: str, locale: PageLocale) -> list[_Offer]:
     variants = [v for v in _as_list(node.get("hasVariant")) if isinstance(v, dict)]
-    query = urlsplit(url).query
-    for variant in variants:
-        ids = {str(variant.get(k)) for k in ("sku", "productID", "gtin13", "gtin") if variant.get(k)}
-        offers_url = [o.get("url") for o in _as_list(variant.get("offers")) if isinstance(o, dict)]
-        if _same_page(variant.get("url"), url) or any(_same_page(u, url) for u in offers_url) or (
-            query and any(f"={i}" in query for i in ids)
-        ):
-            return _offers(variant, locale)
-    own = _offers(node, locale)
+    variant = _named(variants, url)
+    if variant is not None:
+        return _offers(variant, locale)
+    own = _product_offers(node, url, locale)
     if any(o.price is not None for o in own):
         return own
     pooled: list[_Offer] = []
     for variant in variants:
         pooled.extend(_offers(variant, locale))
     return pooled
+
+
+def _product_offers(node: dict[str, Any], url: str, locale: PageLocale) -> list[_Offer]:
+    """A Product's offers; only the named one when the URL names one offer (Shopify's
+    ``?variant=<id>`` offer URLs, an offer's SKU in the URL), else all of them."""
+    offers = [o for o in _as_list(node.get("offers")) if isinstance(o, dict)]
+    if len(offers) > 1:
+        offer = _named(offers, url)
+        if offer is not None:
+            return _offers({"offers": [offer]}, locale)
+    return _offers(node, locale)
 
 
 def _collect_ids(data: Any, index: dict[str, dict[str, Any]]) -> None:
@@ -326,7 +397,7 @@ def _from_jsonld(blocks: list[str], url: str, locale: PageLocale) -> Extraction:
             if "productgroup" in kinds or "hasVariant" in node:
                 offers = _variant_offers(node, url, locale)
             else:
-                offers = _offers(node, locale)
+                offers = _product_offers(node, url, locale)
             best = _best(offers)
             described = True
             if best is None:

@@ -78,6 +78,10 @@ def item_from_dynamo(raw: dict[str, Any]) -> Item:
                             if data.get(I.CHECK_REQUESTED_AT) else None),
         alert_drop_percent=dec(I.ALERT_DROP_PERCENT),
         alert_back_in_stock=bool(data.get(I.ALERT_BACK_IN_STOCK, False)),
+        last_outcome=data.get(I.LAST_OUTCOME), last_reason=data.get(I.LAST_REASON),
+        last_attempt_at=int(data[I.LAST_ATTEMPT_AT]) if data.get(I.LAST_ATTEMPT_AT) else None,
+        first_price=dec(I.FIRST_PRICE),
+        first_price_at=int(data[I.FIRST_PRICE_AT]) if data.get(I.FIRST_PRICE_AT) else None,
     )
 
 

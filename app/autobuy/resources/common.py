@@ -8,6 +8,7 @@ import falcon
 
 from autobuy.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from autobuy.models import Billing, Item, Page, PricePoint
+from autobuy.services.preview import Preview
 
 
 def read_body(req: falcon.Request, max_bytes: int) -> bytes:
@@ -57,7 +58,17 @@ def item_json(item: Item) -> dict[str, Any]:
         "availability": item.availability, "check_requested_at": item.check_requested_at,
         "alert_drop_percent": None if item.alert_drop_percent is None else str(item.alert_drop_percent),
         "alert_back_in_stock": item.alert_back_in_stock,
+        "last_outcome": item.last_outcome, "last_reason": item.last_reason,
+        "last_attempt_at": item.last_attempt_at, "first_price": money(item.first_price),
+        "first_price_at": item.first_price_at,
     }
+
+
+def preview_json(preview: Preview) -> dict[str, Any]:
+    return {"url": preview.url, "outcome": preview.outcome, "reason": preview.reason,
+            "detail": preview.detail, "name": preview.name, "price": money(preview.price),
+            "currency": preview.currency, "availability": preview.availability,
+            "source": preview.source, "checked_at": preview.checked_at}
 
 
 def point_json(point: PricePoint) -> dict[str, Any]:

@@ -4,7 +4,15 @@ from __future__ import annotations
 import falcon
 
 from autobuy.config import Settings
-from autobuy.resources.common import client_ip, item_json, json_object, page_json, point_json
+from autobuy.errors import InvalidInput
+from autobuy.resources.common import (
+    client_ip,
+    item_json,
+    json_object,
+    page_json,
+    point_json,
+    preview_json,
+)
 from autobuy.services.items import ItemService, page_limit, parse_item_input
 
 
@@ -61,3 +69,17 @@ class ItemCheck(_Base):
         requested = self._items.request_check(req.context.user_id, item_id, client_ip(req))
         resp.status = falcon.HTTP_202
         resp.media = {"id": item_id, "check_requested_at": requested}
+
+
+class ItemPreview(_Base):
+    """What a check of a URL would see now (nothing stored; rate limited like checks)."""
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        body = json_object(req, self._settings.max_body_bytes)
+        unknown = sorted(set(body) - {"url"})
+        if unknown:
+            raise InvalidInput(f"unknown field(s): {', '.join(unknown)}")
+        if body.get("url") is None:
+            raise InvalidInput("missing field(s): url")
+        resp.media = preview_json(self._items.preview(req.context.user_id, body["url"],
+                                                      client_ip(req)))

@@ -13,6 +13,7 @@ from autobuy.config import Settings
 from autobuy.errors import AuthFailed, InvalidInput, LimitReached, NotFound
 from autobuy.models import Item, Page, User
 from autobuy.repositories.base import CheckQueue, ItemRepository, UserRepository
+from autobuy.services.preview import FetchOnce, Preview, PreviewFetcher, preview_page
 from autobuy.services.ratelimit import Limiter
 from autobuy.services.urls import validate_item_url
 
@@ -136,8 +137,10 @@ class ItemService:
 
     def __init__(self, *, items: ItemRepository, users: UserRepository, queue: CheckQueue,
                  settings: Settings, limiter: Limiter,
+                 previewer: PreviewFetcher | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self._items = items
+        self._previewer = previewer or FetchOnce(settings.url_allow_hosts)
         self._users = users
         self._queue = queue
         self._settings = settings
@@ -199,14 +202,26 @@ class ItemService:
     def request_check(self, user_id: str, item_id: str, client_ip: str) -> int:
         """Ask for an immediate check (rate limited per user and per IP)."""
         user = self.user(user_id)
-        self._limiter.hit(f"check-ip:{client_ip}", limit=self._settings.check_per_minute_ip, window=60)
-        self._limiter.hit(f"check-user:{user.id}",
-                          limit=self._settings.tier(user.tier).manual_checks_per_hour, window=3600)
+        self._limit_checks(user, client_ip)
         now = int(self._clock())
         if not self._items.request_check(user.id, item_id, now):
             raise NotFound("no such item")
         self._queue.enqueue(user.id, item_id)
         return now
+
+    def _limit_checks(self, user: User, client_ip: str) -> None:
+        """Manual checks and previews share one budget: both make the server fetch a shop."""
+        self._limiter.hit(f"check-ip:{client_ip}", limit=self._settings.check_per_minute_ip, window=60)
+        self._limiter.hit(f"check-user:{user.id}",
+                          limit=self._settings.tier(user.tier).manual_checks_per_hour, window=3600)
+
+    def preview(self, user_id: str, url: Any, client_ip: str) -> Preview:
+        """What a check of ``url`` would see now; nothing is stored (rate limited like checks)."""
+        if not isinstance(url, str):
+            raise InvalidInput("url: must be a string")
+        checked = validate_item_url(url, self._settings.url_allow_hosts)
+        self._limit_checks(self.user(user_id), client_ip)
+        return preview_page(self._previewer, checked, self._clock)
 
     def me(self, user_id: str) -> dict[str, Any]:
         user = self.user(user_id)

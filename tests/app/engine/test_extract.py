@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from autobuy.engine.cli import main
-from autobuy.engine.extract import Extraction, decode_html, extract, extract_with
+from autobuy.engine.extract import Extraction, decode_html, extract, extract_with, product_name
 
 CORPUS = Path(__file__).parent / "corpus"
 MANIFEST = json.loads((CORPUS / "manifest.json").read_text(encoding="utf-8"))
@@ -157,3 +157,53 @@ def test_page_without_any_price_is_none() -> None:
     result = extract(_page("", "<h1>Über uns</h1>"), "https://www.shop.de/about")
     assert result.to_json() == {"price": None, "currency": None, "availability": None,
                                 "source": "none"}
+
+
+# --------------------------------------------------------------------------- variants named by the URL
+# The shapes of real shops: Shopify lists one Offer per variant with a ``?variant=<id>`` URL;
+# ProductGroup pages (Zalando, corpus 04) name a variant by size in the query or its SKU
+# in the path.
+
+def _offer(price: str, stock: str = "InStock", **extra: str) -> dict:
+    return {"@type": "Offer", "price": price, "priceCurrency": "EUR",
+            "availability": f"https://schema.org/{stock}", **extra}
+
+
+SHOPIFY = _page(_ld({"@context": "https://schema.org", "@type": "Product", "name": "Tee",
+                     "offers": [_offer("19.00", sku="TEE-S",
+                                       url="https://shop.example/products/tee?variant=111"),
+                                _offer("24.00", "OutOfStock", sku="TEE-XL",
+                                       url="https://shop.example/products/tee?variant=222")]}))
+GROUP = _page(_ld({"@context": "https://schema.org", "@type": "ProductGroup", "name": "Sneaker",
+                   "hasVariant": [
+                       {"@type": "Product", "sku": "ZA-4", "offers": _offer("79.95")},
+                       {"@type": "Product", "sku": "ZA-41", "offers": _offer("89.95")},
+                       {"@type": "Product", "sku": "ZA-42", "offers": _offer("99.95", "OutOfStock")}]}))
+
+
+@pytest.mark.parametrize(("html", "url", "price", "availability"), [
+    (SHOPIFY, "https://shop.example/products/tee?variant=222", "24.00", "out_of_stock"),
+    (SHOPIFY, "https://shop.example/products/tee?variant=111&utm_source=mail", "19.00", "in_stock"),
+    (SHOPIFY, "https://shop.example/products/tee?sku=TEE-XL", "24.00", "out_of_stock"),
+    (SHOPIFY, "https://shop.example/products/tee", "19.00", "in_stock"),
+    (GROUP, "https://shop.example/sneaker/ZA-42", "99.95", "out_of_stock"),
+    (GROUP, "https://shop.example/sneaker-za-42", "99.95", "out_of_stock"),
+    (GROUP, "https://shop.example/sneaker?sku=ZA-41", "89.95", "in_stock"),  # not ZA-4
+    (GROUP, "https://shop.example/sneaker", "79.95", "in_stock"),
+])
+def test_the_variant_a_url_names_is_the_price(html: str, url: str, price: str,
+                                              availability: str) -> None:
+    found = extract(html, url)
+    assert (str(found.price), found.availability) == (price, availability)
+
+
+@pytest.mark.parametrize(("html", "name"), [
+    (_page(_ld({"@type": "Product", "name": "  Kopfhörer &amp; Etui ", "offers": _offer("1")})),
+     "Kopfhörer & Etui"),
+    (_page('<meta property="og:title" content="Laptop 15&quot;"><title>Shop</title>'), 'Laptop 15"'),
+    (_page("<title>Über uns – Shop</title>"), "Über uns – Shop"),
+    (_page(""), None),
+    ((CORPUS / "50-blocked-cloudflare.html").read_text(encoding="utf-8"), None),
+])
+def test_product_name(html: str, name: str | None) -> None:
+    assert product_name(html) == name

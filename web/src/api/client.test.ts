@@ -25,15 +25,16 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
   new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json", ...headers } });
 const apiError = (status: number, title: string, detail: string, headers = {}) =>
   json(status, { error: { status, title, detail, request_id: "req-1" } }, headers);
-const tokens = (access: string, refresh: string, expires = 900): Tokens => ({
-  access_token: access, token_type: "Bearer", expires_in: expires, refresh_token: refresh,
+// A cookie session's answer: the refresh token stays in the HttpOnly cookie, not here.
+const tokens = (access: string, expires = 900): Tokens => ({
+  access_token: access, token_type: "Bearer", expires_in: expires,
   user: { id: "u1", email: "me@example.com", tier: "free" },
 });
 
 describe("sign-in and tokens", () => {
   it("signs in with development sign-in and sends the access token afterwards", async () => {
     const { fetch, calls } = fakeFetch(
-      () => json(200, tokens("A1", "R1")),
+      () => json(200, tokens("A1")),
       () => json(200, { items: [], next_cursor: null }),
     );
     const sessions: (Session | null)[] = [];
@@ -41,7 +42,8 @@ describe("sign-in and tokens", () => {
     const session = await api.signInDev("me@example.com");
     expect(session.user.email).toBe("me@example.com");
     expect(session.expiresAt).toBe(1_000_000 + 900_000);
-    expect(calls[0]).toMatchObject({ url: "/v1/auth/dev", method: "POST", body: { email: "me@example.com" } });
+    expect(calls[0]).toMatchObject({ url: "/v1/auth/dev", method: "POST",
+                                     body: { email: "me@example.com", session: "cookie" } });
     expect(calls[0].headers.Authorization).toBeUndefined();
 
     await api.listItems();
@@ -52,9 +54,9 @@ describe("sign-in and tokens", () => {
 
   it("renews an expired access token once and repeats the call", async () => {
     const { fetch, calls } = fakeFetch(
-      () => json(200, tokens("A1", "R1")),
+      () => json(200, tokens("A1")),
       () => apiError(401, "Unauthorized", "token expired"),
-      () => json(200, tokens("A2", "R2")),
+      () => json(200, tokens("A2")),
       () => json(200, { user: { id: "u1", email: "me@example.com", name: null, tier: "free" },
                         limits: { item_limit: 5, check_interval_minutes: 360, history_days: 30,
                                   manual_checks_per_hour: 5, auto_buy: false },
@@ -65,15 +67,15 @@ describe("sign-in and tokens", () => {
     const me = await api.me();
     expect(me.usage.items).toBe(1);
     expect(calls.map((c) => c.url)).toEqual(["/v1/auth/dev", "/v1/me", "/v1/auth/refresh", "/v1/me"]);
-    expect(calls[2].body).toEqual({ refresh_token: "R1" });
+    expect(calls[2].body).toEqual({}); // the cookie carries the refresh token
     expect(calls[3].headers.Authorization).toBe("Bearer A2");
   });
 
   it("refreshes before a call when the access token is about to expire", async () => {
     let clock = 0;
     const { fetch, calls } = fakeFetch(
-      () => json(200, tokens("A1", "R1", 60)),
-      () => json(200, tokens("A2", "R2", 900)),
+      () => json(200, tokens("A1", 60)),
+      () => json(200, tokens("A2", 900)),
       () => json(200, { items: [], next_cursor: null }),
     );
     const api = createApi({ fetch, now: () => clock });
@@ -86,7 +88,7 @@ describe("sign-in and tokens", () => {
 
   it("ends the session when the refresh token is refused", async () => {
     const { fetch } = fakeFetch(
-      () => json(200, tokens("A1", "R1")),
+      () => json(200, tokens("A1")),
       () => apiError(401, "Unauthorized", "token expired"),
       () => apiError(401, "Unauthorized", "refresh token revoked"),
     );
@@ -98,22 +100,43 @@ describe("sign-in and tokens", () => {
     expect(sessions.at(-1)).toBeNull();
   });
 
-  it("signs out: forgets the tokens first, then revokes the refresh token", async () => {
+  it("signs out: forgets the tokens first, then has the API revoke and clear the cookie", async () => {
     const { fetch, calls } = fakeFetch(
-      () => json(200, tokens("A1", "R1")),
+      () => json(200, tokens("A1")),
       () => new Response(null, { status: 204 }),
     );
     const api = createApi({ fetch });
     await api.signInDev("me@example.com");
     await api.signOut();
     expect(api.signedIn).toBe(false);
-    expect(calls[1]).toMatchObject({ url: "/v1/auth/logout", method: "POST", body: { refresh_token: "R1" } });
+    expect(calls[1]).toMatchObject({ url: "/v1/auth/logout", method: "POST", body: {} });
+    expect(fetch).toHaveBeenLastCalledWith("/v1/auth/logout",
+                                           expect.objectContaining({ credentials: "same-origin" }));
+  });
+
+  it("resumes the cookie's session after a reload, or says there is none", async () => {
+    const { fetch, calls } = fakeFetch(
+      () => apiError(401, "Unauthorized", "no session"),
+      () => json(200, tokens("A9")),
+      () => json(200, { items: [], next_cursor: null }),
+    );
+    const sessions: (Session | null)[] = [];
+    const api = createApi({ fetch, onSession: (s) => sessions.push(s) });
+    expect(await api.resume()).toBe(false);
+    expect(api.signedIn).toBe(false);
+    expect(await api.resume()).toBe(true);
+    expect(sessions.map((s) => s?.user.email)).toEqual(["me@example.com"]);
+    await api.listItems();
+    expect(calls.map((c) => [c.url, c.body])).toEqual([
+      ["/v1/auth/refresh", {}], ["/v1/auth/refresh", {}], ["/v1/items?limit=50", undefined]]);
+    expect(calls[2].headers.Authorization).toBe("Bearer A9");
   });
 
   it("exchanges a Google ID token", async () => {
-    const { fetch, calls } = fakeFetch(() => json(200, tokens("A1", "R1")));
+    const { fetch, calls } = fakeFetch(() => json(200, tokens("A1")));
     await createApi({ fetch }).signInGoogle("google-id-token");
-    expect(calls[0]).toMatchObject({ url: "/v1/auth/google", body: { id_token: "google-id-token" } });
+    expect(calls[0]).toMatchObject({ url: "/v1/auth/google",
+                                     body: { id_token: "google-id-token", session: "cookie" } });
   });
 });
 
@@ -169,13 +192,24 @@ describe("requests", () => {
     expect(accepted.check_requested_at).toBe(5);
   });
 
-  it("learns from the served OpenAPI document whether development sign-in is routed", async () => {
-    const { fetch } = fakeFetch(
-      () => json(200, { paths: { "/v1/auth/dev": {}, "/v1/me": {} } }),
-      () => json(200, { paths: { "/v1/me": {} } }),
+  it("reads the public config without a session", async () => {
+    const config = { google_client_id: "123.apps.googleusercontent.com", dev_signin: false,
+                     tiers: {} };
+    const { fetch, calls } = fakeFetch(() => json(200, config));
+    expect(await createApi({ fetch }).config()).toEqual(config);
+    expect(calls[0]).toMatchObject({ url: "/v1/config", method: "GET" });
+    expect(calls[0].headers.Authorization).toBeUndefined();
+  });
+
+  it("previews a URL", async () => {
+    const { fetch, calls } = fakeFetch(
+      () => json(200, tokens("A1")),
+      () => json(200, { url: "https://shop.example/p/1", outcome: "blocked", reason: "blocked" }),
     );
     const api = createApi({ fetch });
-    expect(await api.devSignInEnabled()).toBe(true);
-    expect(await api.devSignInEnabled()).toBe(false);
+    await api.signInDev("me@example.com");
+    expect((await api.preview("https://shop.example/p/1")).reason).toBe("blocked");
+    expect(calls[1]).toMatchObject({ url: "/v1/items/preview", method: "POST",
+                                     body: { url: "https://shop.example/p/1" } });
   });
 });

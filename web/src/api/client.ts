@@ -1,7 +1,9 @@
 // The API client: typed by the generated OpenAPI types (schema.d.ts), one origin (paths
-// start with /v1), tokens kept in this closure only — never in storage a script could read
-// later. An expired access token is renewed once with the refresh token, then the call is
-// repeated; a refused refresh ends the session.
+// start with /v1). The access token lives in this closure only; the refresh token never
+// reaches script at all: sign-in asks for a cookie session, and the API keeps the refresh
+// token in an HttpOnly, SameSite=Strict cookie on /v1/auth that the browser sends along.
+// An expired access token is renewed once through that cookie, then the call is repeated;
+// a refused refresh ends the session. resume() does the same after a reload.
 import type { components, paths } from "./schema";
 
 type Schemas = components["schemas"];
@@ -18,6 +20,8 @@ export type AlertPage = Schemas["AlertPage"];
 export type Me = Schemas["Me"];
 export type Billing = Schemas["Billing"];
 export type Tokens = Schemas["Tokens"];
+export type Preview = Schemas["Preview"];
+export type PublicConfig = Schemas["PublicConfig"];
 export type User = Tokens["user"];
 export type CheckAccepted =
   paths["/v1/items/{item_id}/check"]["post"]["responses"]["202"]["content"]["application/json"];
@@ -54,7 +58,7 @@ export interface ApiOptions {
   now?: () => number;
 }
 
-interface Tokenset { access: string; refresh: string; expiresAt: number }
+interface Tokenset { access: string; expiresAt: number }
 
 const EXPIRY_MARGIN_MS = 30_000;
 
@@ -93,7 +97,7 @@ export function createApi(options: ApiOptions = {}) {
   }
 
   function start(t: Tokens): Session {
-    tokens = { access: t.access_token, refresh: t.refresh_token, expiresAt: now() + t.expires_in * 1000 };
+    tokens = { access: t.access_token, expiresAt: now() + t.expires_in * 1000 };
     const session = { user: t.user, expiresAt: tokens.expiresAt };
     options.onSession?.(session);
     return session;
@@ -105,13 +109,13 @@ export function createApi(options: ApiOptions = {}) {
     if (had) options.onSession?.(null);
   }
 
+  /** A new access token through the session cookie (the empty JSON body says: use it). */
   async function refresh(): Promise<boolean> {
-    if (!tokens) return false;
     refreshing ??= (async () => {
-      const resp = await send("POST", "/v1/auth/refresh", { refresh_token: tokens!.refresh }, false);
+      const resp = await send("POST", "/v1/auth/refresh", {}, false);
       if (!resp.ok) {
-        // A refused refresh (401: spent or revoked) ends the session; anything else is the
-        // server's trouble: keep the tokens so a later call may try again.
+        // A refused refresh (401: no cookie, spent or revoked) ends the session; anything
+        // else is the server's trouble: keep the tokens so a later call may try again.
         if (resp.status === 401) end();
         return false;
       }
@@ -149,28 +153,29 @@ export function createApi(options: ApiOptions = {}) {
   return {
     get signedIn(): boolean { return tokens !== null; },
 
-    /** Whether this API routes development sign-in (its served OpenAPI document says so). */
-    async devSignInEnabled(): Promise<boolean> {
-      const resp = await send("GET", "/openapi.json", undefined, false);
-      if (!resp.ok) return false;
-      const doc = (await resp.json()) as { paths?: Record<string, unknown> };
-      return Boolean(doc.paths && "/v1/auth/dev" in doc.paths);
+    /** Sign-in methods and the tiers' limits of this deployment (public). */
+    async config(): Promise<PublicConfig> {
+      const resp = await send("GET", "/v1/config", undefined, false);
+      if (!resp.ok) throw await errorFrom(resp);
+      return (await resp.json()) as PublicConfig;
     },
-    signInDev: (email: string) => signIn("/v1/auth/dev", { email }),
-    signInGoogle: (idToken: string) => signIn("/v1/auth/google", { id_token: idToken }),
+    /** Pick up the session of the cookie (after a reload); false when there is none. */
+    resume: (): Promise<boolean> => refresh(),
+    signInDev: (email: string) => signIn("/v1/auth/dev", { email, session: "cookie" }),
+    signInGoogle: (idToken: string) =>
+      signIn("/v1/auth/google", { id_token: idToken, session: "cookie" }),
     async signOut(): Promise<void> {
-      const current = tokens;
       end();
-      if (current) {
-        const resp = await send("POST", "/v1/auth/logout", { refresh_token: current.refresh }, false);
-        if (!resp.ok && resp.status !== 401) throw await errorFrom(resp);
-      }
+      // Always: the cookie may outlive this page's tokens; the API revokes and clears it.
+      const resp = await send("POST", "/v1/auth/logout", {}, false);
+      if (!resp.ok && resp.status !== 401) throw await errorFrom(resp);
     },
 
     me: () => request<Me>("GET", "/v1/me"),
     listItems: (cursor?: string | null, limit = 50) =>
       request<ItemPage>("GET", `/v1/items${q({ limit, cursor })}`),
     createItem: (item: ItemCreate) => request<Item>("POST", "/v1/items", item),
+    preview: (url: string) => request<Preview>("POST", "/v1/items/preview", { url }),
     getItem: (itemId: string) => request<Item>("GET", `/v1/items/${id(itemId)}`),
     updateItem: (itemId: string, patch: ItemPatch) =>
       request<Item>("PATCH", `/v1/items/${id(itemId)}`, patch),

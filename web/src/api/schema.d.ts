@@ -179,6 +179,12 @@ export interface paths {
                     "application/json": {
                         /** Format: email */
                         email: string;
+                        /**
+                         * @description cookie: browsers; the refresh token only in the HttpOnly cookie, not in the answer
+                         * @default body
+                         * @enum {unknown}
+                         */
+                        session?: "cookie" | "body";
                     };
                 };
             };
@@ -186,6 +192,8 @@ export interface paths {
                 /** @description OK */
                 200: {
                     headers: {
+                        /** @description __Secure-autobuy-refresh: the refresh token; HttpOnly; Secure; SameSite=Strict; Path=/v1/auth (Max-Age=0 clears it) */
+                        "Set-Cookie": string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -226,6 +234,12 @@ export interface paths {
                 content: {
                     "application/json": {
                         id_token: string;
+                        /**
+                         * @description cookie: browsers; the refresh token only in the HttpOnly cookie, not in the answer
+                         * @default body
+                         * @enum {unknown}
+                         */
+                        session?: "cookie" | "body";
                     };
                 };
             };
@@ -233,6 +247,8 @@ export interface paths {
                 /** @description OK */
                 200: {
                     headers: {
+                        /** @description __Secure-autobuy-refresh: the refresh token; HttpOnly; Secure; SameSite=Strict; Path=/v1/auth (Max-Age=0 clears it) */
+                        "Set-Cookie": string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -263,18 +279,22 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Revoke the refresh token's session */
+        /** Revoke the refresh token's session (the body's, else the cookie's); clears the cookie */
         post: {
             parameters: {
                 query?: never;
                 header?: never;
                 path?: never;
-                cookie?: never;
+                cookie?: {
+                    /** @description the browser's session */
+                    "__Secure-autobuy-refresh"?: string;
+                };
             };
             requestBody: {
                 content: {
                     "application/json": {
-                        refresh_token: string;
+                        /** @description non-browser clients; without it the session cookie is used */
+                        refresh_token?: string;
                     };
                 };
             };
@@ -282,6 +302,8 @@ export interface paths {
                 /** @description Signed out */
                 204: {
                     headers: {
+                        /** @description __Secure-autobuy-refresh: the refresh token; HttpOnly; Secure; SameSite=Strict; Path=/v1/auth (Max-Age=0 clears it) */
+                        "Set-Cookie": string;
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -308,18 +330,22 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Rotate a refresh token */
+        /** Rotate a refresh token (the body's, else the session cookie's) */
         post: {
             parameters: {
                 query?: never;
                 header?: never;
                 path?: never;
-                cookie?: never;
+                cookie?: {
+                    /** @description the browser's session */
+                    "__Secure-autobuy-refresh"?: string;
+                };
             };
             requestBody: {
                 content: {
                     "application/json": {
-                        refresh_token: string;
+                        /** @description non-browser clients; without it the session cookie is used */
+                        refresh_token?: string;
                     };
                 };
             };
@@ -327,6 +353,8 @@ export interface paths {
                 /** @description OK */
                 200: {
                     headers: {
+                        /** @description __Secure-autobuy-refresh: the refresh token; HttpOnly; Secure; SameSite=Strict; Path=/v1/auth (Max-Age=0 clears it) */
+                        "Set-Cookie": string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -487,6 +515,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What a client needs before sign-in: sign-in methods, tiers' limits */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PublicConfig"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/items": {
         parameters: {
             query?: never;
@@ -553,6 +617,53 @@ export interface paths {
                 401: components["responses"]["Error"];
                 403: components["responses"]["Error"];
                 409: components["responses"]["Error"];
+                413: components["responses"]["Error"];
+                415: components["responses"]["Error"];
+                422: components["responses"]["Error"];
+                429: components["responses"]["Error"];
+                503: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/items/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** What a check of a URL sees now, without tracking it (rate limited like checks) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PreviewRequest"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Preview"];
+                    };
+                };
+                400: components["responses"]["Error"];
+                401: components["responses"]["Error"];
                 413: components["responses"]["Error"];
                 415: components["responses"]["Error"];
                 422: components["responses"]["Error"];
@@ -1016,8 +1127,20 @@ export interface components {
             created_at: number;
             currency: string;
             current_price: string | null;
+            /** @description the first price a check found (change since tracking) */
+            first_price: string | null;
+            first_price_at: number | null;
             id: string;
+            /** @description when the last check ran, whatever its outcome (last_checked: the last ok check) */
+            last_attempt_at: number | null;
             last_checked: number | null;
+            /**
+             * @description the last check's outcome; null before the first. blocked/failed checks never change current_price
+             * @enum {unknown}
+             */
+            last_outcome: "ok" | "blocked" | "failed" | null;
+            /** @description why the last check was blocked or failed, in words */
+            last_reason: string | null;
             next_check_at: number;
             /** @enum {unknown} */
             status: "active" | "paused";
@@ -1093,12 +1216,50 @@ export interface components {
             items: components["schemas"]["Order"][];
             next_cursor: string | null;
         };
+        /** @description What a check of the URL sees now; nothing is stored. A URL that names a variant (?variant=, its SKU) shows that variant's offer. */
+        Preview: {
+            /** @enum {unknown} */
+            availability: "in_stock" | "out_of_stock" | "preorder" | null;
+            /** @description Unix seconds */
+            checked_at: number;
+            currency: string | null;
+            /** @description the reason in words (for people) */
+            detail: string | null;
+            name: string | null;
+            /** @enum {unknown} */
+            outcome: "ok" | "blocked" | "failed";
+            price: string | null;
+            /** @description null when ok; blocked: a bot wall; not_a_product_page: no price or stock on the page; not_allowed: the URL guard refused a redirect or an address; fetch_failed: network/HTTP error, not HTML, too large, too slow */
+            reason: ("blocked" | "not_a_product_page" | "not_allowed" | "fetch_failed") | null;
+            /** @description json-ld, microdata, opengraph, adapter:<shop>, generic, ... */
+            source: string | null;
+            /** @description the URL as it will be tracked */
+            url: string;
+        };
+        PreviewRequest: {
+            /**
+             * Format: uri
+             * @example https://shop.example/products/tee?variant=222
+             */
+            url: string;
+        };
         PricePoint: {
             availability: string | null;
             checked_at: number;
             currency: string | null;
             price: string | null;
             source: string | null;
+        };
+        PublicConfig: {
+            /** @description whether POST /v1/auth/dev is routed */
+            dev_signin: boolean;
+            /** @description for Google Identity Services on the page */
+            google_client_id: string;
+            tiers: {
+                free: components["schemas"]["Limits"];
+                pro: components["schemas"]["Limits"];
+                ultra: components["schemas"]["Limits"];
+            };
         };
         Ready: {
             checks: {
@@ -1107,10 +1268,11 @@ export interface components {
             /** @constant */
             status: "ready";
         };
+        /** @description refresh_token is left out for a cookie session (session: cookie, or a refresh through the cookie) */
         Tokens: {
             access_token: string;
             expires_in: number;
-            refresh_token: string;
+            refresh_token?: string;
             /** @constant */
             token_type: "Bearer";
             user: {

@@ -55,8 +55,9 @@ function ItemView({ store, item, points, morePoints, historyError, reload }:
   const title = item.title || shopHost(item.url);
   const series = useMemo(() => points && chartSeries(points, item.currency, item.target_price),
                          [points, item.currency, item.target_price]);
-  const since = series?.first && item.current_price !== null
-    ? percentChange(item.current_price, series.first.price.toFixed(2)) : null;
+  // The first price a check found (kept by the engine), else the oldest point loaded.
+  const first = item.first_price ?? (series?.first ? series.first.price.toFixed(2) : null);
+  const since = percentChange(item.current_price, first);
   const availability = formatAvailability(item.availability);
 
   return (

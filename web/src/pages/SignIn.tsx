@@ -1,18 +1,21 @@
-// Sign in: Google when this build has a client id; development sign-in only when the API
-// routes it (its served OpenAPI document lists POST /v1/auth/dev).
+// Sign in: Google and development sign-in as the API's public config (GET /v1/config) says:
+// its Google client id, and whether it routes development sign-in.
 import { useEffect, useState } from "preact/hooks";
 import { ErrorText } from "../components/ErrorText";
 import { GoogleButton } from "../components/GoogleButton";
 import { type Store, useStore } from "../store";
 
-export function SignIn({ store, googleClientId = import.meta.env.VITE_GOOGLE_CLIENT_ID }:
+export function SignIn({ store, googleClientId: forcedClientId }:
   { store: Store; googleClientId?: string }) {
-  const devSignIn = useStore(store, (s) => s.devSignIn);
+  const config = useStore(store, (s) => s.config);
+  const configError = useStore(store, (s) => s.configError);
+  const devSignIn = config ? config.dev_signin : configError ? false : null;
+  const googleClientId = forcedClientId ?? config?.google_client_id;
   const [email, setEmail] = useState("");
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
-  useEffect(() => { if (devSignIn === null) void store.probeSignIn(); }, []);
+  useEffect(() => { if (store.get().config === null) void store.loadConfig(); }, []);
 
   async function run(signIn: () => Promise<unknown>) {
     setError(null);
@@ -40,9 +43,13 @@ export function SignIn({ store, googleClientId = import.meta.env.VITE_GOOGLE_CLI
           <button type="submit" class="primary" disabled={busy}>{busy ? "Signing in…" : "Sign in"}</button>
         </form>
       )}
-      {!googleClientId && devSignIn === false && (
-        <p class="error" role="alert">No sign-in method is available: this build has no Google client id
-          and the API does not offer development sign-in.</p>
+      {configError && (
+        <p class="error" role="alert">The sign-in methods could not be loaded: the API cannot be
+          reached. Reload the page to try again.</p>
+      )}
+      {config && !googleClientId && !devSignIn && (
+        <p class="error" role="alert">No sign-in method is available: the API has no Google client id
+          in use and does not offer development sign-in.</p>
       )}
       <ErrorText error={error} />
     </section>

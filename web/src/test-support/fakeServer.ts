@@ -1,7 +1,7 @@
 // A fake of the API for component tests: routes "METHOD /path" to handlers, records every
 // request, and gives the real client (createApi) its fetch, so components and client are
 // exercised together.
-import { createApi, type Item, type Tokens } from "../api/client";
+import { createApi, type Item, type PublicConfig, type Tokens } from "../api/client";
 import { createStore } from "../store";
 
 export interface Seen { method: string; path: string; body: unknown; auth: string | null }
@@ -35,10 +35,21 @@ export function storeWith(fetch: typeof globalThis.fetch) {
   return createStore((onSession) => createApi({ fetch, onSession }));
 }
 
+/** A cookie session's sign-in answer: no refresh_token in the JSON. */
 export const TOKENS: Tokens = {
-  access_token: "A1", token_type: "Bearer", expires_in: 900, refresh_token: "R1",
+  access_token: "A1", token_type: "Bearer", expires_in: 900,
   user: { id: "u1", email: "me@example.com", tier: "free" },
 };
+
+const LIMITS = { item_limit: 5, check_interval_minutes: 360, history_days: 30, manual_checks_per_hour: 5,
+                 auto_buy: false };
+
+/** GET /v1/config of an API with development sign-in and no Google client id in use. */
+export function config(overrides: Partial<PublicConfig> = {}): PublicConfig {
+  return { google_client_id: "", dev_signin: true,
+           tiers: { free: LIMITS, pro: { ...LIMITS, item_limit: 50 },
+                    ultra: { ...LIMITS, item_limit: 200, auto_buy: true } }, ...overrides };
+}
 
 export const ME = {
   user: { id: "u1", email: "me@example.com", name: null, tier: "free" },
@@ -53,6 +64,7 @@ export function item(overrides: Partial<Item> = {}): Item {
     currency: "EUR", auto_buy: false, status: "active", created_at: 1_700_000_000,
     updated_at: 1_700_000_000, last_checked: 1_700_000_600, next_check_at: 1_700_022_200,
     current_price: "49.99", availability: "in_stock", check_requested_at: null,
-    alert_drop_percent: null, alert_back_in_stock: false, ...overrides,
+    alert_drop_percent: null, alert_back_in_stock: false, last_outcome: "ok", last_reason: null,
+    last_attempt_at: 1_700_000_600, first_price: "59.99", first_price_at: 1_699_990_000, ...overrides,
   };
 }
