@@ -20,6 +20,9 @@ ROOT = Path(__file__).resolve().parents[2]
     ("LOCALCLOUD_SERVER_THREADS", "many"),
     ("LOCALCLOUD_SPEED_PATCHES", "fast"),
     ("LOCALCLOUD_ALLOW_MOTO_VERSION", "yes"),
+    ("LOCALCLOUD_INSTANCES", "vms"),
+    ("LOCALCLOUD_AMI_IMAGES", "debian-12-*"),
+    ("LOCALCLOUD_AMI_IMAGES", "debian-12-*=autobuy/ami:debian12,=x"),
 ])
 def test_bad_setting_is_refused_by_name(name: str, value: str) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), name: value}
