@@ -151,8 +151,8 @@ def test_auto_scaling_instance_boots_its_launch_template_versions_user_data(boot
             "ImageId": image, "UserData": base64.b64encode(_user_data("v1").encode()).decode()},
     )["LaunchTemplate"]["LaunchTemplateId"]
     ec2.create_launch_template_version(
-        LaunchTemplateId=template, SourceVersion="1", LaunchTemplateData={
-            "UserData": base64.b64encode(_user_data("v2").encode()).decode()})
+        LaunchTemplateId=template, LaunchTemplateData={
+            "ImageId": image, "UserData": base64.b64encode(_user_data("v2").encode()).decode()})
     asg.create_auto_scaling_group(
         AutoScalingGroupName="boot", MinSize=1, MaxSize=1, DesiredCapacity=1,
         AvailabilityZones=["eu-central-1a"],
@@ -200,10 +200,10 @@ def test_killed_instance_is_stopped_and_its_group_replaces_it(boot_cloud) -> Non
 
 def test_killed_instance_outside_a_group_is_stopped(boot_cloud) -> None:
     ec2 = boot_cloud("ec2")
-    instance_id = ec2.run_instances(ImageId=_debian12(ec2), MinCount=1, MaxCount=1)[
-        "Instances"][0]["InstanceId"]
+    instance_id = ec2.run_instances(ImageId=_debian12(ec2), MinCount=1, MaxCount=1,
+                                    UserData=_user_data("once"))["Instances"][0]["InstanceId"]
     name = _container(ec2, instance_id)
-    _until(lambda: _running(name), what=f"container {name}")
+    assert _booted(name) == "status: done"
     assert _docker("kill", name).returncode == 0
 
     def described() -> dict:
@@ -213,4 +213,81 @@ def test_killed_instance_outside_a_group_is_stopped(boot_cloud) -> None:
     _until(lambda: described()["State"]["Name"] == "stopped", what="the instance stopped")
     assert described()["StateReason"]["Code"] == "Server.InternalError"
     ec2.start_instances(InstanceIds=[instance_id])
-    _until(lambda: _running(name), what=f"container {name} started again")
+    assert _booted(name) == "status: done"
+    # booted again, but user data runs once per instance, as on EC2
+    output = ec2.get_console_output(InstanceId=instance_id)["Output"]
+    assert output.count("user data once ran as root") == 1
+    assert output.count("running 'init-local'") == 2  # two boots
+
+
+def test_instances_stay_records_by_default(localcloud: str) -> None:
+    ec2 = boto3.client("ec2", endpoint_url=localcloud)
+    instance = ec2.run_instances(ImageId=_debian12(ec2), MinCount=1, MaxCount=1)[
+        "Instances"][0]
+    assert TAG not in {t["Key"] for t in instance.get("Tags", [])}
+    assert _docker("inspect", f"localcloud-{instance['InstanceId']}").returncode != 0
+    ec2.terminate_instances(InstanceIds=[instance["InstanceId"]])
+
+
+def test_instance_refresh_boots_the_new_versions_user_data(boot_cloud) -> None:
+    ec2, asg = boot_cloud("ec2"), boot_cloud("autoscaling")
+    image = _debian12(ec2)
+    template = ec2.create_launch_template(
+        LaunchTemplateName="refresh", LaunchTemplateData={
+            "ImageId": image,
+            "UserData": base64.b64encode(_user_data("before").encode()).decode()},
+    )["LaunchTemplate"]["LaunchTemplateId"]
+    ec2.create_launch_template_version(
+        LaunchTemplateId=template, LaunchTemplateData={
+            "ImageId": image,
+            "UserData": base64.b64encode(_user_data("after").encode()).decode()})
+    asg.create_auto_scaling_group(
+        AutoScalingGroupName="refresh", MinSize=1, MaxSize=1, DesiredCapacity=1,
+        AvailabilityZones=["eu-central-1a"],
+        LaunchTemplate={"LaunchTemplateId": template, "Version": "1"})
+    [old] = [i["InstanceId"] for i in asg.describe_auto_scaling_groups(
+        AutoScalingGroupNames=["refresh"])["AutoScalingGroups"][0]["Instances"]]
+
+    refresh = asg.start_instance_refresh(
+        AutoScalingGroupName="refresh", Preferences={"InstanceWarmup": 0},
+        DesiredConfiguration={"LaunchTemplate": {"LaunchTemplateId": template,
+                                                 "Version": "2"}})["InstanceRefreshId"]
+    _until(lambda: asg.describe_instance_refreshes(
+        AutoScalingGroupName="refresh", InstanceRefreshIds=[refresh])["InstanceRefreshes"][0][
+        "Status"] == "Successful", what="the refresh")
+    [new] = [i["InstanceId"] for i in asg.describe_auto_scaling_groups(
+        AutoScalingGroupNames=["refresh"])["AutoScalingGroups"][0]["Instances"]]
+
+    assert new != old
+    name = _container(ec2, new)
+    assert _booted(name) == "status: done"
+    assert _read(name, "/root/user-data-ran").split()[0] == "after"
+    _until(lambda: _docker("inspect", f"localcloud-{old}").returncode != 0,
+           what="the old instance's container removed")
+
+
+def test_instance_runs_docker_installed_by_its_user_data(boot_cloud) -> None:
+    """The nested engine: Debian's docker.io, installed at boot as the stack's user data
+    does, runs containers (overlay2 on the instance's /var/lib/docker volume)."""
+    ec2 = boot_cloud("ec2")
+    script = ("#!/bin/bash\nset -euo pipefail\nexport DEBIAN_FRONTEND=noninteractive\n"
+              "apt-get update -q\napt-get install -y -q docker.io\n"
+              "systemctl enable --now docker\n")
+    instance_id = ec2.run_instances(ImageId=_debian12(ec2), MinCount=1, MaxCount=1,
+                                    UserData=script)["Instances"][0]["InstanceId"]
+    name = _container(ec2, instance_id)
+    assert _booted(name) == "status: done", ec2.get_console_output(
+        InstanceId=instance_id).get("Output", "")[-3000:]
+
+    save = subprocess.Popen(["docker", "save", "autobuy/debian:bookworm"],
+                            stdout=subprocess.PIPE)
+    load = subprocess.run(["docker", "exec", "-i", name, "docker", "load"], stdin=save.stdout,
+                          capture_output=True, text=True, timeout=300, check=False)
+    save.wait(timeout=60)
+    assert load.returncode == 0, load.stderr
+    ran = _docker("exec", name, "docker", "run", "--rm", "--user", "1000",
+                  "autobuy/debian:bookworm", "sh", "-c", "echo inside; id -u", timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.split() == ["inside", "1000"]
+    driver = _docker("exec", name, "docker", "info", "--format", "{{.Driver}}")
+    assert driver.stdout.strip() == "overlay2"
