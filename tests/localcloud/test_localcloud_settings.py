@@ -33,3 +33,14 @@ def test_bad_setting_is_refused_by_name(name: str, value: str) -> None:
     assert proc.returncode != 0
     assert name in proc.stderr
     assert repr(value) in proc.stderr
+
+
+def test_containers_without_docker_are_refused_at_start(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PATH": str(tmp_path),
+           "LOCALCLOUD_INSTANCES": "containers"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "localcloud", "serve", "--port", "1"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=30,
+    )
+    assert proc.returncode != 0
+    assert "LOCALCLOUD_INSTANCES=containers needs the Docker engine" in proc.stderr
