@@ -218,7 +218,11 @@ class Docker:
         self._watcher.start()
 
     def cleanup(self) -> None:
-        """Remove every container this server started, and the seeds (at exit)."""
+        """Remove every container this server started, and the seeds (at exit).
+
+        The seeds go first: gunicorn kills the worker 5 s after SIGTERM, and removing
+        containers with a nested dockerd can take longer than that."""
+        shutil.rmtree(self.seeds, ignore_errors=True)
         if self._events is not None:
             self._events.terminate()
         self._queue.put(None)
@@ -229,7 +233,6 @@ class Docker:
         ids = found.stdout.split()
         if ids:
             subprocess.run(["docker", "rm", "-f", "-v", *ids], capture_output=True, check=False)
-        shutil.rmtree(self.seeds, ignore_errors=True)
 
 
 def _has_container(instance: Instance) -> bool:
