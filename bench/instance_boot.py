@@ -24,8 +24,8 @@ import boto3
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from localcloud import launch, settings  # noqa: E402
-from localcloud.ext.fidelity.ec2_containers import SEED_PATH, SYSTEMD_OPTIONS  # noqa: E402
+from localcloud import launch, settings
+from localcloud.ext.fidelity.ec2_containers import SEED_PATH, SYSTEMD_OPTIONS
 
 USER_DATA = "#!/bin/bash\necho booted > /root/bench\n"
 

@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator
 
 import boto3
 import pytest
-
 from localcloud_helpers import ROOT, start_server, stop_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
