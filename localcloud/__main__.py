@@ -91,6 +91,23 @@ def _local_cloud_app() -> Any:
     return _SettleAfterFirstCall(app)
 
 
+def _check_docker() -> None:
+    """Container instances need a Docker engine: say so at start, not at the first launch."""
+    import subprocess
+
+    try:
+        info = subprocess.run(["docker", "info", "--format", "{{.ServerVersion}}"],
+                              capture_output=True, text=True, timeout=30, check=False)
+        problem = info.stderr.strip() if info.returncode != 0 else ""
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        problem = str(exc)
+    if problem:
+        raise SystemExit(
+            "localcloud: LOCALCLOUD_INSTANCES=containers needs the Docker engine, but "
+            f"`docker info` failed: {problem} (scripts/system-deps.sh docker installs and "
+            "starts it; LOCALCLOUD_INSTANCES=records runs without it)")
+
+
 def serve(port: int) -> None:
     """Serve until SIGTERM / SIGINT, under gunicorn: one process, keep-alive, a thread pool.
 
@@ -106,6 +123,8 @@ def serve(port: int) -> None:
 
     settings.validate()  # fail before forking, with the variable's name
     extensions.check()  # likewise for a moto version the patches were not written for
+    if settings.instances() == "containers":
+        _check_docker()
     from gunicorn.app.base import BaseApplication
 
     options = {

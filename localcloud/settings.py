@@ -44,7 +44,8 @@ def acm_validation_seconds() -> float:
 
 
 def instance_image() -> str:
-    """``LOCALCLOUD_INSTANCE_IMAGE``: docker image for container-backed instances ("" = off)."""
+    """``LOCALCLOUD_INSTANCE_IMAGE``: one docker image for every instance, whatever its AMI
+    ("" = the AMI's image from :func:`ami_images`). Set alone, it also turns containers on."""
     return os.environ.get("LOCALCLOUD_INSTANCE_IMAGE", "").strip()
 
 
@@ -62,6 +63,41 @@ def twin() -> bool:
 def state_dir() -> str:
     """``LOCALCLOUD_STATE_DIR``: pid and log files of ``start``, and the twin's CA and files."""
     return os.environ.get("LOCALCLOUD_STATE_DIR", "").strip() or ".localcloud"
+
+
+INSTANCE_MODES = ("records", "containers")
+
+
+def instances() -> str:
+    """``LOCALCLOUD_INSTANCES``: ``records`` (instances are API state only) or ``containers``
+    (each instance is a systemd container that boots its user data with cloud-init).
+    Default ``records``, or ``containers`` when ``LOCALCLOUD_INSTANCE_IMAGE`` is set."""
+    raw = os.environ.get("LOCALCLOUD_INSTANCES", "").strip().lower()
+    if not raw:
+        return "containers" if instance_image() else "records"
+    if raw not in INSTANCE_MODES:
+        raise SystemExit(
+            "localcloud: LOCALCLOUD_INSTANCES must be records or containers, "
+            f"got {os.environ['LOCALCLOUD_INSTANCES']!r}")
+    return raw
+
+
+DEFAULT_AMI_IMAGES = "debian-12-*=autobuy/ami:debian12"
+
+
+def ami_images() -> tuple[tuple[str, str], ...]:
+    """``LOCALCLOUD_AMI_IMAGES``: which docker image an AMI boots as, by AMI name:
+    comma-separated ``NAME-PATTERN=IMAGE`` (shell-style pattern, first match wins)."""
+    raw = os.environ.get("LOCALCLOUD_AMI_IMAGES", "").strip() or DEFAULT_AMI_IMAGES
+    pairs = []
+    for entry in raw.split(","):
+        pattern, sep, image = (part.strip() for part in entry.partition("="))
+        if not sep or not pattern or not image or any(c.isspace() for c in pattern + image):
+            raise SystemExit(
+                "localcloud: LOCALCLOUD_AMI_IMAGES must be comma-separated NAME-PATTERN=IMAGE "
+                f"entries (e.g. {DEFAULT_AMI_IMAGES}), got {entry.strip()!r} in {raw!r}")
+        pairs.append((pattern, image))
+    return tuple(pairs)
 
 
 def server_threads() -> int:
@@ -111,6 +147,8 @@ def validate() -> None:
     rds_create_seconds()
     alb_provision_seconds()
     acm_validation_seconds()
+    instances()
+    ami_images()
 
 
 def apply_moto_defaults() -> None:

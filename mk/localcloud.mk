@@ -2,12 +2,16 @@
 # top Makefile. Its tests (tests/localcloud/) run in `make test-py`.
 #   make test-localcloud   only the local cloud's tests
 #   make bench-localcloud  per-call cost of the extensions + counter against plain moto
-.PHONY: test-localcloud bench-localcloud
+#   make bench-instance-boot  RunInstances -> cloud-init done, against a bare docker run
+.PHONY: test-localcloud bench-localcloud bench-instance-boot
 
-BENCH_TARGETS += bench-localcloud
+BENCH_TARGETS += bench-localcloud bench-instance-boot
 
 test-localcloud: setup ## The local cloud's tests only
 	$(BIN)/python -m pytest tests/localcloud
 
 bench-localcloud: setup ## Local cloud vs plain moto: ms per API call and ratio (same run)
 	$(BIN)/python bench/localcloud_overhead.py
+
+bench-instance-boot: setup images ## Booting instances: RunInstances -> cloud-init done vs a bare docker run (same run)
+	$(BIN)/python bench/instance_boot.py

@@ -2,6 +2,7 @@
 # on, and the scenarios themselves. See docs/roles.md.
 #
 #   make images         instance images autobuy/instance:debian12|debian13, the
+#                       local cloud's Debian 12 AMI image autobuy/ami:debian12, the
 #                       registry autobuy/registry:latest, the twin's database
 #                       autobuy/mariadb:latest, the test app
 #                       autobuy/testapp:latest (each rebuilt only when its recipe
@@ -13,12 +14,13 @@ IMAGE_BUILD := images/build.sh
 
 .PHONY: images test-molecule
 
-images: ## Offline images: systemd instances (Debian 12/13), registry, MariaDB, test app
+images: ## Offline images: systemd instances (Debian 12/13), the local cloud's AMI image, registry, MariaDB, test app
 	scripts/system-deps.sh docker
 	scripts/base-image.sh bookworm
 	scripts/base-image.sh trixie
 	$(IMAGE_BUILD) instance autobuy/instance:debian12 autobuy/debian:bookworm
 	$(IMAGE_BUILD) instance autobuy/instance:debian13 autobuy/debian:trixie
+	$(IMAGE_BUILD) ami autobuy/ami:debian12 autobuy/instance:debian12
 	$(IMAGE_BUILD) registry autobuy/registry:latest autobuy/debian:bookworm
 	$(IMAGE_BUILD) mariadb autobuy/mariadb:latest autobuy/debian:bookworm
 	$(IMAGE_BUILD) testapp autobuy/testapp:latest autobuy/debian:bookworm

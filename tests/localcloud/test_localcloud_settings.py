@@ -21,6 +21,9 @@ ROOT = Path(__file__).resolve().parents[2]
     ("LOCALCLOUD_SPEED_PATCHES", "fast"),
     ("LOCALCLOUD_TWIN", "yes"),
     ("LOCALCLOUD_ALLOW_MOTO_VERSION", "yes"),
+    ("LOCALCLOUD_INSTANCES", "vms"),
+    ("LOCALCLOUD_AMI_IMAGES", "debian-12-*"),
+    ("LOCALCLOUD_AMI_IMAGES", "debian-12-*=autobuy/ami:debian12,=x"),
 ])
 def test_bad_setting_is_refused_by_name(name: str, value: str) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), name: value}
@@ -39,3 +42,14 @@ def test_the_twin_is_off_by_default(localcloud: str) -> None:
 
     with urllib.request.urlopen(localcloud + "/localcloud/twin", timeout=10) as response:
         assert json.load(response) == {"enabled": False}
+
+
+def test_containers_without_docker_are_refused_at_start(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PATH": str(tmp_path),
+           "LOCALCLOUD_INSTANCES": "containers"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "localcloud", "serve", "--port", "1"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=30, check=False,
+    )
+    assert proc.returncode != 0
+    assert "LOCALCLOUD_INSTANCES=containers needs the Docker engine" in proc.stderr
