@@ -1,0 +1,71 @@
+"""Fault drills (issue 17): the API under gunicorn with its own MariaDB and local cloud,
+20 req/s of mixed traffic, a dependency frozen, killed or slowed for a few seconds.
+
+The faults are shorter than bench/faults.py's (60 s); the assertions are the issue's
+targets with headroom for a shared 2-core machine where a figure must hold: /health keeps
+answering (no failure, p99 well under the ALB's 5 s timeout; the bench reports the
+100 ms target), the dependency's calls answer 503 (never 500, never a hang) within 3 s,
+recovery within 5 s of the dependency's return, and no write answered done is lost.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.app.support.drills import DB_KINDS, DYNAMO_KINDS, DrillStack, run_drill
+
+pytestmark = pytest.mark.slow
+
+HEALTH_P99_MS = 500  # the target is 100 ms (bench/faults.py); headroom for a loaded machine
+
+
+@pytest.fixture(scope="module")
+def drill_stack(tmp_path_factory):
+    if not (shutil.which("mariadbd") or Path("/usr/sbin/mariadbd").exists()):
+        pytest.skip("MariaDB is not installed (scripts/system-deps.sh mariadb)")
+    with DrillStack(tmp_path_factory.mktemp("drill")) as stack:
+        yield stack
+
+
+def _check(figures: dict, kinds: tuple[str, ...]) -> None:
+    during = figures["during_fault"]
+    assert figures["health_failures"] == 0, figures
+    assert figures["health"]["p99_ms"] < HEALTH_P99_MS, figures
+    assert figures["server_errors"] == 0 and figures["no_answer"] == 0, figures
+    assert figures["instances_replaced"] == 0
+    for kind in kinds:
+        codes = during[kind]["codes"]
+        assert set(codes) <= {"200", "201", "403", "503"}, figures
+        assert during[kind]["max_ms"] < 3000, figures
+    assert figures["during_fault_all"]["codes"].get("503", 0) > 0, figures
+    assert figures["retry_after"] is not None and int(figures["retry_after"]) >= 1
+    assert figures["recovery_seconds"] < 5, figures
+    assert figures["after_fault_ok"] > 0
+    writes = figures["writes"]
+    assert writes["users_lost"] == 0 and writes["items_lost"] == 0, writes
+
+
+def test_database_frozen(drill_stack):
+    figures = run_drill(drill_stack, name="freeze", inject=drill_stack.freeze_db,
+                        restore=drill_stack.thaw_db, fault_seconds=8, kinds=DB_KINDS)
+    _check(figures, DB_KINDS)
+    assert "mysql unavailable" in figures["sample_503"]
+
+
+def test_database_killed_and_restarted(drill_stack):
+    figures = run_drill(drill_stack, name="kill", inject=drill_stack.kill_db,
+                        restore=drill_stack.restart_db, fault_seconds=5, kinds=DB_KINDS)
+    _check(figures, DB_KINDS)
+    assert "mysql unavailable" in figures["sample_503"]
+
+
+@pytest.mark.parametrize("mode, delay", [("slow", 5.0), ("throttle", 0.0), ("error", 0.0)])
+def test_dynamodb_slow_throttled_or_failing(drill_stack, mode, delay):
+    figures = run_drill(drill_stack, name=f"dynamo-{mode}",
+                        inject=lambda: drill_stack.proxy.set(mode, delay),
+                        restore=lambda: drill_stack.proxy.set("pass"), fault_seconds=6,
+                        kinds=DYNAMO_KINDS)
+    _check(figures, DYNAMO_KINDS)
+    assert "dynamodb unavailable" in figures["sample_503"]
