@@ -195,11 +195,11 @@ def _paths(dev_signin: bool) -> dict[str, Any]:
             public=True, requestBody=_body({"type": "object", "required": ["id_token"],
                                             "properties": {"id_token": {"type": "string", "minLength": 1}}}))},
         "/v1/auth/refresh": {"post": _op(
-            "Rotate a refresh token", {"200": _json(_ref("Tokens")), **_errors(400, 401, 413, 415, 422, 429)},
+            "Rotate a refresh token", {"200": _json(_ref("Tokens")), **_errors(400, 401, 413, 415, 422, 429, 503)},
             public=True, requestBody=refresh_body)},
         "/v1/auth/logout": {"post": _op(
             "Revoke the refresh token's session", {"204": {"description": "Signed out"},
-                                                   **_errors(400, 413, 415, 422, 429)},
+                                                   **_errors(400, 413, 415, 422, 429, 503)},
             public=True, requestBody=refresh_body)},
         "/v1/me": {"get": _op("The user, the tier's limits and usage",
                               {"200": _json(_ref("Me")), **_errors(401, 503)})},
@@ -265,7 +265,7 @@ def _paths(dev_signin: bool) -> dict[str, Any]:
     if dev_signin:
         paths["/v1/auth/dev"] = {"post": _op(
             "Development sign-in (only when AUTOBUY_DEV_SIGNIN is on)",
-            {"200": _json(_ref("Tokens")), **_errors(400, 413, 415, 422, 429)}, public=True,
+            {"200": _json(_ref("Tokens")), **_errors(400, 413, 415, 422, 429, 503)}, public=True,
             requestBody=_body({"type": "object", "required": ["email"],
                                "properties": {"email": {"type": "string", "format": "email"}}}))}
     return paths
@@ -282,6 +282,10 @@ def document(*, dev_signin: bool = False) -> dict[str, Any]:
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
             "schemas": SCHEMAS,
-            "responses": {"Error": _json(_ref("Error"), "Error (one shape for every status)")},
+            "responses": {"Error": {
+                **_json(_ref("Error"), "Error (one shape for every status)"),
+                "headers": {"Retry-After": {
+                    "description": "429 and 503 (a dependency unavailable): seconds to wait",
+                    "schema": {"type": "integer", "minimum": 1}}}}},
         },
     }
