@@ -69,3 +69,26 @@ def test_dynamodb_slow_throttled_or_failing(drill_stack, mode, delay):
                         kinds=DYNAMO_KINDS)
     _check(figures, DYNAMO_KINDS)
     assert "dynamodb unavailable" in figures["sample_503"]
+
+
+def test_a_burst_against_a_frozen_database_leaves_health_answering(drill_stack):
+    """The issue's report: a dozen requests waiting on a frozen database took /health down.
+    Here 48 at once (more than 2 workers x 4 threads can hold), then /health is asked."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.app.support.drills import request
+
+    token = drill_stack.sign_in("burst@example.com")
+    drill_stack.freeze_db()
+    try:
+        with ThreadPoolExecutor(max_workers=48) as pool:
+            burst = [pool.submit(request, drill_stack.url, "GET", "/v1/me", None, token)
+                     for _ in range(48)]
+            health = [request(drill_stack.url, "GET", "/health") for _ in range(20)]
+            answers = [f.result() for f in burst]
+    finally:
+        drill_stack.thaw_db()
+    assert all(status == 200 for status, _, _ in health), health
+    assert max(seconds for _, _, seconds in health) < 1.0, [s for _, _, s in health]
+    assert {status for status, _, _ in answers} == {503}
+    assert max(seconds for _, _, seconds in answers) < 3.0, sorted(s for _, _, s in answers)[-5:]
