@@ -92,3 +92,51 @@ def test_a_burst_against_a_frozen_database_leaves_health_answering(drill_stack):
     assert max(seconds for _, _, seconds in health) < 1.0, [s for _, _, s in health]
     assert {status for status, _, _ in answers} == {503}
     assert max(seconds for _, _, seconds in answers) < 3.0, sorted(s for _, _, s in answers)[-5:]
+
+
+def test_stripe_webhook_while_the_database_is_frozen_gets_503_then_the_retry_applies(drill_stack):
+    """Stripe retries a webhook answered 5xx: the event must not be acknowledged (2xx)
+    while it cannot be stored, and its retry after the database returns must apply it."""
+    import http.client
+    import json
+    import time
+
+    from tests.app import helpers
+
+    token = drill_stack.sign_in("webhook-drill@example.com")
+    _, me, _ = drill_stack.request("GET", "/v1/me", token=token)
+    user_id = me["user"]["id"]
+    payload = json.dumps({"id": "evt_drill_1", "type": "customer.subscription.created",
+                          "data": {"object": {
+                              "id": "sub_drill_1", "customer": "cus_drill_1", "status": "active",
+                              "metadata": {"user_id": user_id},
+                              "items": {"data": [{"price": {"id": "price_autobuy_pro",
+                                                            "unit_amount": 900,
+                                                            "currency": "eur"}}]}}}}).encode()
+
+    def deliver() -> tuple[int, float]:
+        secret = drill_stack.env["AUTOBUY_STRIPE_WEBHOOK_SECRET"]
+        conn = http.client.HTTPConnection("127.0.0.1", drill_stack.port, timeout=30)
+        started = time.monotonic()
+        conn.request("POST", "/v1/billing/webhook", body=payload, headers={
+            "Content-Type": "application/json",
+            "Stripe-Signature": helpers.stripe_signature(payload, secret)})
+        status = conn.getresponse().status
+        conn.close()
+        return status, time.monotonic() - started
+
+    drill_stack.freeze_db()
+    try:
+        status, seconds = deliver()
+    finally:
+        drill_stack.thaw_db()
+    assert status == 503 and seconds < 3.0, (status, seconds)
+    deadline = time.monotonic() + 10  # Stripe's retry, once the database is back
+    while (status := deliver()[0]) == 503 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert status == 200
+    deadline = time.monotonic() + 5  # each gunicorn worker recovers on its own (its breaker)
+    while (got := drill_stack.request("GET", "/v1/billing", token=token))[0] == 503:
+        assert time.monotonic() < deadline, got
+        time.sleep(0.2)
+    assert got[0] == 200 and got[1]["tier"] == "pro", got

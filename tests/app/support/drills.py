@@ -283,8 +283,14 @@ class DrillStack:
                 token: str | None = None, timeout: float = 30) -> tuple[int, dict, float]:
         return request(self.url, method, path, body, token, timeout)
 
-    def sign_in(self, email: str) -> str:
-        status, got, _ = self.request("POST", "/v1/auth/dev", {"email": email})
+    def sign_in(self, email: str, recover_within: float = 10.0) -> str:
+        """Sign in (retrying 503s as a client would while an earlier fault recovers)."""
+        deadline = time.monotonic() + recover_within
+        while True:
+            status, got, _ = self.request("POST", "/v1/auth/dev", {"email": email})
+            if status != 503 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
         if status != 200:
             raise RuntimeError(f"sign-in failed: {status} {got}")
         return got["access_token"]
