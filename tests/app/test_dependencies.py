@@ -221,3 +221,22 @@ def test_gunicorn_refuses_a_bulkhead_that_leaves_no_thread_for_health():
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode != 0
     assert "AUTOBUY_DEPENDENCY_MAX_IN_FLIGHT" in proc.stderr and "GUNICORN_THREADS" in proc.stderr
+
+
+def test_check_now_with_sqs_down_gives_503_naming_sqs(settings):
+    from botocore.exceptions import EndpointConnectionError
+
+    class DownQueue:
+        def enqueue(self, user_id: str, item_id: str) -> None:
+            raise EndpointConnectionError(endpoint_url="https://sqs.eu-central-1.amazonaws.com")
+
+    stores = guarded_stores(helpers.memory_stores(queue=DownQueue()), dependencies(settings))
+    client = falcon.testing.TestClient(create_app(settings, stores=stores))
+    signed = client.simulate_post("/v1/auth/dev", json={"email": "ana@example.com"}).json
+    auth = {"Authorization": f"Bearer {signed['access_token']}"}
+    item = client.simulate_post("/v1/items", headers=auth, json={
+        "url": "https://www.example-shop.de/p/1", "target_price": "9.99", "currency": "EUR"}).json
+    result = client.simulate_post(f"/v1/items/{item['id']}/check", headers=auth)
+    assert result.status_code == 503, result.text
+    assert result.json["error"]["detail"] == "sqs unavailable: connection failed; retry after 2 s"
+    assert result.headers["Retry-After"] == "2"
