@@ -5,14 +5,15 @@
 #   make api         the API on http://127.0.0.1:8000 (gunicorn, local cloud, private MariaDB)
 #   make image       taskapp-backend:latest from app/Dockerfile (offline wheelhouse)
 #   make bench-api   requests/s and p50/p99 vs a bare WSGI app under the same gunicorn
-.PHONY: api api-db-stop image test-app bench-api
+#   make bench-faults  fault drills: database frozen/killed, DynamoDB slow/throttled/5xx (issue 17)
+.PHONY: api api-db-stop image test-app bench-api bench-faults
 
 API_CACHE := .cache/api
 API_DB_PORT ?= 3316
 IMAGE_NAME := taskapp-backend:latest
 WHEELHOUSE := .cache/wheelhouse
 
-BENCH_TARGETS += bench-api
+BENCH_TARGETS += bench-api bench-faults
 
 api: setup localcloud ## The API on http://127.0.0.1:8000 with dev sign-in (local cloud + private MariaDB)
 	scripts/system-deps.sh mariadb
@@ -32,3 +33,7 @@ image: setup ## Build taskapp-backend:latest (app/Dockerfile, wheels built on th
 bench-api: setup ## /health and GET /v1/items under gunicorn vs a bare WSGI app (same run)
 	scripts/system-deps.sh mariadb
 	$(BIN)/python bench/api.py
+
+bench-faults: setup ## Fault drills under 20 req/s: /health p99, 503 latencies, recovery, lost writes
+	scripts/system-deps.sh mariadb
+	$(BIN)/python bench/faults.py

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import falcon
 
 from autobuy import errors
 from autobuy.config import Settings
+from autobuy.dependencies import Dependency, aws_config, aws_failure, guard, mysql_failure
 from autobuy.middleware import Authentication, BodyLimit, Cors, RequestContext, SecurityHeaders
 from autobuy.openapi import document
 from autobuy.repositories.base import (
@@ -22,7 +23,7 @@ from autobuy.engine.dynamo_store import DynamoEngineStore
 from autobuy.engine.store import MemoryEngineStore
 from autobuy.resources import auth, billing, config, health, items, orders
 from autobuy.services.auth import AuthService
-from autobuy.services.billing import BillingService, PaymentGateway, StripeGateway
+from autobuy.services.billing import BillingService, PaymentGateway, StripeGateway, stripe_failure
 from autobuy.services.items import ItemService
 from autobuy.services.orders import OrdersApi
 from autobuy.services.preview import PreviewFetcher
@@ -68,10 +69,35 @@ def purchaser_for(settings: Settings) -> Purchaser:
                            retries=settings.purchase_webhook_retries)
 
 
+def dependencies(settings: Settings) -> dict[str, Dependency]:
+    """One bulkhead + breaker per dependency of this process (see autobuy.dependencies)."""
+    bounds = {"max_in_flight": settings.dependency_max_in_flight,
+              "cooldown": settings.dependency_cooldown_seconds,
+              "patience": settings.dependency_patience_seconds}
+    return {"mysql": Dependency("mysql", classify=mysql_failure, **bounds),
+            "dynamodb": Dependency("dynamodb", classify=aws_failure, **bounds),
+            "sqs": Dependency("sqs", classify=aws_failure, **bounds),
+            "stripe": Dependency("stripe", classify=stripe_failure, **bounds)}
+
+
+def guarded_stores(stores: Stores, deps: dict[str, Dependency]) -> Stores:
+    """``stores`` with every call to MySQL, DynamoDB, SQS and Stripe behind its guard."""
+    mysql, dynamodb = deps["mysql"], deps["dynamodb"]
+    return replace(
+        stores, users=guard(stores.users, mysql), refresh_tokens=guard(stores.refresh_tokens, mysql),
+        billing=guard(stores.billing, mysql), items=guard(stores.items, dynamodb),
+        queue=guard(stores.queue, deps["sqs"]),
+        gateway=guard(stores.gateway, deps["stripe"]) if stores.gateway is not None else None,
+        engine=guard(stores.engine, dynamodb) if stores.engine is not None else None,
+        limiter=guard(stores.limiter, mysql) if stores.limiter is not None else None)
+
+
 def real_stores(settings: Settings) -> Stores:
-    """MySQL, DynamoDB, SQS and Stripe clients built from the settings (nothing is called yet)."""
+    """MySQL, DynamoDB, SQS and Stripe clients built from the settings (nothing is called yet).
+
+    Every call is bounded (the settings' timeouts) and guarded (:func:`guarded_stores`).
+    """
     import boto3
-    from botocore.config import Config
 
     from autobuy.db import make_engine
     from autobuy.engine.queue import SqsChecksQueue
@@ -84,20 +110,24 @@ def real_stores(settings: Settings) -> Stores:
     from autobuy.timing import Timed
 
     engine = make_engine(settings)
-    aws = {"region_name": settings.aws_region,
-           "config": Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3},
-                            max_pool_connections=20)}
+    aws = {"region_name": settings.aws_region, "config": aws_config(settings)}
     if settings.aws_endpoint_url:
         aws["endpoint_url"] = settings.aws_endpoint_url
     session = boto3.session.Session()
     queue = (SqsChecksQueue(session.client("sqs", **aws), settings.checks_queue_url)
              if settings.checks_queue_url else NoCheckQueue())
     dynamodb = Timed(session.client("dynamodb", **aws))
-    return Stores(users=SqlUserRepository(engine), refresh_tokens=SqlRefreshTokenRepository(engine),
-                  billing=SqlBillingRepository(engine),
-                  items=DynamoItemRepository(dynamodb, settings.table_prefix),
-                  queue=queue, engine=DynamoEngineStore(dynamodb, settings.table_prefix),
-                  limiter=SqlRateLimiter(engine))
+    stores = Stores(users=SqlUserRepository(engine), refresh_tokens=SqlRefreshTokenRepository(engine),
+                    billing=SqlBillingRepository(engine),
+                    items=DynamoItemRepository(dynamodb, settings.table_prefix),
+                    queue=queue, engine=DynamoEngineStore(dynamodb, settings.table_prefix),
+                    limiter=SqlRateLimiter(engine), gateway=stripe_gateway(settings))
+    return guarded_stores(stores, dependencies(settings))
+
+
+def stripe_gateway(settings: Settings) -> StripeGateway:
+    return StripeGateway(settings.stripe_secret_key.get_secret_value(),
+                         timeout=settings.stripe_timeout_seconds, attempts=settings.stripe_attempts)
 
 
 def create_app(settings: Settings, *, stores: Stores | None = None,
@@ -108,7 +138,7 @@ def create_app(settings: Settings, *, stores: Stores | None = None,
     access = AccessTokens(settings.jwt_signing_key.get_secret_value(),
                           settings.access_token_minutes * 60)
     google = stores.google or GoogleIdTokenVerifier(settings.google_client_id, settings.google_jwks_url)
-    gateway = stores.gateway or StripeGateway(settings.stripe_secret_key.get_secret_value())
+    gateway = stores.gateway or stripe_gateway(settings)
 
     auth_service = AuthService(users=stores.users, refresh_tokens=stores.refresh_tokens,
                                items=stores.items, access=access, google=google,
@@ -131,7 +161,8 @@ def create_app(settings: Settings, *, stores: Stores | None = None,
     errors.register(app)
 
     app.add_route("/health", health.Health(time.monotonic()))
-    app.add_route("/ready", health.Ready(stores.users, stores.items))
+    app.add_route("/ready", health.Ready({"mysql": stores.users.ping, "dynamodb": stores.items.ping},
+                                         settings.ready_timeout_seconds))
     app.add_route("/openapi.json", health.OpenApi(document(dev_signin=settings.dev_signin)))
     app.add_route("/v1/config", config.PublicConfig(settings))
     sign_in = (auth_service, limiter, settings)

@@ -75,6 +75,14 @@ class SharedSettings(BaseSettings):
     autobuy_monthly_cap: Decimal = Field(default=Decimal("500"), gt=0)
     autobuy_confirm_seconds: int = Field(default=900, gt=0)
 
+    # Bounds on every AWS call (botocore's defaults are 60 s connect, 60 s read, and
+    # retries with back-off): a slow DynamoDB/SQS/SNS answers within about
+    # attempts x (connect + read) + back-off. Chosen from the request budget (docs/api.md,
+    # "Timeouts and degraded dependencies").
+    aws_connect_timeout_seconds: float = Field(default=1.0, gt=0, le=10)
+    aws_read_timeout_seconds: float = Field(default=1.0, gt=0, le=30)
+    aws_max_attempts: int = Field(default=2, ge=1, le=5)
+
     @model_validator(mode="after")
     def _shared_rules(self) -> SharedSettings:
         if set(self.tiers) != set(TIERS):
@@ -98,6 +106,26 @@ class Settings(SharedSettings):
     db_password: SecretStr
     db_name: str = "autobuy"
     db_socket: str = ""  # local development only: a Unix socket instead of host/port
+    # Bounds on every MySQL call (docs/api.md, "Timeouts and degraded dependencies"):
+    # a frozen server costs a request at most connect/read + one reconnect, under 3 s.
+    db_connect_timeout_seconds: float = Field(default=1.0, gt=0, le=10)
+    db_read_timeout_seconds: float = Field(default=1.0, gt=0, le=30)
+    db_write_timeout_seconds: float = Field(default=1.0, gt=0, le=30)
+    db_pool_timeout_seconds: float = Field(default=1.0, gt=0, le=10)
+    db_pool_size: int = Field(default=5, gt=0, le=100)
+    db_pool_max_overflow: int = Field(default=5, ge=0, le=100)
+
+    # Bulkhead and breaker, per dependency and worker process (autobuy.dependencies): at
+    # most this many calls to one dependency in flight, so a hanging dependency never
+    # holds every gunicorn thread (must stay below GUNICORN_THREADS: gunicorn_conf refuses
+    # to start otherwise). One more call waits for a slot only while the calls in flight
+    # are younger than the patience, else it is refused at once (503). After a failed
+    # call, calls are refused for the cooldown (503, Retry-After), then one probe goes.
+    dependency_max_in_flight: int = Field(default=3, gt=0, le=64)
+    dependency_patience_seconds: float = Field(default=0.5, ge=0, le=5)
+    dependency_cooldown_seconds: float = Field(default=2.0, gt=0, le=60)
+    # /ready answers within this bound whatever hangs (a check still running = "timeout").
+    ready_timeout_seconds: float = Field(default=0.8, gt=0, lt=1)
 
     jwt_signing_key: SecretStr
     google_client_id: str = Field(min_length=1)
@@ -108,6 +136,9 @@ class Settings(SharedSettings):
     stripe_price_ultra: str = "price_autobuy_ultra"
     checkout_success_url: str = "https://autobuyguard.store/billing/success"
     checkout_cancel_url: str = "https://autobuyguard.store/billing/cancel"
+    # Stripe checkout: per attempt, and attempts on network errors/5xx (0.5 s back-off).
+    stripe_timeout_seconds: float = Field(default=4.0, gt=0, le=20)
+    stripe_attempts: int = Field(default=2, ge=1, le=3)
 
     # Called from a request (confirm), so shorter than the engine's own sends.
     purchase_webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=20)

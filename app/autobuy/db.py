@@ -106,6 +106,22 @@ def database_url(settings: Settings) -> URL:
     return make_url(settings.database_url()).set(password=settings.db_password.get_secret_value())
 
 
-def make_engine(settings: Settings) -> Engine:
-    return create_engine(database_url(settings), pool_pre_ping=True, pool_recycle=1800,
-                         pool_size=5, max_overflow=5, connect_args={"connect_timeout": 5})
+# Migrations (ALTER TABLE on a big table) legitimately run long: they get this read/write
+# timeout instead of the request-sized one of the settings.
+MIGRATION_IO_TIMEOUT_SECONDS = 3600
+
+
+def make_engine(settings: Settings, *, migrations: bool = False) -> Engine:
+    """The pooled engine, every call bounded by the settings (docs/api.md, "Timeouts").
+
+    ``connect_timeout`` bounds the TCP connect; pymysql's ``read_timeout`` also bounds the
+    server's greeting, so a frozen server fails a connect within connect + read timeout.
+    """
+    io_timeout = MIGRATION_IO_TIMEOUT_SECONDS if migrations else None
+    return create_engine(
+        database_url(settings), pool_pre_ping=True, pool_recycle=1800,
+        pool_size=settings.db_pool_size, max_overflow=settings.db_pool_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        connect_args={"connect_timeout": settings.db_connect_timeout_seconds,
+                      "read_timeout": io_timeout or settings.db_read_timeout_seconds,
+                      "write_timeout": io_timeout or settings.db_write_timeout_seconds})

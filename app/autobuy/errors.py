@@ -121,6 +121,9 @@ class ServiceUnavailable(ApiError):
     http_status = falcon.HTTP_503
     title = "Service unavailable"
 
+    def __init__(self, detail: str | None = None, retry_after: int | None = None) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)} if retry_after else None)
+
 
 def _body(req: falcon.Request, status: int, title: str, detail: str | None) -> str:
     request_id = getattr(req.context, "request_id", None)
@@ -144,6 +147,14 @@ def _rate_limited(req, resp, ex: RateLimited, params) -> None:
     raise TooManyRequests(str(ex), ex.retry_after)
 
 
+def _dependency_unavailable(req, resp, ex: DependencyFailed, params) -> None:
+    # autobuy.dependencies.DependencyUnavailable: names the dependency, carries Retry-After.
+    log.warning("dependency unavailable", extra={
+        "request_id": getattr(req.context, "request_id", None),
+        "dependency": getattr(ex, "dependency", None), "reason": getattr(ex, "reason", None)})
+    raise ServiceUnavailable(str(ex), getattr(ex, "retry_after", None))
+
+
 def _unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception, params: dict) -> None:
     if isinstance(ex, falcon.HTTPError):
         raise ex
@@ -161,3 +172,6 @@ def register(app: falcon.App) -> None:
                        (Conflict, ConflictError), (DependencyFailed, ServiceUnavailable)):
         app.add_error_handler(kind, _map(http))
     app.add_error_handler(RateLimited, _rate_limited)
+    from autobuy.dependencies import DependencyUnavailable
+
+    app.add_error_handler(DependencyUnavailable, _dependency_unavailable)

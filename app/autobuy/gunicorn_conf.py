@@ -35,6 +35,14 @@ workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+
+# The bulkhead (AUTOBUY_DEPENDENCY_MAX_IN_FLIGHT calls per dependency, autobuy.dependencies)
+# only keeps /health answering while a dependency hangs if it leaves a thread free.
+_max_in_flight = os.environ.get("AUTOBUY_DEPENDENCY_MAX_IN_FLIGHT", "3").strip()
+if not _max_in_flight.isdigit() or int(_max_in_flight) >= threads:
+    raise SystemExit(f"autobuy: AUTOBUY_DEPENDENCY_MAX_IN_FLIGHT ({_max_in_flight!r}) must be a whole "
+                     f"number below GUNICORN_THREADS ({threads}): a hanging dependency must leave "
+                     "a thread free for /health")
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
 max_requests = 10_000

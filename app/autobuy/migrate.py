@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     from autobuy.config import load_settings
     from autobuy.db import make_engine
 
-    run(make_engine(load_settings()), args.action, args.revision)
+    run(make_engine(load_settings(), migrations=True), args.action, args.revision)
 
 
 if __name__ == "__main__":

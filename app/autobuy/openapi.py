@@ -270,12 +270,12 @@ def _paths(dev_signin: bool) -> dict[str, Any]:
                                                            "session": _SESSION}}))},
         "/v1/auth/refresh": {"post": _op(
             "Rotate a refresh token (the body's, else the session cookie's)",
-            {"200": _signed_in(), **_errors(400, 401, 413, 415, 422, 429)},
+            {"200": _signed_in(), **_errors(400, 401, 413, 415, 422, 429, 503)},
             public=True, parameters=[_COOKIE_PARAM], requestBody=refresh_body)},
         "/v1/auth/logout": {"post": _op(
             "Revoke the refresh token's session (the body's, else the cookie's); clears the cookie",
             {"204": {"description": "Signed out", "headers": {"Set-Cookie": _SET_COOKIE}},
-             **_errors(400, 413, 415, 422, 429)},
+             **_errors(400, 413, 415, 422, 429, 503)},
             public=True, parameters=[_COOKIE_PARAM], requestBody=refresh_body)},
         "/v1/config": {"get": _op("What a client needs before sign-in: sign-in methods, tiers' limits",
                                   {"200": _json(_ref("PublicConfig"))}, public=True)},
@@ -347,7 +347,7 @@ def _paths(dev_signin: bool) -> dict[str, Any]:
     if dev_signin:
         paths["/v1/auth/dev"] = {"post": _op(
             "Development sign-in (only when AUTOBUY_DEV_SIGNIN is on)",
-            {"200": _signed_in(), **_errors(400, 413, 415, 422, 429)}, public=True,
+            {"200": _signed_in(), **_errors(400, 413, 415, 422, 429, 503)}, public=True,
             requestBody=_body({"type": "object", "required": ["email"],
                                "properties": {"email": {"type": "string", "format": "email"},
                                               "session": _SESSION}}))}
@@ -365,6 +365,10 @@ def document(*, dev_signin: bool = False) -> dict[str, Any]:
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
             "schemas": SCHEMAS,
-            "responses": {"Error": _json(_ref("Error"), "Error (one shape for every status)")},
+            "responses": {"Error": {
+                **_json(_ref("Error"), "Error (one shape for every status)"),
+                "headers": {"Retry-After": {
+                    "description": "429 and 503 (a dependency unavailable): seconds to wait",
+                    "schema": {"type": "integer", "minimum": 1}}}}},
         },
     }

@@ -125,6 +125,19 @@ class CheckService:
         if not self._store.claim(item_id, user_id, self._owner, now,
                                  self._policy.lease_seconds):
             return "skipped"
+        try:
+            return await self._checked(item, user_id)
+        except Exception:
+            # Midway failure (DynamoDB, the notifier, a bug): the worker leaves the message
+            # on the queue; give the lease back so its redelivery checks instead of skipping.
+            try:
+                self._store.release(item_id, user_id, self._owner)
+            except Exception:  # noqa: BLE001 - the store is down too: the lease runs out
+                log.warning("could not release the lease of item %s", item_id)
+            raise
+
+    async def _checked(self, item: EngineItem, user_id: str) -> str:
+        item_id = item.item_id
         fetched = await self._fetcher.fetch(item.url)
         seen, source, reason = observe(fetched)
         checked_at = int(self._clock())

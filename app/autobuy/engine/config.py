@@ -32,6 +32,11 @@ class EngineSettings(SharedSettings):
     # Shops rendered by headless Chromium (JSON list of domains); empty = browser off.
     engine_script_rendered_hosts: frozenset[str] = frozenset()
     engine_browser: str = "chromium"
+    # While SQS or the stores fail, the worker pauses before its next receive: from
+    # engine_backoff_seconds, doubling per failure, up to engine_backoff_max_seconds
+    # (jittered); the first success resets it. Failed checks' messages stay on the queue.
+    engine_backoff_seconds: float = Field(default=0.5, gt=0, le=60)
+    engine_backoff_max_seconds: float = Field(default=30.0, gt=0, le=900)
 
     autobuy_auto_confirm: bool = False
 
@@ -46,6 +51,9 @@ class EngineSettings(SharedSettings):
 
     @model_validator(mode="after")
     def _production_rules(self) -> EngineSettings:
+        if self.engine_backoff_max_seconds < self.engine_backoff_seconds:
+            raise ValueError("AUTOBUY_ENGINE_BACKOFF_MAX_SECONDS must be at least "
+                             "AUTOBUY_ENGINE_BACKOFF_SECONDS")
         if self.smtp_host and "@" not in self.smtp_from:
             raise ValueError("AUTOBUY_SMTP_FROM (an e-mail address) is required with AUTOBUY_SMTP_HOST")
         if self.smtp_username and not self.smtp_password.get_secret_value():

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from typing import Protocol
 
 from autobuy.contract import CheckMessage
 from autobuy.engine.checks import CheckService
 
-__all__ = ["MessageQueue", "Worker"]
+__all__ = ["Backoff", "MessageQueue", "Worker"]
 
 log = logging.getLogger("autobuy.engine.worker")
 
@@ -26,9 +27,36 @@ class MessageQueue(Protocol):
     def delete(self, receipt: str) -> None: ...
 
 
+class Backoff:
+    """Exponential back-off with full jitter while a dependency misbehaves.
+
+    ``failed()`` doubles the pause (from ``base`` up to ``cap`` seconds), ``succeeded()``
+    resets it; ``delay`` is the pause to take now (0 when healthy).
+    """
+
+    def __init__(self, base: float = 0.5, cap: float = 30.0) -> None:
+        self._base = base
+        self._cap = cap
+        self.streak = 0
+
+    def failed(self) -> None:
+        self.streak += 1
+
+    def succeeded(self) -> None:
+        self.streak = 0
+
+    @property
+    def delay(self) -> float:
+        if not self.streak:
+            return 0.0
+        ceiling = min(self._cap, self._base * 2 ** min(self.streak - 1, 16))
+        return random.uniform(ceiling / 2, ceiling)
+
+
 class Worker:
     def __init__(self, queue: MessageQueue, service: CheckService, *, concurrency: int = 64,
-                 drain_seconds: float = 30.0, blocking_queue: bool = True) -> None:
+                 drain_seconds: float = 30.0, blocking_queue: bool = True,
+                 backoff: Backoff | None = None) -> None:
         self._queue = queue
         self._service = service
         self._concurrency = concurrency
@@ -36,6 +64,11 @@ class Worker:
         self._blocking = blocking_queue
         self._tasks: set[asyncio.Task[None]] = set()
         self.outcomes: dict[str, int] = {}
+        # Receiving pauses while SQS (receive/delete) or the checks' stores fail.
+        self.backoff = backoff or Backoff()
+
+    def _count(self, outcome: str) -> None:
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
 
     async def _receive(self, limit: int) -> list[tuple[str, str]]:
         if self._blocking:  # boto3 long-poll: keep it off the event loop
@@ -51,13 +84,30 @@ class Worker:
             outcome = "malformed"
         except Exception:  # noqa: BLE001 - leave the message for redelivery / the DLQ
             log.exception("check failed unexpectedly; message stays on the queue")
-            self.outcomes["error"] = self.outcomes.get("error", 0) + 1
+            self._count("error")
+            self.backoff.failed()
             return
-        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
-        if self._blocking:
-            await asyncio.to_thread(self._queue.delete, receipt)
-        else:
-            self._queue.delete(receipt)
+        self._count(outcome)
+        try:
+            if self._blocking:
+                await asyncio.to_thread(self._queue.delete, receipt)
+            else:
+                self._queue.delete(receipt)
+        except Exception:  # noqa: BLE001 - the message comes back; its check is idempotent
+            log.exception("could not delete a finished check's message; it will come back")
+            self._count("delete_failed")
+            self.backoff.failed()
+            return
+        self.backoff.succeeded()
+
+    async def _pause(self, stop: asyncio.Event) -> None:
+        delay = self.backoff.delay
+        if delay:
+            log.warning("backing off %.1f s after %d failures", delay, self.backoff.streak)
+            try:
+                await asyncio.wait_for(stop.wait(), delay)
+            except asyncio.TimeoutError:
+                pass
 
     async def run(self, stop: asyncio.Event, *, idle_exit: bool = False) -> None:
         """Work until ``stop`` is set (or, with ``idle_exit``, until the queue is empty)."""
@@ -66,7 +116,16 @@ class Worker:
             if free <= 0:
                 await asyncio.wait(set(self._tasks), return_when=asyncio.FIRST_COMPLETED)
                 continue
-            messages = await self._receive(min(10, free))
+            await self._pause(stop)
+            if stop.is_set():
+                break
+            try:
+                messages = await self._receive(min(10, free))
+            except Exception:  # noqa: BLE001 - SQS down or slow: wait, then ask again
+                log.exception("receiving from the checks queue failed")
+                self._count("receive_failed")
+                self.backoff.failed()
+                continue
             if not messages:
                 if idle_exit and not self._tasks:
                     break

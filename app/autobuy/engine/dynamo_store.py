@@ -124,6 +124,19 @@ class DynamoEngineStore(EngineStore, OrderStore):
             raise
         return True
 
+    def release(self, item_id: str, user_id: str, owner: str) -> bool:
+        try:
+            self._db.update_item(
+                TableName=self._items, Key=self._key(item_id, user_id),
+                UpdateExpression=f"REMOVE {I.LEASE_UNTIL}, {I.LEASE_OWNER}",
+                ConditionExpression=f"{I.LEASE_OWNER} = :owner",
+                ExpressionAttributeValues=values(owner=owner))
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        return True
+
     def record_check(self, item: EngineItem, owner: str, record: CheckRecord) -> bool:
         ok = record.outcome == "ok"
         sets = [f"{I.NEXT_CHECK_AT} = :next", f"{I.ALERT_ARMED} = :armed",

@@ -17,7 +17,9 @@ __all__ = ["SqsChecksQueue"]
 
 
 class SqsChecksQueue:
-    def __init__(self, client: Any, queue_url: str, *, wait_seconds: int = 1,
+    WAIT_SECONDS = 1  # ReceiveMessage long poll (the client's read timeout adds it)
+
+    def __init__(self, client: Any, queue_url: str, *, wait_seconds: int = WAIT_SECONDS,
                  visibility_seconds: int = 120) -> None:
         self._sqs = client
         self._url = queue_url

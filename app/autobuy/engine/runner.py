@@ -20,10 +20,11 @@ from typing import Any
 import boto3
 from pydantic import ValidationError
 
+from autobuy.dependencies import aws_config
 from autobuy.engine.browser import BrowserFetcher, RoutingFetcher
 from autobuy.engine.checks import CheckPolicy, CheckService
 from autobuy.engine.config import EngineSettings
-from autobuy.engine.consumer import Worker
+from autobuy.engine.consumer import Backoff, Worker
 from autobuy.engine.dynamo_store import DynamoEngineStore
 from autobuy.engine.fetch import Fetcher, FetchSettings
 from autobuy.engine.mail import SmtpNotifier, SmtpSettings
@@ -37,9 +38,11 @@ __all__ = ["check_policy", "main", "run"]
 log = logging.getLogger("autobuy.engine")
 
 
-def _client(settings: EngineSettings, service: str) -> Any:
+def _client(settings: EngineSettings, service: str, *, long_poll_seconds: float = 0) -> Any:
+    """A client bounded by the settings' AWS timeouts and retry budget (not botocore's 60 s)."""
     return boto3.client(service, region_name=settings.aws_region,
-                        endpoint_url=settings.aws_endpoint_url or None)
+                        endpoint_url=settings.aws_endpoint_url or None,
+                        config=aws_config(settings, long_poll_seconds=long_poll_seconds))
 
 
 async def _every(seconds: float, stop: asyncio.Event, action: Any) -> None:
@@ -69,7 +72,8 @@ def check_policy(settings: EngineSettings) -> CheckPolicy:
 async def run(settings: EngineSettings, stop: asyncio.Event) -> dict[str, int]:
     """Run the worker (and scheduler and expiry sweep) until ``stop`` is set."""
     store = DynamoEngineStore(_client(settings, "dynamodb"), settings.table_prefix)
-    queue = SqsChecksQueue(_client(settings, "sqs"), settings.checks_queue_url)
+    queue = SqsChecksQueue(_client(settings, "sqs", long_poll_seconds=SqsChecksQueue.WAIT_SECONDS),
+                           settings.checks_queue_url)
     secret = settings.purchase_webhook_secret.get_secret_value().encode()
     purchaser = (PurchaseWebhook(settings.purchase_webhook_url, secret)
                  if settings.purchase_webhook_url else NoPurchaser())
@@ -93,7 +97,9 @@ async def run(settings: EngineSettings, stop: asyncio.Event) -> dict[str, int]:
                  if browser is not None else fetcher)
         policy = check_policy(settings)
         service = CheckService(store, pages, MultiNotifier(channels), orders, policy, owner)
-        worker = Worker(queue, service, concurrency=settings.engine_concurrency)
+        worker = Worker(queue, service, concurrency=settings.engine_concurrency,
+                        backoff=Backoff(settings.engine_backoff_seconds,
+                                        settings.engine_backoff_max_seconds))
         loops = [asyncio.create_task(_every(60, stop, orders.expire_due))]
         if settings.engine_scheduler:
             scheduler = Scheduler(store, queue, lease_seconds=policy.lease_seconds)

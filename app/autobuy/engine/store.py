@@ -103,6 +103,11 @@ class EngineStore(ABC):
         """Take the item's check lease unless another unexpired lease holds it."""
 
     @abstractmethod
+    def release(self, item_id: str, user_id: str, owner: str) -> bool:
+        """Give the lease back (a check that failed midway), if ``owner`` still holds it, so
+        the message's redelivery can check the item instead of skipping it."""
+
+    @abstractmethod
     def record_check(self, item: EngineItem, owner: str, record: CheckRecord) -> bool:
         """Atomically: history row (ok checks with a price or availability), item update,
         lease release. False when ``owner`` no longer holds the lease (nothing written)."""
@@ -192,6 +197,14 @@ class MemoryEngineStore(EngineStore, OrderStore):
                 return False
             self.items[(item_id, user_id)] = replace(item, lease_until=now + lease_seconds,
                                                      lease_owner=owner)
+            return True
+
+    def release(self, item_id: str, user_id: str, owner: str) -> bool:
+        with self._lock:
+            item = self.items.get((item_id, user_id))
+            if item is None or item.lease_owner != owner:
+                return False
+            self.items[(item_id, user_id)] = replace(item, lease_until=0, lease_owner=None)
             return True
 
     def record_check(self, item: EngineItem, owner: str, record: CheckRecord) -> bool:

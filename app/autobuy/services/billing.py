@@ -41,6 +41,15 @@ class PaymentGateway(ABC):
                                 price_id: str, success_url: str, cancel_url: str) -> CheckoutSession: ...
 
 
+class StripeUnreachable(DependencyFailed):
+    """Stripe did not answer (network error, timeout, 5xx after the retries)."""
+
+
+def stripe_failure(exc: BaseException) -> str | None:
+    """Why a Stripe call failed for a dependency reason (a 4xx refusal is not one)."""
+    return "not reachable or failing" if isinstance(exc, StripeUnreachable) else None
+
+
 class StripeGateway(PaymentGateway):
     """Stripe's REST API over httpx (the Stripe SDK is large and slow to import).
 
@@ -74,17 +83,19 @@ class StripeGateway(PaymentGateway):
                 response = httpx.post(self._url, data=form, headers=headers, timeout=self._timeout)
             except httpx.HTTPError:
                 if attempt + 1 == self._attempts:
-                    raise DependencyFailed("Stripe could not be reached") from None
+                    raise StripeUnreachable("Stripe could not be reached") from None
                 time.sleep(0.5 * 2 ** attempt)
                 continue
-            if response.status_code >= 500 and attempt + 1 < self._attempts:
+            if response.status_code >= 500:
+                if attempt + 1 == self._attempts:
+                    raise StripeUnreachable(f"Stripe failed (HTTP {response.status_code})")
                 time.sleep(0.5 * 2 ** attempt)
                 continue
             if response.status_code != 200:
                 raise DependencyFailed(f"Stripe refused the checkout (HTTP {response.status_code})")
             body = response.json()
             return CheckoutSession(str(body["id"]), str(body.get("url") or ""))
-        raise DependencyFailed("Stripe could not be reached")
+        raise StripeUnreachable("Stripe could not be reached")
 
 
 SIGNATURE_TOLERANCE = 300
