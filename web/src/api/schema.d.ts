@@ -205,6 +205,7 @@ export interface paths {
                 415: components["responses"]["Error"];
                 422: components["responses"]["Error"];
                 429: components["responses"]["Error"];
+                503: components["responses"]["Error"];
             };
         };
         delete?: never;
@@ -313,6 +314,7 @@ export interface paths {
                 415: components["responses"]["Error"];
                 422: components["responses"]["Error"];
                 429: components["responses"]["Error"];
+                503: components["responses"]["Error"];
             };
         };
         delete?: never;
@@ -367,6 +369,7 @@ export interface paths {
                 415: components["responses"]["Error"];
                 422: components["responses"]["Error"];
                 429: components["responses"]["Error"];
+                503: components["responses"]["Error"];
             };
         };
         delete?: never;
@@ -1287,6 +1290,8 @@ export interface components {
         /** @description Error (one shape for every status) */
         Error: {
             headers: {
+                /** @description 429 and 503 (a dependency unavailable): seconds to wait */
+                "Retry-After"?: number;
                 [name: string]: unknown;
             };
             content: {
