@@ -20,29 +20,12 @@ author: AutoBuy Guard plugins
 """
 
 import atexit  # noqa: E402
-import importlib.util  # noqa: E402
 import os  # noqa: E402
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
-from types import ModuleType  # noqa: E402
 from typing import Any, Optional  # noqa: E402
 
 from ansible.plugins.callback import CallbackBase  # noqa: E402
 
-
-def _load_secrets_cache() -> ModuleType:
-    """plugins/plugin_utils/secrets_cache.py, loaded by path (controller-side sharing)."""
-    name = "autobuy_plugins.plugin_utils.secrets_cache"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "plugin_utils" / "secrets_cache.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-        sys.modules[name] = module
-        spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return sys.modules[name]
-
-
-cache = _load_secrets_cache()
+from ansible_collections.autobuy.guard.plugins.plugin_utils import secrets_cache as cache  # noqa: E402
 
 
 class CallbackModule(CallbackBase):

@@ -139,11 +139,7 @@ _raw:
 """
 
 import base64  # noqa: E402
-import importlib.util  # noqa: E402
 import json  # noqa: E402
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
-from types import ModuleType  # noqa: E402
 from typing import Any, Optional  # noqa: E402
 
 from ansible.errors import AnsibleLookupError  # noqa: E402
@@ -151,26 +147,13 @@ from ansible.plugins.lookup import LookupBase  # noqa: E402
 from ansible.utils.display import Display  # noqa: E402
 from ansible.utils.unsafe_proxy import wrap_var  # noqa: E402
 
+from ansible_collections.autobuy.guard.plugins.plugin_utils import secrets_cache as cache  # noqa: E402
+
 display = Display()
 
 _CONNECTION_OPTIONS = ("region", "endpoint_url", "profile", "access_key", "secret_key",
                        "session_token", "assume_role_arn", "assume_role_session_name")
 _MISSING_CODES = frozenset({"ResourceNotFoundException"})
-
-
-def _load_secrets_cache() -> ModuleType:
-    """plugins/plugin_utils/secrets_cache.py, loaded by path (controller-side sharing)."""
-    name = "autobuy_plugins.plugin_utils.secrets_cache"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "plugin_utils" / "secrets_cache.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-        sys.modules[name] = module
-        spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return sys.modules[name]
-
-
-cache = _load_secrets_cache()
 
 
 class SecretKeyError(AnsibleLookupError):

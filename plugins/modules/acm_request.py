@@ -63,7 +63,7 @@ options:
         existing certificate; other tags are left alone.
     type: dict
 extends_documentation_fragment:
-  - autobuy_aws
+  - autobuy.guard.autobuy_aws
 notes:
   - Supports check mode. In check mode nothing is requested or deleted and
     RV(certificate_arn) is empty when a certificate would be requested.
@@ -162,7 +162,7 @@ import re  # noqa: E402
 from typing import Any, Optional  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible.module_utils.autobuy_aws import (  # noqa: E402
+from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_aws import (  # noqa: E402
     AWS_COMMON_ARGUMENT_SPEC,
     WaitTimeout,
     aws_retry,

@@ -83,7 +83,7 @@ options:
     description: Account that owns the budget (12 digits); defaults to the caller's account (STS GetCallerIdentity).
     type: str
 extends_documentation_fragment:
-  - autobuy_aws
+  - autobuy.guard.autobuy_aws
 notes:
   - Supports check mode. In check mode nothing is created, updated or deleted and
     RV(budget) is not returned.
@@ -136,7 +136,7 @@ from decimal import Decimal, InvalidOperation  # noqa: E402
 from typing import Any, Optional  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible.module_utils.autobuy_aws import (  # noqa: E402
+from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_aws import (  # noqa: E402
     AWS_COMMON_ARGUMENT_SPEC,
     aws_retry,
     error_code,

@@ -48,7 +48,7 @@ options:
     description: KMS key id, ARN or alias when O(sse_type=KMS).
     type: str
 extends_documentation_fragment:
-  - autobuy_aws
+  - autobuy.guard.autobuy_aws
 notes:
   - Supports check mode. In check mode nothing is changed and RV(tables) shows the
     settings the tables would have.
@@ -105,7 +105,7 @@ changed:
 from typing import Any, Optional  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible.module_utils.autobuy_aws import (  # noqa: E402
+from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_aws import (  # noqa: E402
     AWS_COMMON_ARGUMENT_SPEC,
     aws_retry,
     fail_on_aws_error,

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from plugin_harness import load_plugin  # type: ignore[import-not-found]
+from ansible_collections.autobuy.guard.plugins.callback import ansiballz_cache as cache
 
 ROOT = Path(__file__).resolve().parents[4]
-cache = load_plugin("callback", "ansiballz_cache")
 
 
 @pytest.fixture

@@ -15,13 +15,10 @@ from typing import Iterator
 
 import pytest
 
-from plugin_harness import load_plugin  # type: ignore[import-not-found]
+from ansible_collections.autobuy.guard.plugins.connection import warm_local
 
 ROOT = Path(__file__).resolve().parents[4]
 PY = sys.executable
-
-
-warm_local = load_plugin("connection", "warm_local")
 
 
 @pytest.mark.parametrize(("cmd", "expected"), [
