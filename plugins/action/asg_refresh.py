@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: AutoBuy Guard contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Action plugin for asg_refresh: print refresh progress while the task runs.
 
 A module cannot print while it runs: its output reaches Ansible only when it exits.

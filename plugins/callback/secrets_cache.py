@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: AutoBuy Guard contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Callback: serve the secrets_manager lookup's cache for the whole playbook run."""
 from __future__ import annotations
 
@@ -14,9 +16,9 @@ description:
     before any worker forks. The C(secrets_manager) lookup reads through it, so each
     secret is fetched from AWS once per run, whatever the number of tasks, hosts and forks.
   - Secrets stay in memory; the socket directory is removed when the run ends.
-  - Enabled by putting C(plugins/callback) in C(callback_plugins); it needs no
-    C(callbacks_enabled) entry and prints nothing.
-author: AutoBuy Guard plugins
+  - Enabled by C(callbacks_enabled = autobuy.guard.secrets_cache) (the project's
+    C(ansible.cfg)); it prints nothing.
+author: AutoBuy Guard contributors (@autobuy-guard)
 """
 
 import atexit  # noqa: E402

@@ -24,7 +24,7 @@ description:
   - It relies on how ansible-core builds a module's command line. On an ansible-core
     series it was not tested with (see C(plugins/plugin_utils/core_compat.py)) it warns
     once and behaves exactly like C(local).
-author: AutoBuy Guard contributors
+author: AutoBuy Guard contributors (@autobuy-guard)
 options:
   speedups:
     description:
@@ -87,7 +87,6 @@ import stat
 import struct
 import subprocess
 import tempfile
-import typing as t
 from pathlib import Path
 
 from ansible.plugins.connection.local import Connection as LocalConnection

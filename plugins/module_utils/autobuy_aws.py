@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: AutoBuy Guard contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """AWS plumbing shared by every AutoBuy Guard plugin, written once.
 
 * :func:`resolve_settings` turns plugin options + the usual environment variables

@@ -1,5 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# Copyright: AutoBuy Guard contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Start, follow, cancel or roll back an Auto Scaling group instance refresh."""
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ description:
     asked for by O(state=cancelled) or O(state=rolled_back)).
   - This module is not in the C(group/aws) action group; pass connection options explicitly.
 version_added: "1.0.0"
-author: AutoBuy Guard plugins
+author: AutoBuy Guard contributors (@autobuy-guard)
 options:
   name:
     description: Name of the Auto Scaling group.
@@ -130,7 +132,7 @@ notes:
 
 EXAMPLES = r"""
 - name: Roll the backend group onto the newest launch template version
-  asg_refresh:
+  autobuy.guard.asg_refresh:
     name: taskapp-backend-asg
     strategy: Rolling
     desired_configuration:
@@ -151,23 +153,23 @@ EXAMPLES = r"""
   register: refresh
 
 - name: Start without waiting, follow later
-  asg_refresh:
+  autobuy.guard.asg_refresh:
     name: taskapp-backend-asg
     wait: false
   register: started
 
 - name: Follow the refresh started above
-  asg_refresh:
+  autobuy.guard.asg_refresh:
     name: taskapp-backend-asg
     refresh_id: "{{ started.refresh_id }}"
 
 - name: Cancel whatever refresh is running
-  asg_refresh:
+  autobuy.guard.asg_refresh:
     name: taskapp-backend-asg
     state: cancelled
 
 - name: Roll back the running refresh
-  asg_refresh:
+  autobuy.guard.asg_refresh:
     name: taskapp-backend-asg
     state: rolled_back
 """

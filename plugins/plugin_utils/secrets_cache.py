@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: AutoBuy Guard contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Controller-side Secrets Manager reads, cached once per playbook run.
 
 Lookups run in forked worker processes (one per task and host), so a dict in the
