@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: AutoBuy Guard contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Callback: keep the built AnsiballZ module payloads from one run to the next."""
 from __future__ import annotations
 
@@ -18,8 +20,9 @@ description:
     Python versions and of the size and modification time of every file in the configured
     module and module_utils paths, the playbook's and roles' C(library)/C(module_utils)
     directories, and the installed packages and collections (their directories and
-    manifests). Any change there starts a new, empty cache; the four most recently
-    used ones are kept.
+    manifests; every plugin file of a collection used from its source tree, such as this
+    one through the repository's C(collections/) link). Any change there starts a new,
+    empty cache; the four most recently used ones are kept.
   - In-place edits of files inside an installed collection are not detected; remove
     C(<ANSIBLE_HOME>/autobuy-ansiballz) after such an edit, or set
     E(AUTOBUY_ANSIBALLZ_CACHE=off) to turn the callback off.
@@ -31,7 +34,7 @@ description:
   - It replaces a directory that is private to ansible-core. On an ansible-core series
     it was not tested with (see C(plugins/plugin_utils/core_compat.py)) it warns and
     leaves the stock per-run cache alone.
-author: AutoBuy Guard plugins
+author: AutoBuy Guard contributors (@autobuy-guard)
 """
 
 import glob  # noqa: E402
@@ -90,6 +93,12 @@ def source_key(playbook_dir: str) -> str:
         collections = sorted(glob.glob(os.path.join(base, "ansible_collections", "*", "*")))
         manifests = [os.path.join(c, "MANIFEST.json") for c in collections]
         digest.update(repr(list(_stamps(collections + manifests))).encode())
+        for collection in collections:
+            # A collection used from its source tree (ours, through collections/) has no
+            # manifest and is edited in place: every file of its plugins counts.
+            if not os.path.exists(os.path.join(collection, "MANIFEST.json")):
+                for entry in _files(os.path.join(collection, "plugins")):
+                    digest.update(repr(entry).encode())
     return digest.hexdigest()[:24]
 
 
