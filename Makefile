@@ -26,7 +26,7 @@ BENCH_TARGETS :=
 
 -include mk/*.mk
 
-.PHONY: help setup lock lock-upgrade test-fresh localcloud localcloud-stop local test test-py test-fast lint bench
+.PHONY: help setup lock lock-upgrade test-fresh localcloud localcloud-stop local test test-py test-fast lint collection bench
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -70,8 +70,12 @@ test-fresh: ## The README's two commands in a clean Debian 12 container, timed (
 test-fast: setup ## pytest without the slow tests
 	$(BIN)/python -m pytest -m 'not slow'
 
-lint: setup ## yamllint and ansible-lint (production profile)
+lint: setup ## yamllint, ansible-lint (production profile), ansible-test sanity (Python 3.11-3.13)
 	$(BIN)/yamllint --strict .
 	$(BIN)/ansible-lint --profile production
+	scripts/sanity.sh
+
+collection: setup ## Build the collection artefact autobuy-guard-VERSION.tar.gz into dist/
+	$(BIN)/ansible-galaxy collection build --force --output-path dist .
 
 bench: $(BENCH_TARGETS) ## Every benchmark in bench/

@@ -98,8 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
     # The controller starts cold too: a private ANSIBLE_HOME (no cached module payloads,
-    # see plugins/callback/ansiballz_cache.py) and TMPDIR (no warm module server, see
-    # plugins/connection/warm_local.py). Later runs find both, as on a real controller.
+    # see autobuy.guard.ansiballz_cache) and TMPDIR (no warm module server, see
+    # autobuy.guard.warm_local). Later runs find both, as on a real controller.
     with tempfile.TemporaryDirectory(dir="/tmp", prefix="bp") as tmp, \
             private_cloud(Path(tmp) / "localcloud.log") as url:
         os.environ["ANSIBLE_HOME"] = str(Path(tmp) / "ansible-home")

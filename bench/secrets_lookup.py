@@ -28,7 +28,7 @@ from localcloud import launch  # noqa: E402
 BIN = Path(sys.executable).parent
 PLAYBOOK = ROOT / "bench" / "secrets_lookup.yml"
 READS = ("GetSecretValue", "BatchGetSecretValue")
-OURS, BASELINE = "secrets_manager", "amazon.aws.aws_secret"
+OURS, BASELINE = "autobuy.guard.secrets_manager", "amazon.aws.aws_secret"
 
 
 def calls(url: str) -> dict[str, int]:
@@ -72,9 +72,8 @@ def main() -> int:
         url = cloud.url
         env = {**os.environ, "AWS_ENDPOINT_URL": url, "AWS_REGION": "eu-central-1",
                "AWS_DEFAULT_REGION": "eu-central-1", "AWS_ACCESS_KEY_ID": "localcloud",
-               "AWS_SECRET_ACCESS_KEY": "localcloud", "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-               # what ansible.cfg sets for the project (callback_plugins = plugins/callback)
-               "ANSIBLE_CALLBACK_PLUGINS": str(ROOT / "plugins" / "callback")}
+               # the project's ansible.cfg: the collection and its secrets_cache callback
+               "AWS_SECRET_ACCESS_KEY": "localcloud", "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}
         for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
             env.pop(key, None)
         create_secrets(env)

@@ -1,13 +1,16 @@
 # -*- coding: utf-8 -*-
+# Copyright: AutoBuy Guard contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Action plugin for asg_refresh: print refresh progress while the task runs.
 
 A module cannot print while it runs: its output reaches Ansible only when it exits.
 So, when asked to wait, this action runs the module once without waiting (to start,
-cancel, roll back or find the refresh), then runs it again every ``poll_interval``
-seconds with ``refresh_id`` (describe only) and prints a line each time the status,
-percentage or instances to update change. The module does all AWS work, on the host
-the task targets; this plugin only loops and prints. Without this plugin the module
-waits by itself and returns the same progress in its result.
+cancel, roll back or find the refresh), then follows it with describe-only module runs
+(``refresh_id``) every ``poll_interval`` seconds and prints a line each time the status,
+percentage, instances to update or reason change. The module does all AWS work, on the
+host the task targets; the poll loop, the statuses and the progress line are the
+collection's ``instance_refresh`` module_utils, which the module uses when it waits by
+itself (``async``).
 """
 from __future__ import annotations
 
@@ -18,24 +21,22 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
+from ansible_collections.autobuy.guard.plugins.module_utils import instance_refresh
+from ansible_collections.autobuy.guard.plugins.module_utils.instance_refresh import (
+    TERMINAL,
+    FollowTimeout,
+    progress_key,
+)
+
 display = Display()
 
-TERMINAL = frozenset({"Successful", "Failed", "Cancelled", "RollbackSuccessful", "RollbackFailed"})
-MODULE = "asg_refresh"
-
-
-def progress_key(result: dict[str, Any]) -> tuple[Any, ...]:
-    return (result.get("status"), result.get("percentage_complete"), result.get("instances_to_update"),
-            result.get("status_reason"))
+MODULE = "autobuy.guard.asg_refresh"
+__all__ = ["ActionModule", "progress_key", "progress_line"]
 
 
 def progress_line(host: str, group: str, result: dict[str, Any], elapsed: float) -> str:
-    line = (f"asg_refresh [{host}] {group}: refresh {result.get('refresh_id')} {result.get('status')}, "
-            f"{result.get('percentage_complete', 0)}% complete, "
-            f"{result.get('instances_to_update', 0)} instance(s) to update, {elapsed:.0f}s")
-    if result.get("status_reason"):
-        line += f" ({result['status_reason']})"
-    return line
+    """The line printed while the task waits: the host, then the shared progress line."""
+    return f"asg_refresh [{host}] {instance_refresh.progress_line(group, result, elapsed)}"
 
 
 class ActionModule(ActionBase):
@@ -73,30 +74,23 @@ class ActionModule(ActionBase):
             return first
         host = task_vars.get("inventory_hostname", "?") if task_vars else "?"
         group = str(args.get("name") or args.get("group_name"))
-        progress: list[dict[str, Any]] = []
-        last: Optional[tuple[Any, ...]] = None
-        current = first
-        while True:
-            if progress_key(current) != last:
-                last = progress_key(current)
-                elapsed = time.monotonic() - began
-                display.display(progress_line(host, group, current, elapsed))
-                progress.append({"status": current.get("status"),
-                                 "percentage_complete": current.get("percentage_complete"),
-                                 "instances_to_update": current.get("instances_to_update"),
-                                 "elapsed": round(elapsed, 1)})
-            if current.get("failed") or current.get("status") in TERMINAL:
-                break
-            if time.monotonic() - began >= timeout:
-                current = {**current, "failed": True, "msg": (
-                    f"timed out after {timeout}s following instance refresh {first['refresh_id']} of "
-                    f"{group}: still {current.get('status')} at {current.get('percentage_complete')}% "
-                    "(it keeps running; follow it again with refresh_id)")}
-                break
-            time.sleep(min(interval, max(0.0, timeout - (time.monotonic() - began))))
-            current = self._run({**args, "refresh_id": first["refresh_id"]}, task_vars, wait=False)
-        return {**current, "changed": bool(first.get("changed")), "followed": bool(first.get("followed")),
-                "progress": progress}
+        pending = [first]
+
+        def probe() -> dict[str, Any]:
+            if pending:
+                return pending.pop()
+            return self._run({**args, "refresh_id": first["refresh_id"]}, task_vars, wait=False)
+
+        def show(result: dict[str, Any], elapsed: float) -> None:
+            display.display(progress_line(host, group, result, elapsed))
+
+        try:
+            current = instance_refresh.follow(probe, refresh_id=first["refresh_id"], group=group,
+                                              timeout=timeout, interval=interval, on_change=show,
+                                              started=began)
+        except FollowTimeout as exc:
+            current = {**exc.result, "failed": True, "msg": str(exc)}
+        return {**current, "changed": bool(first.get("changed")), "followed": bool(first.get("followed"))}
 
     def _run(self, args: dict[str, Any], task_vars: Optional[dict[str, Any]], *, wait: bool) -> dict[str, Any]:
         return self._execute_module(module_name=MODULE, module_args={**args, "wait": wait},

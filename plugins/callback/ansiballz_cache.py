@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: AutoBuy Guard contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Callback: keep the built AnsiballZ module payloads from one run to the next."""
 from __future__ import annotations
 
@@ -18,14 +20,21 @@ description:
     Python versions and of the size and modification time of every file in the configured
     module and module_utils paths, the playbook's and roles' C(library)/C(module_utils)
     directories, and the installed packages and collections (their directories and
-    manifests). Any change there starts a new, empty cache; the four most recently
-    used ones are kept.
+    manifests; every plugin file of a collection used from its source tree, such as this
+    one through the repository's C(collections/) link). Any change there starts a new,
+    empty cache; the four most recently used ones are kept.
   - In-place edits of files inside an installed collection are not detected; remove
     C(<ANSIBLE_HOME>/autobuy-ansiballz) after such an edit, or set
     E(AUTOBUY_ANSIBALLZ_CACHE=off) to turn the callback off.
-  - Enabled by putting C(plugins/callback) in C(callback_plugins); it needs no
-    C(callbacks_enabled) entry and prints nothing.
-author: AutoBuy Guard plugins
+  - Enabled by C(callbacks_enabled = autobuy.guard.ansiballz_cache) (the project's
+    C(ansible.cfg)); it prints nothing. It acts only when the inventory's
+    C(autobuy_controller_speedups) is true for C(localhost) (or undefined);
+    C(inventories/local) sets it true, C(inventories/aws) false, C(-e
+    autobuy_controller_speedups=true) turns it on there.
+  - It replaces a directory that is private to ansible-core. On an ansible-core series
+    it was not tested with (see C(plugins/plugin_utils/core_compat.py)) it warns and
+    leaves the stock per-run cache alone.
+author: AutoBuy Guard contributors (@autobuy-guard)
 """
 
 import glob  # noqa: E402
@@ -38,7 +47,10 @@ from typing import Any, Iterable, Iterator  # noqa: E402
 
 from ansible import constants as C  # noqa: E402
 from ansible.plugins.callback import CallbackBase  # noqa: E402
+from ansible.module_utils.parsing.convert_bool import boolean  # noqa: E402
 from ansible.release import __version__ as ansible_version  # noqa: E402
+
+from ansible_collections.autobuy.guard.plugins.plugin_utils.core_compat import untested  # noqa: E402
 
 KEEP = 4
 
@@ -81,6 +93,12 @@ def source_key(playbook_dir: str) -> str:
         collections = sorted(glob.glob(os.path.join(base, "ansible_collections", "*", "*")))
         manifests = [os.path.join(c, "MANIFEST.json") for c in collections]
         digest.update(repr(list(_stamps(collections + manifests))).encode())
+        for collection in collections:
+            # A collection used from its source tree (ours, through collections/) has no
+            # manifest and is edited in place: every file of its plugins counts.
+            if not os.path.exists(os.path.join(collection, "MANIFEST.json")):
+                for entry in _files(os.path.join(collection, "plugins")):
+                    digest.update(repr(entry).encode())
     return digest.hexdigest()[:24]
 
 
@@ -111,15 +129,45 @@ class CallbackModule(CallbackBase):
     CALLBACK_VERSION = 2.0
     CALLBACK_TYPE = "aggregate"
     CALLBACK_NAME = "ansiballz_cache"
-    CALLBACK_NEEDS_ENABLED = False
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._decided = False
+        self._playbook_dir = "."
 
     def v2_playbook_on_start(self, playbook: Any) -> None:
+        self._playbook_dir = playbook._basedir  # pylint: disable=protected-access
+
+    def v2_playbook_on_play_start(self, play: Any) -> None:
+        """Attach the cache once, before the first play runs a task."""
+        if self._decided:
+            return
+        self._decided = True
         if os.environ.get("AUTOBUY_ANSIBALLZ_CACHE", "on").lower() in ("off", "0", "false", "no"):
+            return
+        if not speedups_wanted(play):
+            self._display.vvv("ansiballz_cache: off (autobuy_controller_speedups is false)")
+            return
+        reason = untested("autobuy.guard.ansiballz_cache")
+        if reason:
+            self._display.warning(reason)
             return
         try:
             cache = attach(C.DEFAULT_LOCAL_TMP, Path(C.ANSIBLE_HOME) / "autobuy-ansiballz",
-                           source_key(playbook._basedir))  # pylint: disable=protected-access
+                           source_key(self._playbook_dir))
         except OSError as exc:
             self._display.warning(f"ansiballz_cache: payloads are rebuilt this run ({exc})")
             return
         self._display.vvv(f"ansiballz_cache: module payloads cached in {cache}")
+
+
+def speedups_wanted(play: Any) -> bool:
+    """``autobuy_controller_speedups`` as the play sees it for localhost (inventory,
+    group_vars, extra vars); undefined means true."""
+    manager = play.get_variable_manager()
+    inventory = getattr(manager, "_inventory", None)  # pylint: disable=protected-access
+    host = inventory.get_host("localhost") if inventory is not None else None
+    value = manager.get_vars(play=play, host=host, include_hostvars=False).get(
+        "autobuy_controller_speedups", True)
+    return boolean(value, strict=False)

@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: AutoBuy Guard contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Callback: serve the secrets_manager lookup's cache for the whole playbook run."""
 from __future__ import annotations
 
@@ -14,35 +16,18 @@ description:
     before any worker forks. The C(secrets_manager) lookup reads through it, so each
     secret is fetched from AWS once per run, whatever the number of tasks, hosts and forks.
   - Secrets stay in memory; the socket directory is removed when the run ends.
-  - Enabled by putting C(plugins/callback) in C(callback_plugins); it needs no
-    C(callbacks_enabled) entry and prints nothing.
-author: AutoBuy Guard plugins
+  - Enabled by C(callbacks_enabled = autobuy.guard.secrets_cache) (the project's
+    C(ansible.cfg)); it prints nothing.
+author: AutoBuy Guard contributors (@autobuy-guard)
 """
 
 import atexit  # noqa: E402
-import importlib.util  # noqa: E402
 import os  # noqa: E402
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
-from types import ModuleType  # noqa: E402
 from typing import Any, Optional  # noqa: E402
 
 from ansible.plugins.callback import CallbackBase  # noqa: E402
 
-
-def _load_secrets_cache() -> ModuleType:
-    """plugins/plugin_utils/secrets_cache.py, loaded by path (controller-side sharing)."""
-    name = "autobuy_plugins.plugin_utils.secrets_cache"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "plugin_utils" / "secrets_cache.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-        sys.modules[name] = module
-        spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return sys.modules[name]
-
-
-cache = _load_secrets_cache()
+from ansible_collections.autobuy.guard.plugins.plugin_utils import secrets_cache as cache  # noqa: E402
 
 
 class CallbackModule(CallbackBase):

@@ -21,8 +21,20 @@ description:
   - The server listens on a Unix socket in a private directory (mode 0700, owned by the
     user) under the temporary directory, exits after O(idle_timeout) idle seconds, and
     exits on its next request when the Python installation changed under it.
-author: AutoBuy Guard contributors
+  - It relies on how ansible-core builds a module's command line. On an ansible-core
+    series it was not tested with (see C(plugins/plugin_utils/core_compat.py)) it warns
+    once and behaves exactly like C(local).
+author: AutoBuy Guard contributors (@autobuy-guard)
 options:
+  speedups:
+    description:
+      - The inventory's switch for the controller speed-ups (this connection and the
+        C(autobuy.guard.ansiballz_cache) callback). C(inventories/local) sets it true,
+        C(inventories/aws) false; false behaves exactly like C(local).
+    type: bool
+    default: true
+    vars:
+      - name: autobuy_controller_speedups
   warm:
     description: Run Python modules in the warm fork server; false behaves exactly like C(local).
     type: bool
@@ -75,13 +87,17 @@ import stat
 import struct
 import subprocess
 import tempfile
-import typing as t
 from pathlib import Path
 
 from ansible.plugins.connection.local import Connection as LocalConnection
 from ansible.utils.display import Display
 
+from ansible_collections.autobuy.guard.plugins.plugin_utils.core_compat import untested
+
 display = Display()
+
+#: Why the fork server is not used with this ansible-core (None: it is tested with it).
+UNTESTED_CORE = untested("autobuy.guard.warm_local")
 
 SERVER = Path(__file__).resolve().parent.parent / "plugin_utils" / "warm_python.py"
 STALE = -1000
@@ -260,8 +276,14 @@ class Connection(LocalConnection):
 
     transport = "warm_local"
 
+    def _warm_enabled(self) -> bool:
+        if UNTESTED_CORE:
+            display.warning(UNTESTED_CORE)  # Display shows a repeated warning once
+            return False
+        return bool(self.get_option("speedups") and self.get_option("warm"))
+
     def exec_command(self, cmd: str, in_data: bytes | None = None, sudoable: bool = True) -> tuple[int, bytes, bytes]:
-        plan = parse_python_command(cmd) if isinstance(cmd, str) and self.get_option("warm") else None
+        plan = parse_python_command(cmd) if isinstance(cmd, str) and self._warm_enabled() else None
         if plan is None or (self.become and sudoable):
             return super().exec_command(cmd, in_data=in_data, sudoable=sudoable)
         env_assignments, argv = plan

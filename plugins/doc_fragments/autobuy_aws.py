@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: AutoBuy Guard contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The AWS connection options every AutoBuy Guard module takes (plugins/module_utils/autobuy_aws.py)."""
 from __future__ import annotations
 
@@ -43,4 +45,15 @@ options:
 requirements:
   - python >= 3.9
   - boto3
+notes:
+  - Connection options, client creation and retries come from the collection's
+    C(autobuy_aws) module_utils, not from amazon.aws's C(AnsibleAWSModule) and C(AWSRetry).
+    It does what those cannot - O(assume_role_arn) on every module and lookup (amazon.aws
+    modules have no assume-role option; assumed credentials are cached per process); one
+    option resolution, client and retry policy shared by modules and controller-side
+    plugins (the C(autobuy.guard.secrets_manager) lookup and its cache server); and one
+    retry list that also covers 5xx-like codes and dropped connections, with botocore's
+    own retries off so API call counts are exact. In exchange these modules are not in
+    the C(group/aws) action group and have no C(validate_certs), C(aws_ca_bundle) or
+    C(aws_config) options.
 """

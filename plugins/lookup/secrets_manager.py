@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: AutoBuy Guard contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Lookup: read AWS Secrets Manager secrets once per playbook run."""
 from __future__ import annotations
 
@@ -9,14 +11,14 @@ description:
   - Returns the value of each secret named by a term (a name or a full ARN, also of
     another account). A JSON secret is returned parsed; O(key) selects one field.
   - Each secret is read from AWS at most once per playbook run, across tasks, hosts
-    and forks, when the C(secrets_cache) callback plugin is loaded (ansible.cfg
-    C(callback_plugins = plugins/callback)); without it the cache is per worker process.
+    and forks, when the C(autobuy.guard.secrets_cache) callback is enabled (ansible.cfg
+    C(callbacks_enabled)); without it the cache is per worker process.
   - Several terms of one lookup are read with one C(BatchGetSecretValue) call
     (C(AWSCURRENT) versions; falls back to C(GetSecretValue) when batching is not allowed).
   - Values are returned unsafe (never templated again) and the plugin never logs them.
     Mark tasks that use them with C(no_log=true).
   - Throttling is retried with jittered exponential backoff before the lookup fails.
-author: AutoBuy Guard plugins
+author: AutoBuy Guard contributors (@autobuy-guard)
 options:
   _terms:
     description: Secret names or full ARNs.
@@ -101,23 +103,23 @@ EXAMPLES = r"""
     dest: /etc/autobuy/db.env
     mode: "0600"
   vars:
-    db: "{{ lookup('secrets_manager', 'taskapp/database') }}"
+    db: "{{ lookup('autobuy.guard.secrets_manager', 'taskapp/database') }}"
   no_log: true
 
 - name: One field
   ansible.builtin.set_fact:
-    db_password: "{{ lookup('secrets_manager', 'taskapp/database', key='password') }}"
+    db_password: "{{ lookup('autobuy.guard.secrets_manager', 'taskapp/database', key='password') }}"
   no_log: true
 
 - name: Two secrets with one BatchGetSecretValue call
   ansible.builtin.set_fact:
-    secrets: "{{ query('secrets_manager', 'taskapp/database', 'taskapp/app') }}"
+    secrets: "{{ query('autobuy.guard.secrets_manager', 'taskapp/database', 'taskapp/app') }}"
   no_log: true
 
 - name: Another account's secret through an assumed role, tolerate absence
   ansible.builtin.set_fact:
     shared: >-
-      {{ lookup('secrets_manager',
+      {{ lookup('autobuy.guard.secrets_manager',
                 'arn:aws:secretsmanager:eu-west-1:210987654321:secret:shared/api-AbCdEf',
                 assume_role_arn='arn:aws:iam::210987654321:role/secrets-reader',
                 key='token', on_missing='warn') }}
@@ -125,7 +127,9 @@ EXAMPLES = r"""
 
 - name: The previous version
   ansible.builtin.set_fact:
-    old_password: "{{ lookup('secrets_manager', 'taskapp/database', key='password', version_stage='AWSPREVIOUS') }}"
+    old_password: >-
+      {{ lookup('autobuy.guard.secrets_manager', 'taskapp/database', key='password',
+                version_stage='AWSPREVIOUS') }}
   no_log: true
 """
 
@@ -139,11 +143,7 @@ _raw:
 """
 
 import base64  # noqa: E402
-import importlib.util  # noqa: E402
 import json  # noqa: E402
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
-from types import ModuleType  # noqa: E402
 from typing import Any, Optional  # noqa: E402
 
 from ansible.errors import AnsibleLookupError  # noqa: E402
@@ -151,26 +151,13 @@ from ansible.plugins.lookup import LookupBase  # noqa: E402
 from ansible.utils.display import Display  # noqa: E402
 from ansible.utils.unsafe_proxy import wrap_var  # noqa: E402
 
+from ansible_collections.autobuy.guard.plugins.plugin_utils import secrets_cache as cache  # noqa: E402
+
 display = Display()
 
 _CONNECTION_OPTIONS = ("region", "endpoint_url", "profile", "access_key", "secret_key",
                        "session_token", "assume_role_arn", "assume_role_session_name")
 _MISSING_CODES = frozenset({"ResourceNotFoundException"})
-
-
-def _load_secrets_cache() -> ModuleType:
-    """plugins/plugin_utils/secrets_cache.py, loaded by path (controller-side sharing)."""
-    name = "autobuy_plugins.plugin_utils.secrets_cache"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "plugin_utils" / "secrets_cache.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-        sys.modules[name] = module
-        spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return sys.modules[name]
-
-
-cache = _load_secrets_cache()
 
 
 class SecretKeyError(AnsibleLookupError):

@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: AutoBuy Guard contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """AWS plumbing shared by every AutoBuy Guard plugin, written once.
 
 * :func:`resolve_settings` turns plugin options + the usual environment variables
@@ -10,11 +12,9 @@
 * :func:`wait_until` is the one polling helper for "wait until a resource is ready".
 * :data:`AWS_COMMON_ARGUMENT_SPEC` is the argument-spec fragment of every module.
 
-Modules import this file as ``ansible.module_utils.autobuy_aws`` (ansible.cfg
-``module_utils = plugins/module_utils``). Controller-side plugins (lookups,
-callbacks, action plugins) load the same file by path, relative to themselves,
-with :func:`importlib.util.spec_from_file_location`. The file therefore depends on
-nothing but the standard library, boto3 and botocore (imported lazily, so a
+Modules and controller-side plugins (lookups, callbacks, action plugins) all import
+it as ``ansible_collections.autobuy.guard.plugins.module_utils.autobuy_aws``. It
+depends on nothing but the standard library, boto3 and botocore (imported lazily, so a
 missing boto3 is reported as a clear error instead of an ImportError).
 """
 from __future__ import annotations

@@ -1,5 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# Copyright: AutoBuy Guard contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Request (or delete) a DNS-validated ACM certificate, idempotently."""
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ description:
   - This module is not in the C(group/aws) action group, so C(module_defaults) for that
     group do not apply. Pass the connection options explicitly (a YAML anchor helps).
 version_added: "1.0.0"
-author: AutoBuy Guard plugins
+author: AutoBuy Guard contributors (@autobuy-guard)
 options:
   domain_name:
     description:
@@ -63,7 +65,7 @@ options:
         existing certificate; other tags are left alone.
     type: dict
 extends_documentation_fragment:
-  - autobuy_aws
+  - autobuy.guard.autobuy_aws
 notes:
   - Supports check mode. In check mode nothing is requested or deleted and
     RV(certificate_arn) is empty when a certificate would be requested.
@@ -71,7 +73,7 @@ notes:
 
 EXAMPLES = r"""
 - name: Request the certificate for the apex and every subdomain
-  acm_request:
+  autobuy.guard.acm_request:
     domain_name: "*.autobuyguard.store"
     subject_alternative_names:
       - autobuyguard.store
@@ -93,7 +95,7 @@ EXAMPLES = r"""
   loop: "{{ certificate.validation_records }}"
 
 - name: Wait until the certificate is issued
-  acm_request:
+  autobuy.guard.acm_request:
     domain_name: "*.autobuyguard.store"
     subject_alternative_names:
       - autobuyguard.store
@@ -101,7 +103,7 @@ EXAMPLES = r"""
     wait_timeout: 900
 
 - name: Delete the certificate
-  acm_request:
+  autobuy.guard.acm_request:
     domain_name: "*.autobuyguard.store"
     subject_alternative_names:
       - autobuyguard.store
@@ -162,7 +164,7 @@ import re  # noqa: E402
 from typing import Any, Optional  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible.module_utils.autobuy_aws import (  # noqa: E402
+from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_aws import (  # noqa: E402
     AWS_COMMON_ARGUMENT_SPEC,
     WaitTimeout,
     aws_retry,

@@ -1,5 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# Copyright: AutoBuy Guard contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Start, follow, cancel or roll back an Auto Scaling group instance refresh."""
 from __future__ import annotations
 
@@ -11,10 +13,12 @@ description:
   - Starts an instance refresh of an Auto Scaling group with every preference the API
     has (healthy percentages, warm-up, checkpoints, skip matching, auto rollback, alarms,
     scale-in-protected and standby handling) and an optional desired configuration.
-  - With O(wait=true) (the default) it follows the refresh to a terminal state. When the
-    C(asg_refresh) action plugin is loaded (ansible.cfg C(action_plugins = plugins/action))
-    progress lines (status, percentage complete, instances to update) are printed while
-    the task runs; the module alone returns them in RV(progress).
+  - With O(wait=true) (the default) it follows the refresh to a terminal state. The
+    collection's C(autobuy.guard.asg_refresh) action plugin (used with the module unless
+    the task runs C(async)) prints progress lines (status, percentage complete, instances
+    to update) while the task runs; both return them in RV(progress). The poll loop,
+    statuses and progress line are those of the collection's C(instance_refresh)
+    module_utils, shared by the module and the action plugin.
   - Idempotent. A refresh already running with the same configuration is followed, not
     restarted (C(changed=false)). With O(preferences.skip_matching=true), when every
     instance already runs the desired launch template version, no refresh is started
@@ -24,7 +28,7 @@ description:
     asked for by O(state=cancelled) or O(state=rolled_back)).
   - This module is not in the C(group/aws) action group; pass connection options explicitly.
 version_added: "1.0.0"
-author: AutoBuy Guard plugins
+author: AutoBuy Guard contributors (@autobuy-guard)
 options:
   name:
     description: Name of the Auto Scaling group.
@@ -121,14 +125,14 @@ options:
     type: int
     default: 15
 extends_documentation_fragment:
-  - autobuy_aws
+  - autobuy.guard.autobuy_aws
 notes:
   - Supports check mode; nothing is started, cancelled or rolled back.
 """
 
 EXAMPLES = r"""
 - name: Roll the backend group onto the newest launch template version
-  asg_refresh:
+  autobuy.guard.asg_refresh:
     name: taskapp-backend-asg
     strategy: Rolling
     desired_configuration:
@@ -149,23 +153,23 @@ EXAMPLES = r"""
   register: refresh
 
 - name: Start without waiting, follow later
-  asg_refresh:
+  autobuy.guard.asg_refresh:
     name: taskapp-backend-asg
     wait: false
   register: started
 
 - name: Follow the refresh started above
-  asg_refresh:
+  autobuy.guard.asg_refresh:
     name: taskapp-backend-asg
     refresh_id: "{{ started.refresh_id }}"
 
 - name: Cancel whatever refresh is running
-  asg_refresh:
+  autobuy.guard.asg_refresh:
     name: taskapp-backend-asg
     state: cancelled
 
 - name: Roll back the running refresh
-  asg_refresh:
+  autobuy.guard.asg_refresh:
     name: taskapp-backend-asg
     state: rolled_back
 """
@@ -211,12 +215,10 @@ rollback_details:
   type: dict
 """
 
-import time  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
 from typing import Any, Optional  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible.module_utils.autobuy_aws import (  # noqa: E402
+from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_aws import (  # noqa: E402
     AWS_COMMON_ARGUMENT_SPEC,
     WaitTimeout,
     aws_retry,
@@ -226,10 +228,14 @@ from ansible.module_utils.autobuy_aws import (  # noqa: E402
     module_client,
     wait_until,
 )
-
-ACTIVE = frozenset({"Pending", "InProgress", "Baking", "Cancelling", "RollbackInProgress"})
-FOLLOWABLE = frozenset({"Pending", "InProgress", "Baking"})
-TERMINAL = frozenset({"Successful", "Failed", "Cancelled", "RollbackSuccessful", "RollbackFailed"})
+from ansible_collections.autobuy.guard.plugins.module_utils.instance_refresh import (  # noqa: E402
+    ACTIVE,
+    FOLLOWABLE,
+    TERMINAL,
+    FollowTimeout,
+    follow as follow_refresh,
+    summarise,
+)
 #: The terminal statuses each state is happy with.
 SUCCESS = {
     "started": frozenset({"Successful"}),
@@ -320,36 +326,6 @@ def same_configuration(refresh: dict[str, Any], strategy: str, prefs: dict[str, 
         if not have:
             return False
     return True
-
-
-def summarise(refresh: dict[str, Any], now: Optional[datetime] = None) -> dict[str, Any]:
-    """The module's result fields from a DescribeInstanceRefreshes entry."""
-    start, end = refresh.get("StartTime"), refresh.get("EndTime")
-    now = now or datetime.now(timezone.utc)
-    duration = 0.0
-    if isinstance(start, datetime):
-        duration = max(0.0, ((end if isinstance(end, datetime) else now) - start).total_seconds())
-    out = {
-        "refresh_id": refresh.get("InstanceRefreshId", ""),
-        "status": refresh.get("Status", "NotStarted"),
-        "status_reason": refresh.get("StatusReason", ""),
-        "percentage_complete": int(refresh.get("PercentageComplete") or 0),
-        "instances_to_update": int(refresh.get("InstancesToUpdate") or 0),
-        "duration": round(duration, 1),
-    }
-    if refresh.get("RollbackDetails"):
-        out["rollback_details"] = refresh["RollbackDetails"]
-    return out
-
-
-def progress_line(group: str, summary: dict[str, Any]) -> str:
-    """One human line: what a user watching the task wants to know."""
-    line = (f"{group}: refresh {summary['refresh_id']} {summary['status']}, "
-            f"{summary['percentage_complete']}% complete, "
-            f"{summary['instances_to_update']} instance(s) to update")
-    if summary.get("status_reason"):
-        line += f" ({summary['status_reason']})"
-    return line
 
 
 def outcome_error(group: str, state: str, summary: dict[str, Any]) -> Optional[str]:
@@ -444,31 +420,12 @@ class Refresher:
 def follow(module: AnsibleModule, refresher: Refresher, refresh_id: str) -> dict[str, Any]:
     """Wait (poll) until the refresh is terminal; the progress list records each change."""
     p = module.params
-    progress: list[dict[str, Any]] = []
-    started = time.monotonic()
-
-    def record(refresh: dict[str, Any]) -> None:
-        summary = summarise(refresh)
-        entry = {"status": summary["status"], "percentage_complete": summary["percentage_complete"],
-                 "instances_to_update": summary["instances_to_update"],
-                 "elapsed": round(time.monotonic() - started, 1)}
-        if not progress or {k: v for k, v in progress[-1].items() if k != "elapsed"} != {
-                k: v for k, v in entry.items() if k != "elapsed"}:
-            progress.append(entry)
-
     try:
-        refresh = wait_until(lambda: refresher.get(refresh_id), lambda r: r.get("Status") in TERMINAL,
-                             timeout=p["timeout"], interval=p["poll_interval"], on_progress=record,
-                             what=f"instance refresh {refresh_id}")
-    except WaitTimeout as exc:
-        summary = summarise(exc.last)
-        raise RefreshError(
-            f"timed out after {p['timeout']}s following instance refresh {refresh_id} of "
-            f"{refresher.group}: still {summary['status']} at {summary['percentage_complete']}% "
-            "(it keeps running; follow it again with refresh_id)",
-            {**summary, "progress": progress},
-        ) from exc
-    return {**summarise(refresh), "progress": progress}
+        return follow_refresh(lambda: summarise(refresher.get(refresh_id)), refresh_id=refresh_id,
+                              group=refresher.group, timeout=p["timeout"], interval=p["poll_interval"],
+                              wait=wait_until)
+    except FollowTimeout as exc:
+        raise RefreshError(str(exc), exc.result) from exc
 
 
 def run_started(module: AnsibleModule, refresher: Refresher) -> dict[str, Any]:

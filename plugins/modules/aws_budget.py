@@ -1,5 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# Copyright: AutoBuy Guard contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A cost budget with its notifications (neither collection has a budgets module)."""
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ description:
     group do not apply. Pass the connection options explicitly or through C(module_defaults)
     for this module name.
 version_added: "1.0.0"
-author: AutoBuy Guard plugins
+author: AutoBuy Guard contributors (@autobuy-guard)
 options:
   name:
     description: Budget name.
@@ -83,7 +85,7 @@ options:
     description: Account that owns the budget (12 digits); defaults to the caller's account (STS GetCallerIdentity).
     type: str
 extends_documentation_fragment:
-  - autobuy_aws
+  - autobuy.guard.autobuy_aws
 notes:
   - Supports check mode. In check mode nothing is created, updated or deleted and
     RV(budget) is not returned.
@@ -93,7 +95,7 @@ notes:
 
 EXAMPLES = r"""
 - name: A monthly budget of 50 USD that notifies an SNS topic at 80 percent
-  aws_budget:
+  autobuy.guard.aws_budget:
     name: taskapp-monthly
     limit_amount: 50
     notifications:
@@ -105,7 +107,7 @@ EXAMPLES = r"""
     endpoint_url: "{{ aws_endpoint_url | default(omit, true) }}"
 
 - name: Delete the budget
-  aws_budget:
+  autobuy.guard.aws_budget:
     name: taskapp-monthly
     state: absent
 """
@@ -136,7 +138,7 @@ from decimal import Decimal, InvalidOperation  # noqa: E402
 from typing import Any, Optional  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible.module_utils.autobuy_aws import (  # noqa: E402
+from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_aws import (  # noqa: E402
     AWS_COMMON_ARGUMENT_SPEC,
     aws_retry,
     error_code,

@@ -1,5 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# Copyright: AutoBuy Guard contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Point-in-time recovery and encryption at rest of DynamoDB tables."""
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ description:
     group do not apply. Pass the connection options explicitly or through C(module_defaults)
     for this module name.
 version_added: "1.0.0"
-author: AutoBuy Guard plugins
+author: AutoBuy Guard contributors (@autobuy-guard)
 options:
   tables:
     description: Names of existing tables.
@@ -48,7 +50,7 @@ options:
     description: KMS key id, ARN or alias when O(sse_type=KMS).
     type: str
 extends_documentation_fragment:
-  - autobuy_aws
+  - autobuy.guard.autobuy_aws
 notes:
   - Supports check mode. In check mode nothing is changed and RV(tables) shows the
     settings the tables would have.
@@ -57,7 +59,7 @@ notes:
 
 EXAMPLES = r"""
 - name: Turn on point-in-time recovery for the tables
-  dynamodb_table_protection:
+  autobuy.guard.dynamodb_table_protection:
     tables: [autobuy_users, autobuy_items]
     point_in_time_recovery: true
     sse_type: AWS_OWNED
@@ -65,13 +67,13 @@ EXAMPLES = r"""
     endpoint_url: "{{ aws_endpoint_url | default(omit, true) }}"
 
 - name: Encrypt the tables with a customer managed KMS key
-  dynamodb_table_protection:
+  autobuy.guard.dynamodb_table_protection:
     tables: [autobuy_users]
     sse_type: KMS
     kms_key_id: alias/autobuy-data
 
 - name: Turn the protection off again
-  dynamodb_table_protection:
+  autobuy.guard.dynamodb_table_protection:
     tables: [autobuy_users, autobuy_items]
     state: absent
 """
@@ -105,7 +107,7 @@ changed:
 from typing import Any, Optional  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible.module_utils.autobuy_aws import (  # noqa: E402
+from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_aws import (  # noqa: E402
     AWS_COMMON_ARGUMENT_SPEC,
     aws_retry,
     fail_on_aws_error,

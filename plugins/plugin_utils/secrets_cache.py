@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: AutoBuy Guard contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Controller-side Secrets Manager reads, cached once per playbook run.
 
 Lookups run in forked worker processes (one per task and host), so a dict in the
@@ -21,42 +23,23 @@ Loaded by path (it is not importable as ``ansible.*``); see :func:`load_sibling`
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import os
 import shutil
 import socket
 import socketserver
-import sys
 import tempfile
 import threading
 from dataclasses import dataclass
-from pathlib import Path
-from types import ModuleType
 from typing import Any, Callable, Optional
+
+from ansible_collections.autobuy.guard.plugins.module_utils import autobuy_aws as aws
 
 SOCKET_ENV = "AUTOBUY_SECRETS_CACHE_SOCKET"
 BATCH_LIMIT = 20
 FLIGHT_TIMEOUT = 300.0
 MAX_MESSAGE = 64 * 1024 * 1024
 
-
-def load_sibling(relative: str) -> ModuleType:
-    """Load ``plugins/<relative>`` once per process, by path (controller-side sharing)."""
-    path = Path(__file__).resolve().parents[1] / relative
-    name = "autobuy_plugins." + relative.removesuffix(".py").replace("/", ".")
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:  # pragma: no cover - broken checkout
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-aws = load_sibling("module_utils/autobuy_aws.py")
 
 # Outcomes that are facts about the secret for this run (cached); anything else
 # (throttling after every retry, network trouble) is returned but not cached.

@@ -1,3 +1,5 @@
+# Copyright: AutoBuy Guard contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A warm Python for Ansible modules run on the controller: a fork server.
 
 Every task against the AWS APIs runs an Ansible module in a fresh Python process on
@@ -272,7 +274,7 @@ def serve(path: str, idle: float, packages: dict[str, str]) -> int:
     try:
         while True:
             try:
-                conn, _ = listener.accept()
+                conn, _address = listener.accept()
             except socket.timeout:
                 return 0
             conn.settimeout(None)

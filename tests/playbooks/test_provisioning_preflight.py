@@ -1,27 +1,21 @@
 """Preflight: bad stack variables fail before any API call, naming the variable."""
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import yaml
+from ansible.plugins.loader import init_plugin_loader
+from ansible.utils.collection_loader import AnsibleCollectionConfig
 from provision_helpers import ROOT, calls, private_cloud, reset_calls, run_playbook
 
+# The filter as Ansible imports it: through the collection loader (ansible.cfg's collections path).
+if AnsibleCollectionConfig.collection_finder is None:
+    init_plugin_loader([str(ROOT / "collections")])
+from ansible_collections.autobuy.guard.plugins.filter import autobuy_preflight as preflight  # noqa: E402
+
 STACK = ROOT / "inventories" / "aws" / "group_vars" / "all" / "stack.yml"
-
-
-def _filter_module() -> Any:
-    path = ROOT / "playbooks" / "filter_plugins" / "autobuy_preflight.py"
-    spec = importlib.util.spec_from_file_location("autobuy_preflight", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-preflight = _filter_module()
 
 
 def stack_defaults() -> dict[str, Any]:

@@ -40,7 +40,7 @@ def state(container: str) -> tuple[bool, str]:
     )
     if out.returncode != 0:
         return False, "container not found"
-    running, _, rest = out.stdout.strip().partition(" ")
+    running, _sep, rest = out.stdout.strip().partition(" ")
     return running == "true", rest
 
 

@@ -23,18 +23,13 @@ def write_inventory(path: Path, hosts: list[str], **group_vars: Any) -> Path:
 
 def playbook(playbook: str, inventory: Path, *args: str, callbacks: bool = True,
              env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run ansible-playbook from the repo root with the project's ansible.cfg.
-
-    ansible.cfg should name plugins/callback and plugins/action; until it does, the
-    same settings come from the environment here.
-    """
+    """Run ansible-playbook from the repo root with the project's ansible.cfg (the
+    collection autobuy.guard and its callbacks; ``callbacks=False`` leaves out the
+    secrets_cache callback)."""
     run_env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_FORCE_COLOR": "0",
-               "ANSIBLE_ACTION_PLUGINS": str(ROOT / "plugins" / "action"), **(env or {})}
-    if callbacks:
-        run_env["ANSIBLE_CALLBACK_PLUGINS"] = str(ROOT / "plugins" / "callback")
-    else:  # an empty directory: the project's callbacks are not found
-        run_env["ANSIBLE_CALLBACK_PLUGINS"] = str(inventory.parent / "no-callbacks")
-        (inventory.parent / "no-callbacks").mkdir(exist_ok=True)
+               **(env or {})}
+    if not callbacks:
+        run_env["ANSIBLE_CALLBACKS_ENABLED"] = "autobuy.guard.ansiballz_cache"
     return subprocess.run([str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", str(inventory),
                            str(PLAYBOOKS / playbook), *args], cwd=ROOT, env=run_env,
                           capture_output=True, text=True, timeout=900)

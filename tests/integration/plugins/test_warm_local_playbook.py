@@ -37,23 +37,23 @@ def result(path: Path) -> dict:
 def test_warm_runs_give_the_same_results_as_local(tmp_path: Path, short_tmp: Path) -> None:
     env = {"AUTOBUY_WARM_PYTHON_DIR": str(short_tmp / "w")}
     runs = {}
-    for connection in ("local", "warm_local", "warm_local"):
+    for connection in ("ansible.builtin.local", "autobuy.guard.warm_local", "autobuy.guard.warm_local"):
         inventory = write_inventory(tmp_path / f"{connection}.json", ["localhost"], ansible_connection=connection)
         out = tmp_path / f"result-{len(runs.get(connection, []))}-{connection}.json"
         run = playbook("warm_local.yml", inventory, "-vvv", "-e", f"warm_result_file={out}", env=env)
         assert run.returncode == 0, run.stdout + run.stderr
         assert result(out) == EXPECTED
         runs.setdefault(connection, []).append(run.stdout)
-    assert "WARM EXEC" not in runs["local"][0]
+    assert "WARM EXEC" not in runs["ansible.builtin.local"][0]
     # The first warm run starts the server; the second finds it and uses it throughout.
-    second = runs["warm_local"][1]
+    second = runs["autobuy.guard.warm_local"][1]
     assert second.count("WARM EXEC") >= 6, second
     assert "running cold" not in second
     assert list(short_tmp.glob("w/*.sock"))
 
 
 def test_warm_can_be_turned_off(tmp_path: Path, short_tmp: Path) -> None:
-    inventory = write_inventory(tmp_path / "inv.json", ["localhost"], ansible_connection="warm_local",
+    inventory = write_inventory(tmp_path / "inv.json", ["localhost"], ansible_connection="autobuy.guard.warm_local",
                                 autobuy_warm_python=False)
     out = tmp_path / "result.json"
     run = playbook("warm_local.yml", inventory, "-vvv", "-e", f"warm_result_file={out}",

@@ -1,14 +1,13 @@
-"""Harness for the plugin unit tests: load plugins by path and run modules in-process.
+"""Harness for the plugin unit tests: run modules in-process, make local-cloud fixtures.
 
-Modules import ``ansible.module_utils.autobuy_aws``; Ansible resolves that through
-ansible.cfg ``module_utils = plugins/module_utils``. In-process tests register the
-same file under that name, so the code under test is exactly what Ansible ships.
+The code under test is imported as Ansible imports it, from the collection:
+``ansible_collections.autobuy.guard.plugins...`` through ansible-core's collection loader,
+which conftest.py sets up on ``collections/`` (its ``ansible_collections/autobuy/guard``
+links to the repository root), as ansible.cfg's ``collections_path`` does.
 """
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -16,27 +15,6 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
-PLUGINS = ROOT / "plugins"
-
-
-def load_path(name: str, path: Path) -> ModuleType:
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def load_module_utils() -> ModuleType:
-    return load_path("ansible.module_utils.autobuy_aws", PLUGINS / "module_utils" / "autobuy_aws.py")
-
-
-def load_plugin(kind: str, name: str) -> ModuleType:
-    load_module_utils()
-    return load_path(f"autobuy_test_{kind}_{name}", PLUGINS / kind / f"{name}.py")
 
 
 class ModuleExit(Exception):

@@ -1,9 +1,7 @@
 """The asg_refresh action plugin's progress lines (what a user sees while waiting)."""
 from __future__ import annotations
 
-from plugin_harness import load_plugin  # type: ignore[import-not-found]
-
-action = load_plugin("action", "asg_refresh")
+from ansible_collections.autobuy.guard.plugins.action import asg_refresh as action
 
 
 def test_progress_line_says_what_is_happening() -> None:

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from plugin_harness import load_plugin  # type: ignore[import-not-found]
+from ansible_collections.autobuy.guard.plugins.callback import ansiballz_cache as cache
 
 ROOT = Path(__file__).resolve().parents[4]
-cache = load_plugin("callback", "ansiballz_cache")
 
 
 @pytest.fixture
@@ -80,3 +79,64 @@ def test_a_second_run_reuses_the_payloads(tmp_path: Path) -> None:
     assert "ANSIBALLZ: Creating module" in runs[0]
     assert "ANSIBALLZ: Creating module" not in runs[1]
     assert "ANSIBALLZ: using cached module" in runs[1]
+
+
+def test_the_key_follows_a_collection_used_from_its_source_tree(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Our own collection (collections/ links to the repository) has no MANIFEST.json:
+    an edit of one of its module_utils must start a new cache."""
+    plugins = tmp_path / "cols" / "ansible_collections" / "autobuy" / "guard" / "plugins"
+    (plugins / "module_utils").mkdir(parents=True)
+    shared = plugins / "module_utils" / "shared.py"
+    shared.write_text("X = 1\n")
+    monkeypatch.setattr(cache.C, "COLLECTIONS_PATHS", [str(tmp_path / "cols")])
+    first = cache.source_key(str(tmp_path))
+    shared.write_text("X = 22\n")
+    assert cache.source_key(str(tmp_path)) != first
+
+
+class FakeVariables:
+    def __init__(self, values: dict[str, object]) -> None:
+        self.values = values
+        self._inventory = self
+
+    def get_host(self, name: str) -> str:
+        return name
+
+    def get_vars(self, play: object, host: object, include_hostvars: bool) -> dict[str, object]:
+        assert host == "localhost"
+        return self.values
+
+
+class FakePlay:
+    def __init__(self, **values: object) -> None:
+        self.manager = FakeVariables(values)
+
+    def get_variable_manager(self) -> FakeVariables:
+        return self.manager
+
+
+@pytest.mark.parametrize(("values", "untested", "attached"), [
+    ({"autobuy_controller_speedups": True}, None, True),
+    ({}, None, True),  # undefined: on (the project's callbacks_enabled opted in)
+    ({"autobuy_controller_speedups": False}, None, False),  # inventories/aws
+    ({"autobuy_controller_speedups": "false"}, None, False),
+    ({"autobuy_controller_speedups": True}, "not tested with ansible-core 9.9", False),
+])
+def test_attached_only_when_wanted_and_on_a_tested_core(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, values: dict[str, object], untested: str | None,
+        attached: bool) -> None:
+    run_tmp = tmp_path / "ansible-local-1"
+    run_tmp.mkdir()
+    monkeypatch.setattr(cache.C, "DEFAULT_LOCAL_TMP", str(run_tmp))
+    monkeypatch.setattr(cache.C, "ANSIBLE_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(cache, "untested", lambda plugin: untested)
+    monkeypatch.setattr(cache, "source_key", lambda playbook_dir: "key")
+    monkeypatch.delenv("AUTOBUY_ANSIBALLZ_CACHE", raising=False)
+    warnings: list[str] = []
+    callback = cache.CallbackModule()
+    monkeypatch.setattr(callback._display, "warning", warnings.append)
+    callback.v2_playbook_on_play_start(FakePlay(**values))
+    callback.v2_playbook_on_play_start(FakePlay(**values))  # decided once per run
+    assert (run_tmp / "ansiballz_cache").is_symlink() is attached
+    assert warnings == ([untested] if untested else [])

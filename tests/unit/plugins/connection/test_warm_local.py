@@ -15,13 +15,10 @@ from typing import Iterator
 
 import pytest
 
-from plugin_harness import load_plugin  # type: ignore[import-not-found]
+from ansible_collections.autobuy.guard.plugins.connection import warm_local
 
 ROOT = Path(__file__).resolve().parents[4]
 PY = sys.executable
-
-
-warm_local = load_plugin("connection", "warm_local")
 
 
 @pytest.mark.parametrize(("cmd", "expected"), [
@@ -196,3 +193,25 @@ def test_idle_server_exits_and_removes_its_socket(short_tmp: Path, monkeypatch: 
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
     assert not path.exists()
+
+
+@pytest.mark.parametrize(("variables", "untested", "warm"), [
+    ({}, None, True),
+    ({"autobuy_controller_speedups": True}, None, True),  # inventories/local
+    ({"autobuy_controller_speedups": False}, None, False),  # inventories/aws
+    ({"autobuy_controller_speedups": True, "autobuy_warm_python": False}, None, False),
+    ({"autobuy_controller_speedups": True}, "not tested with ansible-core 9.9", False),
+])
+def test_warm_only_when_wanted_and_on_a_tested_core(monkeypatch: pytest.MonkeyPatch, variables: dict,
+                                                    untested: str | None, warm: bool) -> None:
+    from ansible.playbook.play_context import PlayContext
+    from ansible.plugins.loader import connection_loader
+
+    monkeypatch.delenv("AUTOBUY_WARM_PYTHON", raising=False)
+    monkeypatch.setattr(warm_local, "UNTESTED_CORE", untested)
+    warnings: list[str] = []
+    monkeypatch.setattr(warm_local.display, "warning", warnings.append)
+    connection = connection_loader.get("autobuy.guard.warm_local", PlayContext())
+    connection.set_options(var_options=variables)
+    assert connection._warm_enabled() is warm
+    assert warnings == ([untested] if untested else [])

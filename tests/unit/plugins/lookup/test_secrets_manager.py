@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import threading
 import urllib.request
 import uuid
@@ -18,15 +17,14 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 from botocore.exceptions import ClientError
 
-from plugin_harness import PLUGINS  # type: ignore[import-not-found]
+from ansible_collections.autobuy.guard.plugins.plugin_utils import secrets_cache
 
-lookup_loader.add_directory(str(PLUGINS / "lookup"))
 DB = {"host": "db.internal", "port": 3306, "username": "app", "password": "s3cr3t-Value",
       "dbname": "autobuy", "nested": {"replicas": [{"host": "r0"}, {"host": "r1"}]}, "a.b": "dotted"}
 
 
 def lookup() -> Any:
-    plugin = lookup_loader.get("secrets_manager")
+    plugin = lookup_loader.get("autobuy.guard.secrets_manager")
     assert plugin is not None
     return plugin
 
@@ -34,14 +32,14 @@ def lookup() -> Any:
 @pytest.fixture(autouse=True)
 def fresh_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test starts with an empty per-process cache and no cache server."""
-    lookup()  # loads the plugin, which loads plugin_utils/secrets_cache.py
+    lookup()
     module = cache_module()
     monkeypatch.setattr(module, "_LOCAL_STORE", None)
     monkeypatch.delenv(module.SOCKET_ENV, raising=False)
 
 
 def cache_module() -> Any:
-    return sys.modules["autobuy_plugins.plugin_utils.secrets_cache"]
+    return secrets_cache
 
 
 def secret(value: Any) -> tuple[str, str]:

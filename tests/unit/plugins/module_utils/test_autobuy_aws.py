@@ -9,9 +9,9 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from plugin_harness import load_module_utils  # type: ignore[import-not-found]
+from ansible_collections.autobuy.guard.plugins.module_utils import autobuy_aws
 
-u: ModuleType = load_module_utils()
+u: ModuleType = autobuy_aws
 
 
 def client_error(code: str, op: str = "GetSecretValue") -> ClientError:

@@ -7,9 +7,8 @@ from typing import Any
 import boto3
 import pytest
 
-from plugin_harness import ModuleFailed, load_plugin, run_module  # type: ignore[import-not-found]
-
-acm_request = load_plugin("modules", "acm_request")
+from ansible_collections.autobuy.guard.plugins.modules import acm_request
+from plugin_harness import ModuleFailed, run_module  # type: ignore[import-not-found]
 
 
 def domain() -> str:

@@ -14,9 +14,11 @@ from typing import Any, Optional
 
 import pytest
 
-from plugin_harness import ModuleFailed, load_module_utils, load_plugin, run_module  # type: ignore[import-not-found]
+from ansible_collections.autobuy.guard.plugins.module_utils import autobuy_aws
+from ansible_collections.autobuy.guard.plugins.module_utils.instance_refresh import progress_line
+from ansible_collections.autobuy.guard.plugins.modules import asg_refresh as m
+from plugin_harness import ModuleFailed, run_module  # type: ignore[import-not-found]
 
-m = load_plugin("modules", "asg_refresh")
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
@@ -82,7 +84,7 @@ def test_summarise_and_outcomes() -> None:
     assert m.outcome_error("g", "rolled_back", s) is None
     assert m.outcome_error("g", "started", {**s, "status": "InProgress"}) is None
     assert "AWS gave no reason" in m.outcome_error("g", "started", {**s, "status": "Failed", "status_reason": ""})
-    assert m.progress_line("g", s).startswith("g: refresh r1 RollbackSuccessful, 40% complete, 2 instance(s)")
+    assert progress_line("g", s).startswith("g: refresh r1 RollbackSuccessful, 40% complete, 2 instance(s)")
 
 
 # --------------------------------------------------------------------------- scripted fake
@@ -156,7 +158,7 @@ def run(args: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]
 @pytest.fixture(autouse=True)
 def no_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
     """Polls do not really sleep (the clock still runs, so timeouts are real)."""
-    monkeypatch.setattr(m, "wait_until", functools.partial(load_module_utils().wait_until, sleep=lambda s: None))
+    monkeypatch.setattr(m, "wait_until", functools.partial(autobuy_aws.wait_until, sleep=lambda s: None))
 
 
 def test_timeout_fails_and_says_it_keeps_running(fake: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,16 +11,15 @@ from typing import Any
 import boto3
 import pytest
 
+from ansible_collections.autobuy.guard.plugins.modules import asg_refresh as m
 from plugin_harness import (  # type: ignore[import-not-found]
     ModuleFailed,
     group_instances,
-    load_plugin,
     make_group,
     run_module,
 )
 
 pytestmark = pytest.mark.slow
-m = load_plugin("modules", "asg_refresh")
 
 
 def new_version(name: str) -> str:

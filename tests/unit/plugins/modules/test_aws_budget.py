@@ -7,9 +7,9 @@ from typing import Any
 import boto3
 import pytest
 
-from plugin_harness import ModuleFailed, load_plugin, run_module  # type: ignore[import-not-found]
+from ansible_collections.autobuy.guard.plugins.modules import aws_budget
+from plugin_harness import ModuleFailed, run_module  # type: ignore[import-not-found]
 
-aws_budget = load_plugin("modules", "aws_budget")
 
 TOPIC = "arn:aws:sns:eu-central-1:123456789012:taskapp-alerts"
 

@@ -7,9 +7,8 @@ from typing import Any
 import boto3
 import pytest
 
-from plugin_harness import ModuleFailed, load_plugin, run_module  # type: ignore[import-not-found]
-
-protection = load_plugin("modules", "dynamodb_table_protection")
+from ansible_collections.autobuy.guard.plugins.modules import dynamodb_table_protection as protection
+from plugin_harness import ModuleFailed, run_module  # type: ignore[import-not-found]
 
 
 def run(args: dict[str, Any], monkeypatch: pytest.MonkeyPatch, check: bool = False) -> dict[str, Any]:

@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from plugin_harness import PLUGINS, load_path  # type: ignore[import-not-found]
+from ansible_collections.autobuy.guard.plugins.plugin_utils import secrets_cache as cache
 
-cache = load_path("autobuy_plugins.plugin_utils.secrets_cache", PLUGINS / "plugin_utils" / "secrets_cache.py")
 SETTINGS = cache.aws.ConnectionSettings(region="eu-central-1", endpoint_url="http://127.0.0.1:1")
 
 

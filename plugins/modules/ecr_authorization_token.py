@@ -1,5 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# Copyright: AutoBuy Guard contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ansible module: an ECR registry login from GetAuthorizationToken."""
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ description:
     instance logs in with its instance role (no key on the host), and returns the
     user name, password and registry endpoint for M(community.docker.docker_login).
   - The password is a secret valid for 12 hours; use C(no_log) on the task.
-  - Shipped inside roles/app (runs on the instance, needs python3-boto3 there).
+  - Runs on the managed host (the app role runs it on the instance; needs python3-boto3 there).
 options:
   region:
     description: AWS region of the registry.
@@ -27,12 +29,12 @@ options:
     elements: str
 requirements:
   - boto3
-author: AutoBuy Guard roles
+author: AutoBuy Guard contributors (@autobuy-guard)
 """
 
 EXAMPLES = r"""
 - name: Get an ECR login
-  ecr_authorization_token:
+  autobuy.guard.ecr_authorization_token:
     region: eu-central-1
   register: ecr
   no_log: true
@@ -70,7 +72,7 @@ except ImportError:  # pragma: no cover - reported by main()
 
 def decode_token(token: str) -> tuple[str, str]:
     """Split ECR's base64 "user:password" token."""
-    username, _, password = base64.b64decode(token).decode("utf-8").partition(":")
+    username, _sep, password = base64.b64decode(token).decode("utf-8").partition(":")
     if not password:
         raise ValueError("ECR returned a malformed authorization token")
     return username, password

@@ -1,3 +1,5 @@
+# Copyright: AutoBuy Guard contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Validation of the stack variables before any API call (playbooks/preflight.yml).
 
 ``{{ stack | autobuy_stack_errors }}`` returns a list of messages, each naming the
@@ -216,7 +218,7 @@ def edge_errors(v: Mapping[str, Any]) -> Errors:
 def compute_errors(v: Mapping[str, Any]) -> Errors:
     errors: Errors = []
     sizes = {k: v.get(k) for k in ("autobuy_asg_min_size", "autobuy_asg_desired_capacity",
-                                    "autobuy_asg_max_size")}
+                                   "autobuy_asg_max_size")}
     for name, value in sizes.items():
         errors += _int_range(name, value, 0, 1000)
     if all(_is_int(x) for x in sizes.values()):
