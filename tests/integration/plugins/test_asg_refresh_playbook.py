@@ -77,7 +77,7 @@ def test_async_refresh_waits_inside_the_module(localcloud: str, tmp_path: Path) 
 # run them: tasks of a playbook, each result registered and read back as JSON, the group's
 # state read with boto3. (Only time-outs stay on the scripted fake, test_asg_refresh.py.)
 
-MODULE = "asg_refresh"
+MODULE = "autobuy.guard.asg_refresh"
 
 
 def run_steps(tmp_path: Path, *steps: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
