@@ -56,4 +56,7 @@ notes:
     own retries off so API call counts are exact. In exchange these modules are not in
     the C(group/aws) action group and have no C(validate_certs), C(aws_ca_bundle) or
     C(aws_config) options.
+  - As they are not in the C(group/aws) action group, C(module_defaults) for that group do
+    not apply. Pass the connection options explicitly (a YAML anchor helps) or through
+    C(module_defaults) for the module's own name.
 """

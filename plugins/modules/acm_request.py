@@ -18,8 +18,6 @@ description:
   - Returns the DNS validation records (de-duplicated) so a play can write them into a
     Route 53 zone, and can then wait until the certificate is C(ISSUED).
   - C(community.aws.acm_certificate) can only import certificates; this module requests them.
-  - This module is not in the C(group/aws) action group, so C(module_defaults) for that
-    group do not apply. Pass the connection options explicitly (a YAML anchor helps).
 version_added: "1.0.0"
 author: AutoBuy Guard contributors (@autobuy-guard)
 options:

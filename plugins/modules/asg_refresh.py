@@ -26,7 +26,6 @@ description:
   - A refresh that ends C(Failed), C(Cancelled), C(RollbackSuccessful) or
     C(RollbackFailed) fails the task with the AWS status reason (except the outcome
     asked for by O(state=cancelled) or O(state=rolled_back)).
-  - This module is not in the C(group/aws) action group; pass connection options explicitly.
 version_added: "1.0.0"
 author: AutoBuy Guard contributors (@autobuy-guard)
 options:

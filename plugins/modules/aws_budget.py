@@ -14,9 +14,6 @@ description:
     notifications match O(notifications) exactly (extra ones are removed).
   - Neither amazon.aws nor community.aws has a Budgets module; used by playbooks/monitoring.yml
     and teardown.yml.
-  - This module is not in the C(group/aws) action group, so C(module_defaults) for that
-    group do not apply. Pass the connection options explicitly or through C(module_defaults)
-    for this module name.
 version_added: "1.0.0"
 author: AutoBuy Guard contributors (@autobuy-guard)
 options:

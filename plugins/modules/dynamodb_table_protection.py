@@ -16,9 +16,6 @@ description:
   - Used by playbooks/data.yml after the tables exist.
   - O(state=absent) turns the protection off again (point-in-time recovery off, AWS owned
     key), for example before a table is handed back; it does not delete tables.
-  - This module is not in the C(group/aws) action group, so C(module_defaults) for that
-    group do not apply. Pass the connection options explicitly or through C(module_defaults)
-    for this module name.
 version_added: "1.0.0"
 author: AutoBuy Guard contributors (@autobuy-guard)
 options:
