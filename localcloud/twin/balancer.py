@@ -375,6 +375,10 @@ class Balancer:
             if not checks:
                 return Health("unavailable", "Target.HealthCheckDisabled",
                               "Health checks are disabled for the target group")
+            if self._plan is None or key not in self._plan.targets:
+                return Health("unused", "Target.NotInUse",
+                              "Target group is not configured to receive traffic "
+                              "from the load balancer")
             tracked = self._tracked.get(key)
             row = self.stats().get(key)
             if tracked is None or row is None or not tracked.activated:

@@ -270,3 +270,76 @@ def test_deregistered_target_drains_then_leaves(cloud: Cloud, stack: dict[str, A
     assert time.monotonic() - started >= 5.5
     elb.register_targets(TargetGroupArn=stack["tg"], Targets=[{"Id": ip_a, "Port": 5000}])
     _healthy(stack, list(stack["ips"].values()))
+
+
+def _headers(cloud: Cloud, tls: ssl.SSLContext) -> dict[str, str]:
+    status, _, body = request(cloud.https_port, "/headers", tls=tls,
+                              headers={"X_Under_Score": "1", "X-Plain": "2"})
+    assert status == 200, body
+    return {k.lower(): v for k, v in json.loads(body).items()}
+
+
+def test_invalid_header_fields_are_dropped_when_the_attribute_says_so(
+        cloud: Cloud, stack: dict[str, Any]) -> None:
+    _healthy(stack, list(stack["ips"].values()))
+    tls = _context(cloud, ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3)
+    passed = _headers(cloud, tls)
+    assert passed["x_under_score"] == "1" and passed["x-plain"] == "2"
+    elb = stack["elb"]
+    alb = elb.describe_load_balancers(Names=["twin-alb"])["LoadBalancers"][0]["LoadBalancerArn"]
+    attribute = "routing.http.drop_invalid_header_fields.enabled"
+    elb.modify_load_balancer_attributes(LoadBalancerArn=alb, Attributes=[
+        {"Key": attribute, "Value": "true"}])
+    try:
+        dropped = _headers(cloud, tls)
+        assert "x_under_score" not in dropped
+        assert dropped["x-plain"] == "2"
+    finally:
+        elb.modify_load_balancer_attributes(LoadBalancerArn=alb, Attributes=[
+            {"Key": attribute, "Value": "false"}])
+
+
+def test_rules_route_by_host_and_path_to_an_instance_target(
+        cloud: Cloud, stack: dict[str, Any]) -> None:
+    """An instance target is reached at its container's address on the twin network
+    (the ``localcloud:container`` tag), not at moto's private IP."""
+    ec2, elb = cloud.client("ec2"), stack["elb"]
+    cloud.app("c")
+    container = next(c for c in cloud.containers if "-c-" in c)
+    vpc = elb.describe_target_groups(TargetGroupArns=[stack["tg"]])["TargetGroups"][0]["VpcId"]
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]
+    ec2.create_tags(Resources=[instance["InstanceId"]],
+                    Tags=[{"Key": "localcloud:container", "Value": container}])
+    tg = elb.create_target_group(
+        Name="twin-alb-instances", Protocol="HTTP", Port=5000, VpcId=vpc,
+        TargetType="instance", HealthCheckPath="/health", HealthCheckIntervalSeconds=100,
+        HealthyThresholdCount=2)["TargetGroups"][0]["TargetGroupArn"]
+    elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": instance["InstanceId"]}])
+    rule = elb.create_rule(ListenerArn=stack["listener"], Priority=10, Conditions=[
+        {"Field": "host-header", "Values": ["*.twin-alb.test"]},
+        {"Field": "path-pattern", "Values": ["/vers?on*"]}],
+        Actions=[{"Type": "forward", "TargetGroupArn": tg}])["Rules"][0]["RuleArn"]
+    try:
+        _until(lambda: elb.describe_target_health(TargetGroupArn=tg)
+               ["TargetHealthDescriptions"][0]["TargetHealth"]["State"] == "healthy", 60,
+               "the instance target to be healthy")
+        _healthy(stack, list(stack["ips"].values()))
+        tls = _context(cloud, ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3)
+        assert {_version(cloud, tls)[0] for _ in range(4)} == {"c"}
+        status, _, body = request(cloud.https_port, "/health", tls=tls)
+        assert status == 200 and json.loads(body)["status"] == "ok"
+        elb.modify_target_group(TargetGroupArn=tg, HealthCheckPath="/missing")
+        health = _until(lambda: [d["TargetHealth"] for d in elb.describe_target_health(
+            TargetGroupArn=tg)["TargetHealthDescriptions"] if d["TargetHealth"]["State"]
+            == "unhealthy"], 60, "the instance target to fail its /missing check")[0]
+        assert health["Reason"] == "Target.ResponseCodeMismatch"
+        assert health["Description"] == "Health checks failed with these codes: [404]"
+        elb.modify_target_group(TargetGroupArn=tg, Matcher={"HttpCode": "404"})
+        _until(lambda: elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]
+               [0]["TargetHealth"]["State"] == "healthy", 60, "404 to count as healthy")
+    finally:
+        elb.delete_rule(RuleArn=rule)
+    assert {_version(cloud, tls)[0] for _ in range(6)} <= {"a", "b"}
+    assert elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"][0][
+        "TargetHealth"]["State"] == "unused", "no listener uses the group any more"
