@@ -220,9 +220,9 @@ class Balancer:
                 f"(LOCALCLOUD_ALB_HTTP_PORT) and 127.0.0.1:{https} (LOCALCLOUD_ALB_HTTPS_PORT): "
                 f"{result.stderr.decode(errors='replace').strip()}")
         self.http_port, self.https_port = http, https
-        self.address = docker.run([
-            "inspect", "-f", f'{{{{(index .NetworkSettings.Networks "{self.network}").IPAddress}}}}',
-            self.container]).stdout.decode().strip()
+        template = f'{{{{(index .NetworkSettings.Networks "{self.network}").IPAddress}}}}'
+        self.address = docker.run(["inspect", "-f", template,
+                                   self.container]).stdout.decode().strip()
         self._started = True
         self._wait_for_worker(None)
 
@@ -307,8 +307,8 @@ class Balancer:
         checked = docker.run(["exec", self.container, "haproxy", "-c",
                               "-f", f"{MOUNT}/haproxy.cfg.new"], check=False)
         if checked.returncode != 0:
-            raise BalancerError("the generated HAProxy configuration is refused: "
-                                f"{(checked.stdout + checked.stderr).decode(errors='replace').strip()[-1500:]}")
+            said = (checked.stdout + checked.stderr).decode(errors="replace").strip()
+            raise BalancerError(f"the generated HAProxy configuration is refused: {said[-1500:]}")
         (self.workdir / "haproxy.cfg.new").replace(self.workdir / "haproxy.cfg")
         (self.workdir / "run" / "servers.state").write_text(self.command("show servers state"))
         info = re.search(r"^Pid: (\d+)", self.command("show info"), re.M)

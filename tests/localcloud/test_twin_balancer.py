@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import socket
 import ssl
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -218,7 +217,8 @@ def test_tls_versions_follow_the_listener_policy(cloud: Cloud, stack: dict[str, 
     assert request(cloud.https_port, "/health", tls=tls12)[0] == 200
     assert request(cloud.https_port, "/health", tls=tls13)[0] == 200
     elb = stack["elb"]
-    elb.modify_listener(ListenerArn=stack["listener"], SslPolicy="ELBSecurityPolicy-TLS13-1-3-2021-06")
+    elb.modify_listener(ListenerArn=stack["listener"],
+                        SslPolicy="ELBSecurityPolicy-TLS13-1-3-2021-06")
     try:
         with pytest.raises(ssl.SSLError):
             request(cloud.https_port, "/health", tls=tls12)
@@ -229,7 +229,8 @@ def test_tls_versions_follow_the_listener_policy(cloud: Cloud, stack: dict[str, 
     assert request(cloud.https_port, "/health", tls=tls12)[0] == 200
 
 
-def test_stickiness_cookie_keeps_a_client_on_one_target(cloud: Cloud, stack: dict[str, Any]) -> None:
+def test_stickiness_cookie_keeps_a_client_on_one_target(
+        cloud: Cloud, stack: dict[str, Any]) -> None:
     _healthy(stack, list(stack["ips"].values()))
     tls = _context(cloud, ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3)
     unstuck = {_version(cloud, tls)[0] for _ in range(6)}

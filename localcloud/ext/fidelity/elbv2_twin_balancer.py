@@ -203,5 +203,6 @@ def apply() -> None:
         ELBv2Backend.deregister_targets)
     ELBv2Backend.describe_target_health = describe_target_health(  # type: ignore[method-assign]
         ELBv2Backend.describe_target_health)
-    FakeTargetGroup.health_for = health_for(FakeTargetGroup.health_for)  # type: ignore[method-assign]
+    FakeTargetGroup.health_for = health_for(  # type: ignore[method-assign]
+        FakeTargetGroup.health_for)
     twin.on_start(_on_start)
