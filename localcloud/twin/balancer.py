@@ -195,6 +195,8 @@ class Balancer:
         self._tracked: dict[tuple[str, str], _Tracked] = {}  # (backend, server)
         self._draining: dict[tuple[str, str], _Tracked] = {}
         self._plan: Plan | None = None
+        self._said: list[str] = []  # the errors last logged (each logged once, not each cycle)
+        self._start_error = ""
 
     # -- container ------------------------------------------------------------------
     @property
@@ -287,12 +289,23 @@ class Balancer:
                         self._runtime(f"shutdown sessions server {key[0]}/{key[1]}")
             plan = generate(state, self._activated_keys(), self._draining)
             self._plan = plan
-            for error in plan.errors:
-                print(f"localcloud: twin: load balancer: {error}", file=sys.stderr, flush=True)
+            if plan.errors != self._said:
+                for error in plan.errors:
+                    if error not in self._said:
+                        print(f"localcloud: twin: load balancer: {error}", file=sys.stderr,
+                              flush=True)
+                self._said = list(plan.errors)
             if not plan.served:
                 return
             if not self._started:
-                self._start(plan.text)
+                try:
+                    self._start(plan.text)
+                except docker.DockerError as exc:
+                    if str(exc) == self._start_error:
+                        return  # said once already; retried every cycle
+                    self._start_error = str(exc)
+                    raise
+                self._start_error = ""
                 self._applied = plan.text
             elif plan.text != self._applied:
                 self._reload(plan.text)
@@ -407,7 +420,8 @@ class Balancer:
             "http": f"127.0.0.1:{self.http_port}" if self.http_port else "",
             "https": f"127.0.0.1:{self.https_port}" if self.https_port else "",
             "served": plan.served if plan else {},
-            "errors": plan.errors if plan else [],
+            "errors": ([self._start_error] if self._start_error else [])
+            + (plan.errors if plan else []),
         }
 
 

@@ -344,3 +344,50 @@ def test_rules_route_by_host_and_path_to_an_instance_target(
     assert {_version(cloud, tls)[0] for _ in range(6)} <= {"a", "b"}
     assert elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"][0][
         "TargetHealth"]["State"] == "unused", "no listener uses the group any more"
+
+
+def test_a_busy_host_port_is_reported_with_the_setting_to_change(
+        tmp_path_factory: pytest.TempPathFactory, localcloud: str) -> None:
+    _ensure_docker_and_images(IMAGES)
+    state = tmp_path_factory.mktemp("alb_busy")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        url, proc = start_server(state / "localcloud.log", {
+            "LOCALCLOUD_TWIN": "on", "LOCALCLOUD_STATE_DIR": str(state),
+            "LOCALCLOUD_ALB_HTTP_PORT": str(busy.getsockname()[1]),
+            "LOCALCLOUD_ALB_HTTPS_PORT": str(free_port()),
+            "LOCALCLOUD_ALB_PROVISION_SECONDS": "0"})
+        try:
+            cloud = Cloud(url, busy.getsockname()[1], 0)
+            ec2, elb = cloud.client("ec2"), cloud.client("elbv2")
+            vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+            subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.8.{i}.0/24",
+                                         AvailabilityZone=f"{REGION}{az}")["Subnet"]["SubnetId"]
+                       for i, az in enumerate("ab")]
+            alb = elb.create_load_balancer(Name="busy", Subnets=subnets)["LoadBalancers"][0]
+            elb.create_listener(LoadBalancerArn=alb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                                DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {
+                                    "StatusCode": "200", "ContentType": "text/plain",
+                                    "MessageBody": "ok"}}])
+            errors = cloud.report()["load_balancer"]["errors"]
+            assert any("LOCALCLOUD_ALB_HTTP_PORT" in e for e in errors), errors
+        finally:
+            stop_server(proc)
+
+
+def test_fixed_response_rule(cloud: Cloud, stack: dict[str, Any]) -> None:
+    elb = stack["elb"]
+    rule = elb.create_rule(ListenerArn=stack["listener"], Priority=20, Conditions=[
+        {"Field": "path-pattern", "Values": ["/teapot"]}],
+        Actions=[{"Type": "fixed-response", "FixedResponseConfig": {
+            "StatusCode": "418", "ContentType": "text/plain",
+            "MessageBody": "short and \"stout\" $HOME"}}])["Rules"][0]["RuleArn"]
+    tls = _context(cloud, ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3)
+    try:
+        status, headers, body = request(cloud.https_port, "/teapot", tls=tls)
+        assert (status, headers["content-type"], body) == (
+            418, "text/plain", b'short and "stout" $HOME')
+    finally:
+        elb.delete_rule(RuleArn=rule)
+    assert request(cloud.https_port, "/teapot", tls=tls)[0] == 404  # the app's answer
