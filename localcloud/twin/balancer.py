@@ -272,10 +272,6 @@ class Balancer:
                 chunks.append(chunk)
         return b"".join(chunks).decode(errors="replace")
 
-    def stop(self) -> None:
-        """The container goes with the owner's; forget the state."""
-        self._started = False
-
     # -- applying the ELBv2 state ------------------------------------------------------
     def sync(self, state: Any) -> None:
         """Bring HAProxy in line with ``state`` (an :class:`ElbState`); idempotent."""
