@@ -56,6 +56,7 @@ class Patch:
 
 PATCHES: tuple[Patch, ...] = (
     Patch("fidelity", "acm_dns_validation", moto="5.2.5"),
+    Patch("fidelity", "acm_twin_certificates", moto="5.2.5"),
     Patch("fidelity", "autoscaling_instance_refresh", moto="5.2.5"),
     Patch("fidelity", "autoscaling_metrics_collection", moto="5.2.5"),
     Patch("fidelity", "autoscaling_tag_order", moto="5.2.5"),
@@ -73,6 +74,7 @@ PATCHES: tuple[Patch, ...] = (
     Patch("fidelity", "ec2_launch_template_user_data", moto="5.2.5"),
     Patch("fidelity", "ecr_registry", moto="5.2.5"),
     Patch("fidelity", "rds_database", moto="5.2.5"),
+    Patch("fidelity", "elbv2_twin_balancer", moto="5.2.5"),
     Patch("speed", "dynamodb_fast_serializer", moto="5.2.5"),
     Patch("speed", "dynamodb_hot_paths", moto="5.2.5"),
     Patch("speed", "dynamodb_item_tracking", moto="5.2.5"),

@@ -60,6 +60,29 @@ def twin() -> bool:
     return raw == "on"
 
 
+def _port(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip() or str(default)
+    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        raise SystemExit(f"localcloud: {name} must be a TCP port (1-65535), got {raw!r}")
+    return int(raw)
+
+
+def alb_http_port() -> int:
+    """``LOCALCLOUD_ALB_HTTP_PORT``: the host's 127.0.0.1 port of the twin load balancer's
+    HTTP listener (default 8080)."""
+    return _port("LOCALCLOUD_ALB_HTTP_PORT", 8080)
+
+
+def alb_https_port() -> int:
+    """``LOCALCLOUD_ALB_HTTPS_PORT``: the host's 127.0.0.1 port of the twin load balancer's
+    HTTPS listener (default 8443)."""
+    port = _port("LOCALCLOUD_ALB_HTTPS_PORT", 8443)
+    if port == alb_http_port():
+        raise SystemExit("localcloud: LOCALCLOUD_ALB_HTTPS_PORT must differ from "
+                         f"LOCALCLOUD_ALB_HTTP_PORT (both {port})")
+    return port
+
+
 def state_dir() -> str:
     """``LOCALCLOUD_STATE_DIR``: pid and log files of ``start``, and the twin's CA and files."""
     return os.environ.get("LOCALCLOUD_STATE_DIR", "").strip() or ".localcloud"
@@ -142,6 +165,8 @@ def validate() -> None:
     server_threads()
     speed_patches()
     twin()
+    alb_http_port()
+    alb_https_port()
     allowed_moto_version()
     time_scale()
     rds_create_seconds()

@@ -4,8 +4,8 @@
 #   make images         instance images autobuy/instance:debian12|debian13, the
 #                       local cloud's Debian 12 AMI image autobuy/ami:debian12, the
 #                       registry autobuy/registry:latest, the twin's database
-#                       autobuy/mariadb:latest, the test app
-#                       autobuy/testapp:latest (each rebuilt only when its recipe
+#                       autobuy/mariadb:latest, its load balancer (HAProxy)
+#                       autobuy/alb:latest, the test app autobuy/testapp:latest (each rebuilt only when its recipe
 #                       or base changes; the Docker engine is started if needed)
 #   make test-molecule  `molecule test --all` in every role that has scenarios
 
@@ -14,7 +14,7 @@ IMAGE_BUILD := images/build.sh
 
 .PHONY: images test-molecule
 
-images: ## Offline images: systemd instances (Debian 12/13), the local cloud's AMI image, registry, MariaDB, test app
+images: ## Offline images: systemd instances (Debian 12/13), the local cloud's AMI image, registry, MariaDB, HAProxy, test app
 	scripts/system-deps.sh docker
 	scripts/base-image.sh bookworm
 	scripts/base-image.sh trixie
@@ -23,6 +23,7 @@ images: ## Offline images: systemd instances (Debian 12/13), the local cloud's A
 	$(IMAGE_BUILD) ami autobuy/ami:debian12 autobuy/instance:debian12
 	$(IMAGE_BUILD) registry autobuy/registry:latest autobuy/debian:bookworm
 	$(IMAGE_BUILD) mariadb autobuy/mariadb:latest autobuy/debian:bookworm
+	$(IMAGE_BUILD) alb autobuy/alb:latest autobuy/debian:bookworm
 	$(IMAGE_BUILD) testapp autobuy/testapp:latest autobuy/debian:bookworm
 
 test-molecule: setup images image ## molecule test (full sequence) for every role scenario (app role: on the real app image)

@@ -3,6 +3,7 @@
 
 GET /health  -> 200 {"status": "ok", "timestamp": ISO-8601, "uptime": seconds}
 GET /version -> 200 {"version": $TESTAPP_VERSION}
+GET /headers -> 200 {header name: value} of the request (what a load balancer passed on)
 Anything else -> 404. Listens on $PORT (default 5000).
 """
 from __future__ import annotations
@@ -26,6 +27,8 @@ class Handler(BaseHTTPRequestHandler):
                 "timestamp": datetime.now(timezone.utc).isoformat(),
                 "uptime": round(time.monotonic() - STARTED, 3),
             }
+        elif self.path == "/headers":
+            body = dict(self.headers.items())
         elif self.path == "/version":
             body = {"version": os.environ.get("TESTAPP_VERSION", "unknown")}
         else:

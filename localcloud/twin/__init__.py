@@ -3,6 +3,7 @@
 * :mod:`localcloud.twin.ca` — the private CA of the state directory;
 * :mod:`localcloud.twin.registry` — the registry container behind ECR;
 * :mod:`localcloud.twin.database` — a MariaDB container per RDS DB instance;
+* :mod:`localcloud.twin.balancer` — HAProxy serving the application load balancer;
 * :mod:`localcloud.twin.docker` — labelled containers and networks, removed at exit.
 
 One :class:`Twin` per serving process (:func:`current`), started by the server after
@@ -40,6 +41,7 @@ class Twin:
         self.registry: Registry | None = None
         self.databases = Databases(self.owner, self.network,
                                    state_dir.resolve() / "twin" / "snapshots")
+        self.balancer: Any = None  # localcloud.twin.balancer.Balancer, set by its patch
         self._jobs: list[Callable[[], None]] = []
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -91,6 +93,7 @@ class Twin:
             "registry_hosts": registry.names if registry else [],
             "databases": self.databases.report(),
             "snapshots": dict(self.databases.snapshots),
+            "load_balancer": self.balancer.report() if self.balancer is not None else {},
         }
 
 

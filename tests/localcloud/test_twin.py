@@ -54,7 +54,7 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _ensure_docker_and_images() -> None:
+def _ensure_docker_and_images(images: dict[str, str] = IMAGES) -> None:
     try:
         ready = _docker("info", timeout=20).returncode == 0
     except (FileNotFoundError, subprocess.TimeoutExpired):
@@ -68,7 +68,7 @@ def _ensure_docker_and_images() -> None:
         built = subprocess.run([str(ROOT / "scripts/base-image.sh"), "bookworm"],
                                capture_output=True, text=True, timeout=1200, check=False)
         assert built.returncode == 0, built.stderr[-2000:]
-    for recipe, image in IMAGES.items():
+    for recipe, image in images.items():
         built = subprocess.run([str(ROOT / "images/build.sh"), recipe, image, BASE_IMAGE],
                                capture_output=True, text=True, timeout=1200, check=False)
         assert built.returncode == 0, built.stderr[-2000:]
