@@ -39,14 +39,28 @@ import subprocess
 import sys
 
 CA_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt")
+# pip's CA bundle where sanity.sh ran (PIP_CERT or pip's own setting): ansible-test runs
+# this script with an environment of its own, without PIP_CERT.
+CERT_AT_WRITE = None
 
 subprocess.check_call([sys.executable, "-m", "ensurepip", "--default-pip"], stdout=subprocess.DEVNULL)
 args = [a for a in sys.argv[1:] if a not in ("--no-setuptools", "--no-wheel")]
-cert = os.environ.get("PIP_CERT") or next((c for c in CA_BUNDLES if os.path.exists(c)), None)
+cert = (os.environ.get("PIP_CERT") or CERT_AT_WRITE
+        or next((c for c in CA_BUNDLES if os.path.exists(c)), None))
 if cert:
     args = ["--cert", cert, *args]
 sys.exit(subprocess.call([sys.executable, "-m", "pip", "install", "--quiet", *args]))
 PY
+pip_cert=${PIP_CERT:-$("$BIN/python" -m pip config get global.cert 2>/dev/null || true)}
+if [[ -n $pip_cert ]]; then
+  literal=$("$BIN/python" -c 'import sys; print(repr(sys.argv[1]))' "$pip_cert")
+  "$BIN/python" - "$standin.tmp" "$literal" <<'EDIT'
+import sys
+path, literal = sys.argv[1], sys.argv[2]
+text = open(path).read().replace("CERT_AT_WRITE = None\n", f"CERT_AT_WRITE = {literal}\n", 1)
+open(path, "w").write(text)
+EDIT
+fi
 mv "$standin.tmp" "$standin"
 
 # Interpreters: python3.X on PATH when it runs, else pyenv's.
