@@ -30,6 +30,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.docker]
 ROLE = "autobuy-instance-role"
 PROFILE = "autobuy-instance-profile"
 DB = "twin-db"
+SECRET = "twin-instances-secret"
 REGISTRY_HOST = "123456789012.dkr.ecr.eu-central-1.amazonaws.com"
 USER_DATA = """#!/bin/bash
 # No credentials, region or endpoint here: the same script runs on a bare Debian 12 AMI.
@@ -38,6 +39,8 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends awscli
 aws sts get-caller-identity --output json > /root/caller.json
+# A regional service: the CLI needs the region (from the metadata service, as on EC2).
+aws secretsmanager list-secrets --output json > /root/secrets.json
 echo "twin user data done"
 """
 # Run inside the instance by its own python3: IMDS calls, then the RDS and ECR host names.
@@ -96,6 +99,7 @@ def booted(tmp_path_factory: pytest.TempPathFactory, localcloud: str) -> Iterato
             return boto3.client(service, endpoint_url=url, region_name="eu-central-1")
 
         iam, ec2, rds = client("iam"), client("ec2"), client("rds")
+        client("secretsmanager").create_secret(Name=SECRET, SecretString="{}")
         iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps({
             "Version": "2012-10-17", "Statement": [{
                 "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
@@ -143,6 +147,8 @@ def test_user_data_calls_aws_with_the_instance_role_and_nothing_in_it(booted: Bo
     caller = json.loads(_docker("exec", booted.name, "cat", "/root/caller.json").stdout)
     assert caller["Arn"] == (f"arn:aws:sts::123456789012:assumed-role/{ROLE}/"
                              f"{booted.instance_id}")
+    secrets_listed = json.loads(_docker("exec", booted.name, "cat", "/root/secrets.json").stdout)
+    assert [s["Name"] for s in secrets_listed["SecretList"]] == [SECRET]
     assert "twin user data done" in booted.cloud("ec2").get_console_output(
         InstanceId=booted.instance_id)["Output"]
     # The profile from the launch template is associated, as on AWS.
@@ -205,3 +211,39 @@ def test_the_ecr_registry_answers_with_a_certificate_the_instance_trusts(booted:
                   f"socket.create_connection(({REGISTRY_HOST!r}, 443)), "
                   "server_hostname='not-the-registry.example')")
     assert out.returncode != 0 and "CERTIFICATE_VERIFY_FAILED" in out.stderr
+
+
+def _lookup(name: str) -> str:
+    """Python source: ask the instance's resolver (169.254.169.253) for the A record of
+    ``name`` and print the address (or ``none``), as a nested container's resolver would."""
+    return (
+        "import socket, struct\n"
+        "q = struct.pack('!HHHHHH', 0x1234, 0x0100, 1, 0, 0, 0) + b''.join(\n"
+        f"    bytes([len(p)]) + p.encode() for p in {name!r}.split('.')) + b'\\0' + struct.pack('!HH', 1, 1)\n"
+        "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(10)\n"
+        "s.sendto(q, ('169.254.169.253', 53)); r = s.recv(4096)\n"
+        "n = struct.unpack('!H', r[6:8])[0]; i = len(q)\n"
+        "found = []\n"
+        "for _ in range(n):\n"
+        "    i += 2 if r[i] >= 192 else r.index(b'\\0', i) + 1 - i\n"
+        "    t, _, _, l = struct.unpack('!HHIH', r[i:i + 10]); i += 10\n"
+        "    if t == 1: found.append(socket.inet_ntoa(r[i:i + 4]))\n"
+        "    i += l\n"
+        "print(found[-1] if found else 'none')\n")
+
+
+def test_the_vpc_resolver_answers_aws_and_twin_names_for_nested_containers(
+        booted: Booted) -> None:
+    """/etc/resolv.conf points at 169.254.169.253 (not a loopback resolver, which a nested
+    dockerd would skip), which answers the AWS service names with the local cloud's endpoint
+    and the RDS and ECR names with their containers on the twin network."""
+    resolv = _docker("exec", booted.name, "cat", "/etc/resolv.conf").stdout
+    assert "nameserver 169.254.169.253" in resolv.splitlines()
+    endpoint = _docker("exec", booted.name, "cat", "/etc/localcloud/imds").stdout.split(":")[0]
+    assert _python(booted.name, _lookup("secretsmanager.eu-central-1.amazonaws.com")) == endpoint
+    for name in (booted.db_endpoint, REGISTRY_HOST):
+        address = _python(booted.name, _lookup(name))
+        assert address != "none" and address != endpoint, name
+        assert _python(booted.name, f"import socket; print(socket.gethostbyname({name!r}))") == (
+            address)
+    assert _python(booted.name, _lookup("no-such-name.invalid")) == "none"
