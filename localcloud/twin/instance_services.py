@@ -15,7 +15,9 @@ interfaces):
   instance's ``HttpTokens`` is ``required``, the instance told by the source address of
   the connection (its container's address on the twin network; any other source: 403).
   Inside the instance, the image's ``localcloud-imds`` service (images/ami) listens on
-  169.254.169.254:80 and forwards each connection here.
+  169.254.169.254:80 and forwards each connection here, after a PROXY protocol v1 line
+  naming the client: a token PUT from a container on the instance's own Docker network is
+  one hop away and gets no answer unless ``HttpPutResponseHopLimit`` is 2 or more (AWS).
 
 The instance container gets the directory :attr:`InstanceServices.mount` read-only at
 ``/etc/localcloud``: ``ca.crt`` (the twin's CA, installed in its trust store at boot) and
@@ -275,8 +277,19 @@ class _MetadataHandler(http.server.BaseHTTPRequestHandler):
     server: Metadata
     protocol_version = "HTTP/1.1"
 
+    #: Router hops between the client and the instance: 0 for the instance itself, 1 for a
+    #: container on its own network (its forwarder says who asked, PROXY protocol v1).
+    hops = 0
+
     def log_message(self, *args: Any) -> None:  # no access log (tokens in headers)
         return
+
+    def handle(self) -> None:
+        if self.rfile.peek(6)[:6] == b"PROXY ":  # type: ignore[attr-defined]
+            fields = self.rfile.readline(256).split()
+            source = fields[2].decode(errors="replace") if len(fields) > 2 else ""
+            self.hops = 0 if source == "169.254.169.254" else 1
+        super().handle()
 
     def _answer(self, status: int, body: str = "", content_type: str = "text/plain",
                 headers: dict[str, str] | None = None) -> None:
@@ -312,6 +325,17 @@ class _MetadataHandler(http.server.BaseHTTPRequestHandler):
         ttl = self.headers.get("X-aws-ec2-metadata-token-ttl-seconds", "")
         if not ttl.isdigit() or not 1 <= int(ttl) <= MAX_TOKEN_TTL:
             self._answer(400, "Bad Request")
+            return
+        if self.hops >= instance.metadata_options.http_put_response_hop_limit:
+            # On AWS the answer's IP TTL is the hop limit: it dies on the way to a client
+            # further away, which then times out. The same here: no answer.
+            self.close_connection = True
+            self.connection.settimeout(30)
+            try:
+                while self.rfile.read(1024):
+                    pass
+            except OSError:
+                pass
             return
         self._answer(200, self.server.new_token(instance.id, int(ttl)),
                      headers={"X-aws-ec2-metadata-token-ttl-seconds": ttl})

@@ -78,7 +78,8 @@ class _OneInstance(Metadata):
 @pytest.fixture
 def metadata() -> Iterator[tuple[str, Any]]:
     instance = SimpleNamespace(id="i-0123456789abcdef0",
-                               metadata_options=SimpleNamespace(http_tokens="required"))
+                               metadata_options=SimpleNamespace(http_tokens="required",
+                                                                http_put_response_hop_limit=1))
     server = _OneInstance(instance)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -121,3 +122,25 @@ def test_imds_v1_is_refused_when_tokens_are_required_and_tokens_are_per_instance
     server._tokens[expired] = (server.instance.id, 0.0)
     assert _code(f"{url}/latest/meta-data/instance-id",
                  headers={"X-aws-ec2-metadata-token": expired})[0] == 401
+
+
+def _put_token_via_forwarder(url: str, source: str) -> bytes:
+    """A token PUT as the instance's forwarder passes it on: PROXY line, then the request."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.settimeout(2)
+        sock.sendall(f"PROXY TCP4 {source} 169.254.169.254 40000 80\r\n".encode()
+                     + b"PUT /latest/api/token HTTP/1.1\r\nHost: 169.254.169.254\r\n"
+                     b"X-aws-ec2-metadata-token-ttl-seconds: 60\r\nContent-Length: 0\r\n\r\n")
+        try:
+            return sock.recv(4096)
+        except TimeoutError:
+            return b""
+
+
+def test_a_token_put_from_beyond_the_hop_limit_gets_no_answer(metadata) -> None:
+    url, server = metadata
+    assert _put_token_via_forwarder(url, "169.254.169.254").startswith(b"HTTP/1.1 200")
+    assert _put_token_via_forwarder(url, "172.17.0.2") == b""  # one hop, limit 1
+    server.instance.metadata_options.http_put_response_hop_limit = 2
+    assert _put_token_via_forwarder(url, "172.17.0.2").startswith(b"HTTP/1.1 200")

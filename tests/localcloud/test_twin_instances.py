@@ -247,3 +247,32 @@ def test_the_vpc_resolver_answers_aws_and_twin_names_for_nested_containers(
         assert _python(booted.name, f"import socket; print(socket.gethostbyname({name!r}))") == (
             address)
     assert _python(booted.name, _lookup("no-such-name.invalid")) == "none"
+
+
+HOP = ("ip netns add hop && ip link add hop0 type veth peer name hop1"
+       " && ip link set hop1 netns hop && ip address add 10.200.0.1/30 dev hop0"
+       " && ip link set hop0 up && ip netns exec hop ip address add 10.200.0.2/30 dev hop1"
+       " && ip netns exec hop ip link set hop1 up && ip netns exec hop ip link set lo up"
+       " && ip netns exec hop ip route add default via 10.200.0.1")
+TOKEN_FROM_ONE_HOP = (
+    "import urllib.request\n"
+    f"req = urllib.request.Request('{IMDS}/api/token', method='PUT',\n"
+    "    headers={'X-aws-ec2-metadata-token-ttl-seconds': '60'})\n"
+    "try:\n"
+    "    print(urllib.request.urlopen(req, timeout=3).status)\n"
+    "except OSError as e:\n"
+    "    print('no answer', type(e).__name__)\n")
+
+
+def test_a_token_put_from_one_hop_away_needs_a_hop_limit_of_two(booted: Booted) -> None:
+    """A client in a network namespace routed through the instance (as a container on its
+    Docker bridge) is one hop away: with the default hop limit 1 its token PUT gets no
+    answer, as on AWS; with 2 it gets a token."""
+    made = _docker("exec", booted.name, "sh", "-c", HOP)
+    assert made.returncode == 0, made.stderr
+    ask = ["exec", booted.name, "ip", "netns", "exec", "hop", "python3", "-c", TOKEN_FROM_ONE_HOP]
+    assert _docker(*ask).stdout.startswith("no answer")
+    assert booted.token()  # the instance itself (0 hops) still gets one
+    booted.cloud("ec2").modify_instance_metadata_options(
+        InstanceId=booted.instance_id, HttpTokens="required", HttpPutResponseHopLimit=2)
+    assert _docker(*ask).stdout.strip() == "200"
