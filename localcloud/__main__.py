@@ -69,8 +69,9 @@ class _SettleAfterFirstCall:
         return result
 
 
-def _local_cloud_app() -> Any:
-    """The WSGI app: moto with every extension, and the ``/localcloud/*`` routes."""
+def _local_cloud_app(port: int | None = None) -> Any:
+    """The WSGI app: moto with every extension, and the ``/localcloud/*`` routes; ``port``
+    is the one it will serve on (the twin's instances reach it there)."""
     from localcloud import settings
 
     settings.apply_moto_defaults()
@@ -86,7 +87,7 @@ def _local_cloud_app() -> Any:
     app = LocalCloudApp(DomainDispatcherApplication(create_backend_app))
     from localcloud import twin
 
-    twin.start()  # LOCALCLOUD_TWIN=on: the registry and the network, before serving
+    twin.start(port)  # LOCALCLOUD_TWIN=on: the registry and the network, before serving
     _settle_heap()
     return _SettleAfterFirstCall(app)
 
@@ -151,7 +152,7 @@ def serve(port: int) -> None:
                 self.cfg.set(key, value)
 
         def load(self) -> Any:
-            app = _local_cloud_app()
+            app = _local_cloud_app(port)
             print(f"localcloud: serving {_url(port)}", flush=True)
             return app
 

@@ -4,6 +4,8 @@
 * :mod:`localcloud.twin.registry` — the registry container behind ECR;
 * :mod:`localcloud.twin.database` — a MariaDB container per RDS DB instance;
 * :mod:`localcloud.twin.balancer` — HAProxy serving the application load balancer;
+* :mod:`localcloud.twin.instance_services` — what the instance role and the VPC give an
+  instance: the AWS endpoint under AWS's host names, the instance metadata service;
 * :mod:`localcloud.twin.docker` — labelled containers and networks, removed at exit.
 
 One :class:`Twin` per serving process (:func:`current`), started by the server after
@@ -26,6 +28,7 @@ from localcloud import settings
 from localcloud.twin import docker
 from localcloud.twin.ca import CertificateAuthority
 from localcloud.twin.database import Databases
+from localcloud.twin.instance_services import InstanceServices
 from localcloud.twin.registry import Registry, host_names
 
 #: How often lifecycle policies are applied to the registry (AWS: within a day).
@@ -42,13 +45,20 @@ class Twin:
         self.databases = Databases(self.owner, self.network,
                                    state_dir.resolve() / "twin" / "snapshots")
         self.balancer: Any = None  # localcloud.twin.balancer.Balancer, set by its patch
+        self.instance_services: InstanceServices | None = None
         self._jobs: list[Callable[[], None]] = []
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def start(self, account: str, regions: list[str]) -> None:
+    def start(self, account: str, regions: list[str], api_port: int | None = None) -> None:
+        """``api_port``: the local cloud's own port on 127.0.0.1, which instances reach
+        through :class:`InstanceServices` (None: no services for instances)."""
         atexit.register(self.stop)
         docker.run(["network", "create", *docker.labels("network", self.owner), self.network])
+        if api_port is not None:
+            self.instance_services = InstanceServices(self.ca, self.network, self.workdir,
+                                                      api_port)
+            self.instance_services.start()
         self.registry = Registry(self.ca, self.workdir / "registry", self.owner, self.network,
                                  host_names(account, regions))
         self.registry.start()
@@ -79,6 +89,8 @@ class Twin:
             self._thread.join(timeout=10)
         if self.registry is not None:
             self.registry.stop()
+        if self.instance_services is not None:
+            self.instance_services.stop()
         docker.remove_owned(self.owner)
         shutil.rmtree(self.workdir, ignore_errors=True)  # the registry's key and htpasswd
 
@@ -94,6 +106,8 @@ class Twin:
             "databases": self.databases.report(),
             "snapshots": dict(self.databases.snapshots),
             "load_balancer": self.balancer.report() if self.balancer is not None else {},
+            "instance_endpoint": (f"{self.instance_services.address}:443"
+                                  if self.instance_services else ""),
         }
 
 
@@ -111,8 +125,9 @@ def current() -> Twin | None:
     return _current
 
 
-def start() -> Twin | None:
-    """Start the twin when ``LOCALCLOUD_TWIN=on`` (once per process)."""
+def start(api_port: int | None = None) -> Twin | None:
+    """Start the twin when ``LOCALCLOUD_TWIN=on`` (once per process); ``api_port`` is the
+    port the local cloud serves on (for its instances, see :meth:`Twin.start`)."""
     global _current
     if _current is not None or not settings.twin():
         return _current
@@ -124,7 +139,7 @@ def start() -> Twin | None:
     regions = sorted(boto3.session.Session().get_available_regions("ecr"),
                      key=lambda region: (region != first, region))
     try:
-        twin.start(DEFAULT_ACCOUNT_ID, regions)
+        twin.start(DEFAULT_ACCOUNT_ID, regions, api_port)
     except docker.DockerError as exc:
         twin.stop()
         raise docker.DockerError(

@@ -111,14 +111,16 @@ def meta_data(instance: Instance) -> str:
     return f"instance-id: {instance.id}\nlocal-hostname: {hostname(instance)}\n"
 
 
-def run_command(image: str, instance: Instance, owner: str, seed: Path | None = None) -> list[str]:
-    """``docker run`` arguments for an instance's container."""
+def run_command(image: str, instance: Instance, owner: str, seed: Path | None = None,
+                extra: tuple[str, ...] | list[str] = ()) -> list[str]:
+    """``docker run`` arguments for an instance's container (``extra``: more options, the
+    twin's network and instance services)."""
     mount = ["-v", f"{seed}:{SEED_PATH}:ro"] if seed is not None else []
     return [
         "docker", "run", "-d", "--name", container_name(instance.id),
         "--hostname", hostname(instance), "--label", f"{LABEL}={owner}",
         "--label", f"{LABEL}.instance={instance.id}",
-        *SYSTEMD_OPTIONS, *mount, image, "/lib/systemd/systemd",
+        *SYSTEMD_OPTIONS, *mount, *extra, image, "/lib/systemd/systemd",
     ]
 
 
@@ -235,6 +237,44 @@ class Docker:
             subprocess.run(["docker", "rm", "-f", "-v", *ids], capture_output=True, check=False)
 
 
+def launch_settings(backend: InstanceBackend, instance: Instance, kwargs: dict[str, Any]) -> None:
+    """What EC2 takes from the launch template and moto does not: the instance profile (an
+    association, as DescribeIamInstanceProfileAssociations shows on AWS) and the metadata
+    options, when RunInstances gave none of its own."""
+    from moto.ec2.models.instances import MetadataOptions
+
+    if not kwargs.get("launch_template"):
+        return
+    data = backend._get_template_from_args(kwargs["launch_template"]).data  # type: ignore[attr-defined]
+    options = data.get("MetadataOptions")
+    if options and not kwargs.get("metadata_options"):
+        instance.metadata_options = MetadataOptions(options)
+    profile = data.get("IamInstanceProfile") or {}
+    if (profile and not kwargs.get("iam_instance_profile_name")
+            and not kwargs.get("iam_instance_profile_arn")
+            and instance.id not in backend.iam_instance_profile_associations):
+        backend.associate_iam_instance_profile(  # type: ignore[attr-defined]
+            instance.id, iam_instance_profile_name=profile.get("Name"),
+            iam_instance_profile_arn=profile.get("Arn"))
+
+
+def twin_options(instance: Instance) -> list[str]:
+    """With the twin on: the instance joins its network and gets its instance services."""
+    from localcloud import twin
+
+    running = twin.current()
+    services = running.instance_services if running is not None else None
+    return services.run_options(instance) if services is not None else []
+
+
+def _forget(instance_id: str) -> None:
+    from localcloud import twin
+
+    running = twin.current()
+    if running is not None and running.instance_services is not None:
+        running.instance_services.forget(instance_id)
+
+
 def _has_container(instance: Instance) -> bool:
     return any(t.get("key") == TAG for t in instance.get_tags())
 
@@ -252,6 +292,7 @@ def apply() -> None:
     def run_with_containers(self: InstanceBackend, *args: Any, **kwargs: Any):
         reservation = run_instances(self, *args, **kwargs)
         for instance in reservation.instances:
+            launch_settings(self, instance, kwargs)
             image = image_for(self, instance)
             if image is None:
                 print(f"localcloud: instance {instance.id} stays a record: its AMI "
@@ -262,7 +303,7 @@ def apply() -> None:
             live[instance.id] = instance
             docker.watch(lambda instance_id, code: _died(live, instance_id, code))
             docker.submit(run_command(image, instance, docker.owner,
-                                      docker.write_seed(instance)))
+                                      docker.write_seed(instance), twin_options(instance)))
         return reservation
 
     run_with_containers._localcloud = True  # type: ignore[attr-defined]
@@ -271,7 +312,7 @@ def apply() -> None:
     _follow(Instance, "start", lambda i: ["docker", "start", container_name(i.id)], docker)
     _follow(Instance, "terminate",
             lambda i: ["docker", "rm", "-f", "-v", container_name(i.id)], docker,
-            after=lambda i: (live.pop(i.id, None), docker.remove_seed(i.id)))
+            after=lambda i: (live.pop(i.id, None), docker.remove_seed(i.id), _forget(i.id)))
     _console_output()
 
 
