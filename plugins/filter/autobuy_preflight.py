@@ -260,6 +260,47 @@ def monitoring_errors(v: Mapping[str, Any]) -> Errors:
     return errors
 
 
+_GITHUB_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$")
+_GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+_GITHUB_REF = re.compile(r"^refs/(heads|tags)/[^\s*?\[\\~^:]+$")
+_GITHUB_ENVIRONMENT = re.compile(r"^[^\s*?:'\"<>|,;`\\]{1,255}$")
+_THUMBPRINT = re.compile(r"^[0-9a-fA-F]{40}$")
+
+
+def delivery_errors(v: Mapping[str, Any]) -> Errors:
+    """The delivery tier: who may assume the deploy role through GitHub's OIDC provider."""
+    errors: Errors = []
+    owner, repo = v.get("autobuy_github_owner"), v.get("autobuy_github_repository")
+    if (owner in (None, "")) != (repo in (None, "")):
+        errors.append("autobuy_github_owner and autobuy_github_repository are set together "
+                      "(both null skips the delivery tier)")
+    if owner not in (None, "") and not (isinstance(owner, str) and _GITHUB_OWNER.match(owner)):
+        errors.append(f"autobuy_github_owner must be a GitHub user or organisation name (got {owner!r})")
+    if repo not in (None, "") and not (
+            isinstance(repo, str) and _GITHUB_REPOSITORY.match(repo) and repo not in (".", "..")):
+        errors.append(f"autobuy_github_repository must be a repository name without its owner (got {repo!r})")
+    ref, env = v.get("autobuy_github_ref"), v.get("autobuy_github_environment")
+    if env in (None, ""):
+        if not (isinstance(ref, str) and _GITHUB_REF.match(ref)):
+            errors.append("autobuy_github_ref must be a full branch or tag ref without wildcards, "
+                          f"e.g. refs/heads/main (got {ref!r}), or set autobuy_github_environment")
+    elif not (isinstance(env, str) and _GITHUB_ENVIRONMENT.match(env)):
+        errors.append(f"autobuy_github_environment must be a GitHub environment name or null (got {env!r})")
+    url = v.get("autobuy_github_oidc_url")
+    if "autobuy_github_oidc_url" in v and not (
+            isinstance(url, str) and re.match(r"^https://[^\s/]+$", url)):
+        errors.append(f"autobuy_github_oidc_url must be an https:// issuer without a path (got {url!r})")
+    prints = v.get("autobuy_github_oidc_thumbprints", [])
+    if not isinstance(prints, list) or len(prints) > 5 or not all(
+            isinstance(t, str) and _THUMBPRINT.match(t) for t in prints):
+        errors.append("autobuy_github_oidc_thumbprints must be a list of at most 5 SHA-1 "
+                      f"fingerprints (40 hex digits) (got {prints!r})")
+    if "autobuy_deploy_role_max_session" in v:
+        errors += _int_range("autobuy_deploy_role_max_session",
+                             v.get("autobuy_deploy_role_max_session"), 3600, 43200)
+    return errors
+
+
 def general_errors(v: Mapping[str, Any]) -> Errors:
     errors: Errors = []
     if not _REGION.match(str(v.get("autobuy_region", ""))):
@@ -275,7 +316,7 @@ def general_errors(v: Mapping[str, Any]) -> Errors:
 
 CHECKS: tuple[Callable[[Mapping[str, Any]], Errors], ...] = (
     general_errors, network_errors, security_errors, data_errors, edge_errors,
-    compute_errors, monitoring_errors,
+    compute_errors, monitoring_errors, delivery_errors,
 )
 
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import shlex
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +22,22 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with private_cloud(tmp_path_factory.mktemp("deploy") / "localcloud.log") as url:
         run = run_playbook("site.yml", url)
         assert run.returncode == 0 and run.recap["failed"] == 0, run.output[-4000:]
+        # deploy.yml only rolls out tags the registry holds: these tests' images
+        for tag in ("latest", "v2"):
+            push_image(url, tag)
         yield url
+
+
+def push_image(url: str, tag: str) -> None:
+    """Record an image with TAG in the stack's ECR repository (a manifest of its own)."""
+    manifest = json.dumps({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json",
+                   "size": 2, "digest": "sha256:" + hashlib.sha256(tag.encode()).hexdigest()},
+        "layers": [],
+    })
+    client("ecr", url).put_image(repositoryName="taskapp-backend", imageManifest=manifest, imageTag=tag)
 
 
 def changed_tasks(output: str) -> list[str]:
@@ -83,3 +100,17 @@ def test_unknown_strategy_is_refused(cloud: str) -> None:
     run = run_playbook("playbooks/deploy.yml", cloud, extra={"autobuy_deploy_strategy": "yolo"})
     assert run.returncode != 0
     assert "autobuy_deploy_strategy must be 'refresh' or 'in_place'" in run.output
+
+
+def test_a_tag_the_registry_does_not_hold_is_refused_before_any_change(cloud: str) -> None:
+    ec2 = client("ec2", cloud)
+    versions = ec2.describe_launch_templates(
+        LaunchTemplateNames=["taskapp-backend-lt"])["LaunchTemplates"][0]["LatestVersionNumber"]
+    before = instances(cloud)
+    run = run_playbook("playbooks/deploy.yml", cloud, extra={"autobuy_image_tag": "never-pushed"})
+    assert run.returncode != 0
+    assert "Image taskapp-backend:never-pushed is not in the registry" in run.output
+    assert run.recap["changed"] == 0, changed_tasks(run.output)
+    assert ec2.describe_launch_templates(
+        LaunchTemplateNames=["taskapp-backend-lt"])["LaunchTemplates"][0]["LatestVersionNumber"] == versions
+    assert instances(cloud) == before
