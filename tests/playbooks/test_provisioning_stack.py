@@ -357,7 +357,11 @@ def test_launch_template_is_hardened_and_boots_the_app(stack: Stack) -> None:
     assert "apt-get install -y -q docker.io awscli jq" in script
     assert "secretsmanager get-secret-value --secret-id taskapp/database" in script
     assert "docker login --username AWS --password-stdin" in script
-    assert "-p 80:5000" in script and '--env-file "$ENV_FILE"' in script
+    # The containers' docker run lines come from roles/app's settings (test_user_data_run.py):
+    # the API published on 80 -> 5000, every container reading the env file the script writes.
+    assert "--publish 0.0.0.0:80:5000" in script
+    assert script.count("--env-file /etc/autobuy/taskapp-backend.env") == 3
+    assert 'ENV_FILE="$ENV_DIR/taskapp-backend.env"' in script
     assert "chmod 0600" in script and "set -x" not in script
     secret = json.loads(stack.client("secretsmanager").get_secret_value(SecretId="taskapp/database")["SecretString"])
     assert secret["password"] not in script

@@ -1,0 +1,156 @@
+"""The instance user data and roles/app run the same containers with the same settings.
+
+The user data is rendered the way playbooks/compute.yml renders it (playbooks/tasks/
+user_data.yml, through tests/playbooks/playbooks/render_user_data.yml, no cloud needed);
+its `docker run` lines are parsed back into docker_container options and compared with the
+role's container settings (__app_run_common / __app_run, roles/app/vars/main.yml) that it was
+rendered from, and which the role's own docker_container tasks take their options from.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from provision_helpers import BIN, INVENTORY, ROOT, playbook_env
+
+PLAYBOOK = ROOT / "tests" / "playbooks" / "playbooks" / "render_user_data.yml"
+ENDPOINT = "http://127.0.0.1:5999"
+CONTAINERS = ("migrate", "api", "worker")
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("user_data")
+    proc = subprocess.run(
+        [str(BIN / "ansible-playbook"), str(PLAYBOOK), "-i", str(INVENTORY),
+         "-e", json.dumps({"aws_endpoint_url": ENDPOINT, "render_out": str(out)})],
+        cwd=ROOT, env=playbook_env(), capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    return (out / "user_data.sh").read_text(), json.loads((out / "role_settings.json").read_text())
+
+
+def parse_docker_run(argv: list[str]) -> dict[str, Any]:
+    """`docker run ...` back into docker_container options; an unknown flag fails the test."""
+    assert argv[:2] == ["docker", "run"], argv
+    opts: dict[str, Any] = {"tmpfs": [], "cap_drop": [], "security_opts": [], "env": {},
+                            "published_ports": [], "log_options": {}, "labels": {},
+                            "restart_policy": "no", "read_only": False, "user": "",
+                            "rm": False, "detach": False}
+    health: dict[str, Any] = {}
+    args = iter(argv[2:])
+    for arg in args:
+        if not arg.startswith("--"):
+            opts["image"] = arg
+            opts["command"] = list(args)
+            break
+        flag = arg[2:]
+        if flag in ("rm", "detach", "read-only"):
+            opts[flag.replace("-", "_")] = True
+        elif flag == "no-healthcheck":
+            health = {"test": ["NONE"]}
+        else:
+            value = next(args)
+            key, _, val = value.partition("=")
+            match flag:
+                case "name" | "user" | "env-file" | "log-driver":
+                    opts[flag.replace("-", "_")] = value
+                case "restart":
+                    opts["restart_policy"] = value
+                case "tmpfs" | "cap-drop":
+                    opts[flag.replace("-", "_")].append(value)
+                case "security-opt":
+                    opts["security_opts"].append(value)
+                case "publish":
+                    opts["published_ports"].append(value)
+                case "env":
+                    opts["env"][key] = val
+                case "log-opt":
+                    opts["log_options"][key] = val
+                case "label":
+                    opts["labels"][key] = val
+                case "stop-timeout":
+                    opts["stop_timeout"] = int(value)
+                case "health-cmd":
+                    health["test"] = ["CMD", *shlex.split(value)]
+                case "health-retries":
+                    health["retries"] = int(value)
+                case "health-interval" | "health-timeout" | "health-start-period":
+                    health[flag.removeprefix("health-").replace("-", "_")] = value
+                case _:
+                    pytest.fail(f"flag --{flag} has no counterpart in the role's settings")
+    opts["healthcheck"] = health
+    return opts
+
+
+def docker_runs(script: str) -> list[dict[str, Any]]:
+    body = script[script.index("autobuy_run_containers() {"):]
+    body = body[:body.index("\n}\n")]
+    return [parse_docker_run(shlex.split(line)) for line in body.splitlines()
+            if line.strip().startswith("docker run ")]
+
+
+def expected(settings: dict[str, Any], which: str) -> dict[str, Any]:
+    spec = {"published_ports": [], "env": {}, **settings["common"], **settings["run"][which]}
+    spec["read_only"] = bool(spec["read_only"])
+    spec["env"] = {k: str(v) for k, v in spec["env"].items()}
+    if "stop_timeout" in spec:
+        spec["stop_timeout"] = int(spec["stop_timeout"])
+    health = dict(spec["healthcheck"])
+    if "retries" in health:
+        health["retries"] = int(health["retries"])
+    spec["healthcheck"] = health
+    return spec
+
+
+def test_user_data_runs_migration_then_api_and_worker_with_the_role_settings(rendered) -> None:
+    script, settings = rendered
+    runs = docker_runs(script)
+    assert [r["name"] for r in runs] == [settings["run"][c]["name"] for c in CONTAINERS]
+    for which, run in zip(CONTAINERS, runs, strict=True):
+        want = expected(settings, which)
+        assert run["image"] == "$image"
+        got = {k: run[k] for k in want}
+        assert got == want, which
+    migrate, api, worker = runs
+    # The migration is one-shot and in the foreground: under `set -e` a failed migration
+    # stops the boot before the new version serves.
+    assert migrate["rm"] and not migrate["detach"]
+    assert migrate["command"] == ["python", "-m", "autobuy.migrate", "upgrade", "head"]
+    assert api["detach"] and worker["detach"]
+    assert worker["command"] == ["python", "-m", "autobuy.engine.worker"]
+    assert re.search(r"^set -euo pipefail$", script, re.M)
+    assert script.index("autobuy_run_containers \"$IMAGE\"") > script.index("docker pull \"$IMAGE\"")
+
+
+def test_hardening_and_logs_are_the_instance_ones(rendered) -> None:
+    script, settings = rendered
+    common = settings["common"]
+    assert common["read_only"] is True and common["cap_drop"] == ["ALL"]
+    assert common["security_opts"] == ["no-new-privileges"]
+    assert common["log_driver"] == "awslogs"
+    assert common["log_options"] == {
+        "awslogs-region": "eu-central-1", "awslogs-group": "/autobuy/taskapp-backend",
+        "awslogs-create-group": "false", "awslogs-endpoint": ENDPOINT}
+    # The env file the user data writes (0600) is the one the containers read.
+    env_dir = re.search(r"^ENV_DIR=(\S+)$", script, re.M).group(1)
+    env_file = re.search(r'^ENV_FILE="\$ENV_DIR/(\S+)"$', script, re.M).group(1)
+    assert f"{env_dir}/{env_file}" == common["env_file"]
+    assert "--publish 0.0.0.0:80:5000" in script
+    assert subprocess.run(["bash", "-n"], input=script, text=True, check=False).returncode == 0
+
+
+@pytest.mark.parametrize(("task_file", "which"), [("container.yml", "api"), ("worker.yml", "worker")])
+def test_role_tasks_take_their_options_from_the_same_settings(task_file: str, which: str) -> None:
+    (task,) = yaml.safe_load((ROOT / "roles" / "app" / "tasks" / task_file).read_text())
+    args = task["community.docker.docker_container"]
+    for option in ("user", "read_only", "tmpfs", "cap_drop", "security_opts", "env_file",
+                   "log_driver", "log_options"):
+        assert f"__app_run_common.{option}" in str(args[option]), (task_file, option)
+    for option in ("healthcheck", "labels"):
+        assert f"__app_run.{which}.{option}" in str(args[option]), (task_file, option)
