@@ -73,6 +73,7 @@ PATCHES: tuple[Patch, ...] = (
     Patch("fidelity", "iam_managed_policies", moto="5.2.5"),
     Patch("fidelity", "ec2_launch_template_user_data", moto="5.2.5"),
     Patch("fidelity", "ecr_registry", moto="5.2.5"),
+    Patch("fidelity", "kms_key_arn", moto="5.2.5"),
     Patch("fidelity", "rds_database", moto="5.2.5"),
     Patch("fidelity", "elbv2_twin_balancer", moto="5.2.5"),
     Patch("speed", "dynamodb_fast_serializer", moto="5.2.5"),

@@ -7,6 +7,7 @@ teardown tests come last.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -421,6 +422,90 @@ def test_monthly_budget_of_fifty_dollars_notifies_the_topic(stack: Stack) -> Non
     assert (notification["NotificationType"], notification["Threshold"]) == ("ACTUAL", 80.0)
 
 
+# --- Security hardening (issue 14; docs/security.md) ------------------------------
+
+def _acl_allows(acl: dict[str, Any], port: int, source: str) -> bool:
+    """What the ACL does with TCP to ``port`` from address ``source``: the lowest-numbered
+    ingress entry that matches decides, as AWS evaluates them (none matches: deny)."""
+    for entry in sorted((e for e in acl["Entries"] if not e["Egress"]), key=lambda e: e["RuleNumber"]):
+        if entry["Protocol"] not in ("-1", "6"):
+            continue
+        if ipaddress.ip_address(source) not in ipaddress.ip_network(entry["CidrBlock"]):
+            continue
+        ports = entry.get("PortRange")
+        if entry["Protocol"] == "6" and ports and not ports["From"] <= port <= ports["To"]:
+            continue
+        return entry["RuleAction"] == "allow"
+    return False
+
+
+def _acl_of(stack: Stack, name: str) -> dict[str, Any]:
+    (acl,) = stack.client("ec2").describe_network_acls(
+        Filters=[{"Name": "tag:Name", "Values": [name]}, {"Name": "vpc-id", "Values": [stack.vpc_id()]}]
+    )["NetworkAcls"]
+    return acl
+
+
+def _subnet_ids(stack: Stack, subnets: list[dict[str, Any]]) -> set[str]:
+    found = stack.client("ec2").describe_subnets(
+        Filters=[{"Name": "vpc-id", "Values": [stack.vpc_id()]},
+                 {"Name": "cidr-block", "Values": [s["cidr"] for s in subnets]}])["Subnets"]
+    return {s["SubnetId"] for s in found}
+
+
+def test_public_subnets_acl_lets_in_web_and_replies_only(stack: Stack) -> None:
+    acl = _acl_of(stack, "TaskApp-Public-NACL")
+    assert {a["SubnetId"] for a in acl["Associations"]} == _subnet_ids(stack, STACK["autobuy_public_subnets"])
+    internet = "203.0.113.7"
+    assert _acl_allows(acl, 80, internet) and _acl_allows(acl, 443, internet)
+    assert _acl_allows(acl, 40000, internet)  # replies to the instances' own connections
+    # No admin CIDR in the seed: SSH and RDP are refused from anywhere.
+    assert not _acl_allows(acl, 22, internet) and not _acl_allows(acl, 22, "10.0.1.10")
+    assert not _acl_allows(acl, 3389, internet)
+
+
+def test_private_subnets_acl_lets_in_the_database_port_from_public_subnets_only(stack: Stack) -> None:
+    acl = _acl_of(stack, "TaskApp-Private-NACL")
+    assert {a["SubnetId"] for a in acl["Associations"]} == _subnet_ids(stack, STACK["autobuy_private_subnets"])
+    for subnet in STACK["autobuy_public_subnets"]:
+        inside = str(next(ipaddress.ip_network(subnet["cidr"]).hosts()))
+        assert _acl_allows(acl, 3306, inside), subnet
+        assert not _acl_allows(acl, 22, inside)
+    assert not _acl_allows(acl, 3306, "203.0.113.7")
+    assert not _acl_allows(acl, 3306, "10.0.3.10")  # another private subnet
+    assert not _acl_allows(acl, 443, "203.0.113.7")
+
+
+@pytest.mark.parametrize(("role", "service"), [
+    ("EC2-ECR-SecretsManager-Role", "ec2.amazonaws.com"),
+    ("taskapp-rds-enhanced-monitoring", "monitoring.rds.amazonaws.com"),
+])
+def test_service_roles_trust_their_service_for_this_account_only(stack: Stack, role: str, service: str) -> None:
+    document = stack.client("iam").get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+    (statement,) = document["Statement"]
+    assert statement["Principal"] == {"Service": service}
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+
+
+def test_ebs_encryption_is_on_by_default(stack: Stack) -> None:
+    assert stack.client("ec2").get_ebs_encryption_by_default()["EbsEncryptionByDefault"] is True
+
+
+def test_alerts_topic_is_encrypted_with_our_key(stack: Stack) -> None:
+    (topic,) = [t["TopicArn"] for t in stack.client("sns").list_topics()["Topics"]
+                if t["TopicArn"].endswith(":" + STACK["autobuy_sns_topic"])]
+    key_id = stack.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]["KmsMasterKeyId"]
+    kms = stack.client("kms")
+    key = kms.describe_key(KeyId=key_id)["KeyMetadata"]
+    assert key["KeyManager"] == "CUSTOMER" and key["KeyState"] == "Enabled"
+    aliases = kms.list_aliases(KeyId=key["KeyId"])["Aliases"]
+    assert [a["AliasName"] for a in aliases] == [STACK["autobuy_sns_kms_alias"]]
+    assert kms.get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"] is True
+    policy = json.loads(kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"])
+    services = {s for st in policy["Statement"] for s in st["Principal"].get("Service", [])}
+    assert {"cloudwatch.amazonaws.com", "budgets.amazonaws.com"} <= services
+
+
 # --- Idempotence, check mode, tiers alone ----------------------------------------------
 
 def test_second_run_changes_nothing(stack: Stack) -> None:
@@ -464,6 +549,18 @@ def test_teardown_removes_everything(stack: Stack) -> None:
     assert [r for r in c("iam").list_roles()["Roles"] if r["RoleName"] in (
         "EC2-ECR-SecretsManager-Role", "taskapp-rds-enhanced-monitoring")] == []
     assert c("budgets").describe_budgets(AccountId="123456789012").get("Budgets", []) == []
+
+
+def test_teardown_removes_the_acls_the_key_and_the_ebs_setting(stack: Stack) -> None:
+    """After test_teardown_removes_everything: the hardening leaves nothing behind (the key
+    only waits out KMS's deletion window, the shortest AWS allows)."""
+    acls = stack.client("ec2").describe_network_acls(
+        Filters=[{"Name": "tag:Name", "Values": ["TaskApp-Public-NACL", "TaskApp-Private-NACL"]}])
+    assert acls["NetworkAcls"] == []
+    assert stack.client("ec2").get_ebs_encryption_by_default()["EbsEncryptionByDefault"] is False
+    kms = stack.client("kms")
+    (alias,) = [a for a in kms.list_aliases()["Aliases"] if a["AliasName"] == STACK["autobuy_sns_kms_alias"]]
+    assert kms.describe_key(KeyId=alias["TargetKeyId"])["KeyMetadata"]["KeyState"] == "PendingDeletion"
 
 
 def test_second_teardown_changes_nothing(stack: Stack) -> None:
