@@ -117,8 +117,12 @@ def attach(local_tmp: str, root: Path, key: str) -> Path:
     cache.mkdir(mode=0o700, exist_ok=True)
     os.utime(cache)  # most recently used
     link = Path(local_tmp) / "ansiballz_cache"
-    if not link.exists() and not link.is_symlink():
+    try:
         link.symlink_to(cache, target_is_directory=True)
+    except FileExistsError:
+        # ansible-core made its own cache there first (a payload built before this
+        # callback ran): this run keeps that one; the next run attaches ours.
+        pass
     prune(root)
     return cache
 

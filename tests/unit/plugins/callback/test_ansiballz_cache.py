@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,6 +57,24 @@ def test_attach_links_the_run_cache_and_prunes_old_ones(tmp_path: Path) -> None:
     assert oct(root.stat().st_mode & 0o777) == "0o700"
     assert sorted(p.name for p in root.iterdir()) == ["newkey", "old3", "old4", "old5"]
 
+
+
+def test_attach_survives_ansible_making_its_cache_at_the_same_moment(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # ansible-core creates local_tmp/ansiballz_cache itself when it builds a payload; when
+    # that happens just before the link is made, attaching must not fail the run
+    # ([Errno 17] File exists, seen once during a converge).
+    run_tmp = tmp_path / "ansible-local-2"
+    run_tmp.mkdir()
+    original = Path.symlink_to
+
+    def ansible_got_there_first(self: Path, *args: Any, **kwargs: Any) -> None:
+        self.mkdir(exist_ok=True)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "symlink_to", ansible_got_there_first)
+    cache.attach(str(run_tmp), tmp_path / "home" / "autobuy-ansiballz", "key")
+    assert (run_tmp / "ansiballz_cache").is_dir() and not (run_tmp / "ansiballz_cache").is_symlink()
 
 @pytest.mark.slow
 @pytest.mark.playbook
