@@ -260,6 +260,7 @@ class Fetcher:
         """(result, redirect location or None, retry?)."""
         host = (urlsplit(url).hostname or "").lower()
         gate = self._gate(host)
+        self._client(host)  # built before the turn: the delay spaces sends, not set-up work
         async with gate.slots:
             await gate.wait_turn()
             try:
