@@ -49,6 +49,10 @@ cert = (os.environ.get("PIP_CERT") or CERT_AT_WRITE
         or next((c for c in CA_BUNDLES if os.path.exists(c)), None))
 if cert:
     args = ["--cert", cert, *args]
+    # ansible-test's later `pip install -r requirements` in this virtualenv run without
+    # PIP_CERT too: pip reads the virtualenv's own pip.conf.
+    with open(os.path.join(sys.prefix, "pip.conf"), "w") as conf:
+        conf.write(f"[global]\ncert = {cert}\n")
 sys.exit(subprocess.call([sys.executable, "-m", "pip", "install", "--quiet", *args]))
 PY
 pip_cert=${PIP_CERT:-$("$BIN/python" -m pip config get global.cert 2>/dev/null || true)}
