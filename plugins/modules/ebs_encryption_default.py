@@ -18,9 +18,6 @@ description:
     again, so the account is left as it was found.
   - The setting belongs to the account and region, not to a resource; turning it off
     affects any other workload in the same account and region.
-  - This module is not in the C(group/aws) action group, so C(module_defaults) for that
-    group do not apply. Pass the connection options explicitly or through C(module_defaults)
-    for this module name.
 version_added: "1.1.0"
 author: AutoBuy Guard contributors (@autobuy-guard)
 options:

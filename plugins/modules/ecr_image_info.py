@@ -13,9 +13,6 @@ description:
   - Calls ECR C(DescribeImages) for the given tags and returns the images found and the
     tags that are missing. Used by playbooks/deploy.yml to refuse a release whose image
     is not in the registry, and by playbooks/release.yml to push only what is missing.
-  - This module is not in the C(group/aws) action group, so C(module_defaults) for that
-    group do not apply. Pass the connection options explicitly or through C(module_defaults)
-    for this module name.
 version_added: "1.0.0"
 author: AutoBuy Guard contributors (@autobuy-guard)
 options:

@@ -15,9 +15,6 @@ description:
     issuer URL (an account has at most one provider per URL).
   - Used by playbooks/delivery.yml for C(token.actions.githubusercontent.com), the issuer
     GitHub Actions' OIDC tokens come from, so a workflow can assume a role without keys.
-  - This module is not in the C(group/aws) action group, so C(module_defaults) for that
-    group do not apply. Pass the connection options explicitly or through C(module_defaults)
-    for this module name.
 version_added: "1.0.0"
 author: AutoBuy Guard contributors (@autobuy-guard)
 options:

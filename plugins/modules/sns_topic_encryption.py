@@ -16,9 +16,6 @@ description:
   - Used by playbooks/monitoring.yml after the alerts topic exists. CloudWatch alarms and
     AWS Budgets cannot publish to a topic encrypted with the AWS managed key C(alias/aws/sns)
     (its key policy does not let them use it), hence a customer managed key there.
-  - This module is not in the C(group/aws) action group, so C(module_defaults) for that
-    group do not apply. Pass the connection options explicitly or through C(module_defaults)
-    for this module name.
 version_added: "1.1.0"
 author: AutoBuy Guard contributors (@autobuy-guard)
 options:
