@@ -10,6 +10,7 @@ AMI image. Needs Docker and the images, built here when missing; under CI=true n
 from __future__ import annotations
 
 import base64
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -17,7 +18,13 @@ from typing import Any
 import boto3
 import pytest
 
-from localcloud.ext.fidelity.autoscaling_elb_health import BOOT_MARGIN, grace_over
+from localcloud.ext.fidelity.autoscaling_elb_health import (
+    BOOT_FINISHED,
+    BOOT_LIMIT,
+    BOOT_MARGIN,
+    CONTAINER_TAG,
+    grace_over,
+)
 from localcloud_helpers import free_port, start_server, stop_server
 from test_localcloud_boot import _debian12, _ensure_images
 from test_twin import _ensure_docker_and_images
@@ -41,8 +48,12 @@ def test_grace_period_counts_from_the_end_of_the_boot() -> None:
     # ... unscaled, the scaled period applies from the end of the boot ...
     assert not grace_over(300, first_seen=0, boot_done=100, now=399, scale=1)
     assert grace_over(300, first_seen=0, boot_done=100, now=400, scale=1)
-    # ... and a boot that never finishes is judged after the unscaled period, as on AWS.
-    assert grace_over(300, first_seen=0, boot_done=None, now=300, scale=0.001)
+    # ... and a boot that never finishes is judged after the unscaled period, but never
+    # while a slow boot may still finish (a short grace would replace every boot: a loop).
+    assert not grace_over(10, first_seen=0, boot_done=None, now=BOOT_LIMIT - 1, scale=1)
+    assert grace_over(10, first_seen=0, boot_done=None, now=BOOT_LIMIT, scale=0.001)
+    assert not grace_over(900, first_seen=0, boot_done=None, now=899, scale=0.001)
+    assert grace_over(900, first_seen=0, boot_done=None, now=900, scale=0.001)
 
 
 
@@ -143,6 +154,14 @@ def _state(cloud: Cloud, tg: str, instance_id: str) -> str:
     return _health(cloud, tg).get(instance_id, {}).get("State", "")
 
 
+def _boot_finished(cloud: Cloud, instance_id: str) -> bool:
+    tags = cloud.ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0][
+        "Instances"][0].get("Tags", [])
+    name = {t["Key"]: t["Value"] for t in tags}[CONTAINER_TAG]
+    return subprocess.run(["docker", "exec", name, "test", "-e", BOOT_FINISHED],
+                          capture_output=True, check=False, timeout=30).returncode == 0
+
+
 def _hold(cloud: Cloud, name: str, instance_id: str, seconds: float) -> None:
     """The group keeps ``instance_id`` (Healthy, alone) for ``seconds``."""
     deadline = time.monotonic() + seconds
@@ -183,6 +202,10 @@ def test_unhealthy_instance_of_an_elb_group_is_replaced_after_the_boot(cloud, ne
         "LaunchTemplateName": "fails", "Version": "2"})
 
     _until(lambda: _state(cloud, tg, first) == "unhealthy", 240, "the target unhealthy")
+    # unhealthy while it boots, but judged only once its real boot has finished
+    _until(lambda: _boot_finished(cloud, first), 240, "the failing instance's boot")
+    assert [(m["InstanceId"], m["HealthStatus"]) for m in _members(cloud, "fails")] == [
+        (first, "Healthy")]
     replaced = _until(lambda: [m["InstanceId"] for m in _members(cloud, "fails")
                                if m["InstanceId"] != first], 240, "a replacement")
     [second] = replaced

@@ -19,8 +19,9 @@ never shorter than the real boot (simulated waits are scaled; real work is not):
   ``/var/lib/cloud/instance/boot-finished`` exists in its container), and lasts the scaled
   ``HealthCheckGracePeriod``, but at least ``min(HealthCheckGracePeriod, BOOT_MARGIN)`` real
   seconds, for what the user data started in the background (containers, the app) to come up;
-* a boot that never finishes is judged after the unscaled ``HealthCheckGracePeriod`` from
-  when the instance was first seen (AWS's own rule, so never shorter than on AWS).
+* a boot that never finishes is judged after the unscaled ``HealthCheckGracePeriod``, but
+  at least ``BOOT_LIMIT`` real seconds, from when the instance was first seen (never
+  shorter than on AWS, and never shorter than a slow but healthy boot on a loaded machine).
 
 With ``HealthCheckType=EC2`` target health is ignored, as on AWS. Instances that are records
 (no container) are never judged by their target health: nothing serves there.
@@ -41,7 +42,10 @@ CONTAINER_TAG = "localcloud:container"
 BOOT_FINISHED = "/var/lib/cloud/instance/boot-finished"
 #: Real seconds an instance's background work (docker run of the app, its start) gets after
 #: cloud-init finished before its target health counts, when the grace period is that long.
-BOOT_MARGIN = 30.0
+BOOT_MARGIN = 60.0
+#: Real seconds after which an instance whose boot has not finished is judged anyway (a
+#: boot here takes ~10-60 s; one still running after this is stuck).
+BOOT_LIMIT = 600.0
 
 _registered: dict[tuple[str, str], set[str]] = {}  # (group name, target group) -> instance ids
 _first_seen: dict[str, float] = {}  # instance id -> monotonic time the check first saw it
@@ -72,7 +76,7 @@ def grace_over(grace: float, first_seen: float, boot_done: float | None, now: fl
     """Whether an instance's health check grace period is over (the rule in the docstring)."""
     if boot_done is not None:
         return now >= boot_done + max(grace * scale, min(grace, BOOT_MARGIN))
-    return now >= first_seen + grace
+    return now >= first_seen + max(grace, BOOT_LIMIT)
 
 
 def _container(instance: Any) -> str | None:
