@@ -76,6 +76,7 @@ PATCHES: tuple[Patch, ...] = (
     Patch("fidelity", "kms_key_arn", moto="5.2.5"),
     Patch("fidelity", "rds_database", moto="5.2.5"),
     Patch("fidelity", "elbv2_twin_balancer", moto="5.2.5"),
+    Patch("fidelity", "autoscaling_elb_health", moto="5.2.5"),
     Patch("speed", "dynamodb_fast_serializer", moto="5.2.5"),
     Patch("speed", "dynamodb_hot_paths", moto="5.2.5"),
     Patch("speed", "dynamodb_item_tracking", moto="5.2.5"),
