@@ -214,7 +214,7 @@ def main() -> int:
         migrate(make_engine(Settings(_env_file=None, db_port=db.port, db_password=password,
                                      jwt_signing_key="x" * 32, google_client_id="bench",
                                      stripe_secret_key="x", stripe_webhook_secret="x",
-                                     env="development")), "upgrade", "head")
+                                     env="development"), migrations=True), "upgrade", "head")
 
         api_port, bare_port = free_port(), free_port()
         api = f"http://127.0.0.1:{api_port}"

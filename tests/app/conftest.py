@@ -91,8 +91,12 @@ def mysql_engine(mysql_settings):
     from autobuy.db import make_engine
     from autobuy.migrate import run
 
+    # as on an instance: the migrations on an engine with the migration time limits (a
+    # DDL may take longer than a request's 1 s read timeout), then the app's own engine
+    migrations = make_engine(mysql_settings, migrations=True)
+    run(migrations, "upgrade", "head")
+    migrations.dispose()
     engine = make_engine(mysql_settings)
-    run(engine, "upgrade", "head")
     yield engine
     engine.dispose()
 

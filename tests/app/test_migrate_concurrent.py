@@ -78,7 +78,7 @@ def test_concurrent_migrations_apply_once(mysql_settings, tmp_path):
 def test_lock_timeout_is_a_clear_error(mysql_settings):
     from autobuy.db import make_engine
 
-    engine = make_engine(mysql_settings)
+    engine = make_engine(mysql_settings, migrations=True)  # as `python -m autobuy.migrate`
     with engine.connect() as holder:
         holder.execute(text("SELECT GET_LOCK(:n, 5)"), {"n": LOCK_NAME})
         with pytest.raises(MigrationLockTimeout, match="still held by another run after 1 s"):

@@ -22,7 +22,7 @@ TABLES = {"users", "billing", "refresh_tokens", "stripe_events", "rate_limits", 
 def test_migrations_up_down_up(mysql_settings):
     from autobuy.db import make_engine
 
-    engine = make_engine(mysql_settings)
+    engine = make_engine(mysql_settings, migrations=True)  # as `python -m autobuy.migrate`
     run(engine, "upgrade", "head")
     assert TABLES <= set(inspect(engine).get_table_names())
     columns = {c["name"] for c in inspect(engine).get_columns("users")}
