@@ -56,20 +56,28 @@ def test_user_upsert_by_google_id_then_email(mysql_engine):
 
 
 def test_concurrent_first_sign_in_makes_one_user(mysql_engine):
+    # Many sign-ins of a new user at once: InnoDB may pick some of them as deadlock victims
+    # (gap locks on the missing row); every one must still come back with the same user.
     users = SqlUserRepository(mysql_engine)
-    ids: list[str] = []
-    barrier = threading.Barrier(8)
+    for n in range(12):
+        ids: list[str] = []
+        errors: list[BaseException] = []
+        barrier = threading.Barrier(12)
 
-    def go() -> None:
-        barrier.wait()
-        ids.append(users.upsert(email="race@example.com", name=None, google_id="g-race").id)
+        def go(n=n, ids=ids, errors=errors, barrier=barrier) -> None:
+            barrier.wait()
+            try:
+                ids.append(users.upsert(email=f"race{n}@example.com", name=None,
+                                        google_id=f"g-race-{n}").id)
+            except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+                errors.append(exc)
 
-    threads = [threading.Thread(target=go) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert len(ids) == 8 and len(set(ids)) == 1
+        threads = [threading.Thread(target=go) for _ in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == [] and len(ids) == 12 and len(set(ids)) == 1
 
 
 def test_refresh_tokens_mark_used_once(mysql_engine):

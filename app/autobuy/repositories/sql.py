@@ -1,17 +1,34 @@
 """MySQL repositories (SQLAlchemy 2): users, refresh tokens, billing and Stripe events."""
 from __future__ import annotations
 
+import random
+import time
 import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import select, text, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from autobuy.db import BillingRow, RefreshTokenRow, StripeEventRow, UserRow
 from autobuy.models import Billing, BillingChange, RefreshRecord, User
 from autobuy.repositories.base import BillingRepository, RefreshTokenRepository, UserRepository
+
+
+_ATTEMPTS = 6
+_DEADLOCK = 1213  # ER_LOCK_DEADLOCK: InnoDB rolled the transaction back
+
+
+def _retryable(exc: IntegrityError | OperationalError) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True
+    args = getattr(exc.orig, "args", ())
+    return bool(args) and args[0] == _DEADLOCK
+
+
+def _backoff(attempt: int) -> None:
+    time.sleep(random.uniform(0, 0.01 * 2 ** attempt))  # noqa: S311 - jitter, not a secret
 
 
 def _now() -> datetime:
@@ -28,21 +45,31 @@ class SqlUserRepository(UserRepository):
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     def upsert(self, *, email: str, name: str | None, google_id: str | None) -> User:
-        for _ in range(2):  # a concurrent first sign-in may win the insert; then we update
+        # A concurrent first sign-in may win the insert (IntegrityError: then the row exists
+        # and the next attempt updates it), and InnoDB may pick this transaction as a
+        # deadlock victim (1213: the whole transaction was rolled back, so it is safe to run
+        # again). Anything else, or running out of attempts, is raised.
+        for attempt in range(_ATTEMPTS):
             try:
                 with self._sessions.begin() as session:
                     return _user(self._upsert(session, email=email, name=name, google_id=google_id))
-            except IntegrityError:
-                continue
-        raise RuntimeError("could not upsert user")
+            except (IntegrityError, OperationalError) as exc:
+                if attempt == _ATTEMPTS - 1 or not _retryable(exc):
+                    raise
+                _backoff(attempt)
+        raise AssertionError("unreachable")
 
     @staticmethod
     def _upsert(session: Session, *, email: str, name: str | None, google_id: str | None) -> UserRow:
-        row = None
+        # Find the row without a locking read first: SELECT ... FOR UPDATE on a row that does
+        # not exist takes a gap lock in InnoDB, and two sign-ins holding the same gap then
+        # deadlock on their inserts. A row that exists is locked by its primary key.
+        found = None
         if google_id:
-            row = session.scalar(select(UserRow).where(UserRow.google_id == google_id).with_for_update())
-        if row is None:
-            row = session.scalar(select(UserRow).where(UserRow.email == email).with_for_update())
+            found = session.scalar(select(UserRow.id).where(UserRow.google_id == google_id))
+        if found is None:
+            found = session.scalar(select(UserRow.id).where(UserRow.email == email))
+        row = session.get(UserRow, found, with_for_update=True) if found is not None else None
         if row is None:
             row = UserRow(id=str(uuid.uuid4()), email=email, name=name, google_id=google_id,
                           subscription_tier="free", created_at=_now(), updated_at=_now())
@@ -123,19 +150,25 @@ class SqlBillingRepository(BillingRepository):
                                   .where(BillingRow.stripe_customer_id == stripe_customer_id))
 
     def apply_event(self, event_id: str, event_type: str, change: BillingChange | None) -> bool:
-        try:
-            with self._sessions.begin() as session:
-                session.add(StripeEventRow(event_id=event_id, event_type=event_type,
-                                           processed_at=_now()))
-                session.flush()  # a duplicate event id fails here, before any change
-                if change is not None:
-                    self._apply(session, change)
-            return True
-        except IntegrityError:
-            with self._sessions() as session:
-                if session.get(StripeEventRow, event_id) is not None:
-                    return False
-            raise
+        for attempt in range(_ATTEMPTS):
+            try:
+                with self._sessions.begin() as session:
+                    session.add(StripeEventRow(event_id=event_id, event_type=event_type,
+                                               processed_at=_now()))
+                    session.flush()  # a duplicate event id fails here, before any change
+                    if change is not None:
+                        self._apply(session, change)
+                return True
+            except IntegrityError:
+                with self._sessions() as session:
+                    if session.get(StripeEventRow, event_id) is not None:
+                        return False
+                raise
+            except OperationalError as exc:  # a deadlock victim was rolled back whole
+                if attempt == _ATTEMPTS - 1 or not _retryable(exc):
+                    raise
+                _backoff(attempt)
+        raise AssertionError("unreachable")
 
     @staticmethod
     def _apply(session: Session, change: BillingChange) -> None:
