@@ -161,15 +161,8 @@ import hashlib  # noqa: E402
 import re  # noqa: E402
 from typing import Any, Optional  # noqa: E402
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_aws import (  # noqa: E402
-    AWS_COMMON_ARGUMENT_SPEC,
-    WaitTimeout,
-    aws_retry,
-    fail_on_aws_error,
-    module_client,
-    wait_until,
-)
+from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_aws import WaitTimeout, aws_retry, wait_until  # noqa: E402
+from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_module import AutobuyAWSModule, ModuleFailure  # noqa: E402
 
 LIVE_STATUSES = ("PENDING_VALIDATION", "ISSUED")
 FAILED_STATUSES = frozenset({"FAILED", "VALIDATION_TIMED_OUT", "REVOKED", "EXPIRED", "INACTIVE"})
@@ -182,15 +175,11 @@ ISSUED_INTERVAL = 5
 retry = aws_retry()
 
 
-class AcmError(Exception):
-    """A failure to report with fail_json (message is user-readable)."""
-
-
 def normalise_name(name: str) -> str:
-    """Lower case without trailing dot; raises AcmError for an invalid domain name."""
+    """Lower case without trailing dot; raises ModuleFailure for an invalid domain name."""
     value = name.strip().lower().rstrip(".")
     if len(value) > 253 or not _DOMAIN.match(value):
-        raise AcmError(
+        raise ModuleFailure(
             f"invalid domain name {name!r}: expected a fully qualified name such as "
             "'example.com' or '*.example.com' (a wildcard only as the leftmost label)"
         )
@@ -307,13 +296,13 @@ def wait_for_issued(acm: Acm, arn: str, timeout: int) -> dict[str, Any]:
             interval=min(ISSUED_INTERVAL, max(1, timeout)), what=f"{arn} to be ISSUED",
         )
     except WaitTimeout as exc:
-        raise AcmError(
+        raise ModuleFailure(
             f"certificate {arn} still {exc.last.get('Status')} after {timeout}s; "
             "are the validation records in the DNS zone?",
         ) from exc
     if cert.get("Status") != "ISSUED":
         reason = cert.get("FailureReason") or "no reason given"
-        raise AcmError(f"certificate {arn} is {cert.get('Status')} ({reason})")
+        raise ModuleFailure(f"certificate {arn} is {cert.get('Status')} ({reason})")
     return cert
 
 
@@ -330,7 +319,7 @@ def result_for(cert: Optional[dict[str, Any]], domain: str, names: tuple[str, ..
     }
 
 
-def ensure_present(module: AnsibleModule, acm: Acm, domain: str, names: tuple[str, ...]) -> dict[str, Any]:
+def ensure_present(module: AutobuyAWSModule, acm: Acm, domain: str, names: tuple[str, ...]) -> dict[str, Any]:
     p = module.params
     tags = {str(k): str(v) for k, v in (p["tags"] or {}).items()}
     existing = acm.find(domain, names)
@@ -354,7 +343,7 @@ def ensure_present(module: AnsibleModule, acm: Acm, domain: str, names: tuple[st
     return result_for(cert, domain, names, changed, [c["CertificateArn"] for c in existing])
 
 
-def ensure_absent(module: AnsibleModule, acm: Acm, domain: str, names: tuple[str, ...]) -> dict[str, Any]:
+def ensure_absent(module: AutobuyAWSModule, acm: Acm, domain: str, names: tuple[str, ...]) -> dict[str, Any]:
     existing = acm.find(domain, names)
     arns = [c["CertificateArn"] for c in existing]
     if existing and not module.check_mode:
@@ -373,27 +362,24 @@ def argument_spec() -> dict[str, Any]:
         wait=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=600),
         tags=dict(type="dict"),
-        **AWS_COMMON_ARGUMENT_SPEC,
     )
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AutobuyAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
     p = module.params
     try:
         if p["wait_timeout"] < 0:
-            raise AcmError(f"wait_timeout must be >= 0, got {p['wait_timeout']}")
+            raise ModuleFailure(f"wait_timeout must be >= 0, got {p['wait_timeout']}")
         domain = normalise_name(p["domain_name"])
         names = wanted_names(domain, [normalise_name(n) for n in p["subject_alternative_names"]])
-        acm = Acm(module_client(module, "acm"))
+        acm = Acm(module.client("acm"))
         if p["state"] == "present":
             result = ensure_present(module, acm, domain, names)
         else:
             result = ensure_absent(module, acm, domain, names)
-    except AcmError as exc:
-        module.fail_json(msg=str(exc))
-    except Exception as exc:  # noqa: BLE001 - botocore errors, reported with their AWS code
-        fail_on_aws_error(module, exc, "ACM call failed")
+    except Exception as exc:  # noqa: BLE001 - ModuleFailure as it is, botocore errors with their AWS code
+        module.fail_on_error(exc, "ACM call failed")
     module.exit_json(**result)
 
 

@@ -216,17 +216,14 @@ rollback_details:
 
 from typing import Any, Optional  # noqa: E402
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_aws import (  # noqa: E402
-    AWS_COMMON_ARGUMENT_SPEC,
     WaitTimeout,
     aws_retry,
     error_code,
     error_message,
-    fail_on_aws_error,
-    module_client,
     wait_until,
 )
+from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_module import AutobuyAWSModule  # noqa: E402
 from ansible_collections.autobuy.guard.plugins.module_utils.instance_refresh import (  # noqa: E402
     ACTIVE,
     FOLLOWABLE,
@@ -416,7 +413,7 @@ class Refresher:
 
 # --------------------------------------------------------------------------- behaviour
 
-def follow(module: AnsibleModule, refresher: Refresher, refresh_id: str) -> dict[str, Any]:
+def follow(module: AutobuyAWSModule, refresher: Refresher, refresh_id: str) -> dict[str, Any]:
     """Wait (poll) until the refresh is terminal; the progress list records each change."""
     p = module.params
     try:
@@ -427,7 +424,7 @@ def follow(module: AnsibleModule, refresher: Refresher, refresh_id: str) -> dict
         raise RefreshError(str(exc), exc.result) from exc
 
 
-def run_started(module: AnsibleModule, refresher: Refresher) -> dict[str, Any]:
+def run_started(module: AutobuyAWSModule, refresher: Refresher) -> dict[str, Any]:
     p = module.params
     prefs = build_preferences(p["preferences"])
     validate_preferences(prefs)
@@ -458,7 +455,7 @@ def run_started(module: AnsibleModule, refresher: Refresher) -> dict[str, Any]:
     return {**summarise(refresher.get(refresh_id)), "changed": True, "followed": False}
 
 
-def run_stop(module: AnsibleModule, refresher: Refresher, state: str) -> dict[str, Any]:
+def run_stop(module: AutobuyAWSModule, refresher: Refresher, state: str) -> dict[str, Any]:
     refresher.describe_group()
     active = refresher.active()
     wanted_status = "Cancelling" if state == "cancelled" else "RollbackInProgress"
@@ -480,7 +477,7 @@ def run_stop(module: AnsibleModule, refresher: Refresher, state: str) -> dict[st
     return {**summarise(refresher.get(refresh_id)), "changed": True, "followed": False}
 
 
-def execute(module: AnsibleModule, refresher: Refresher) -> dict[str, Any]:
+def execute(module: AutobuyAWSModule, refresher: Refresher) -> dict[str, Any]:
     p = module.params
     if p["poll_interval"] < 1 or p["timeout"] < 0:
         raise RefreshError("poll_interval must be >= 1 and timeout >= 0")
@@ -521,14 +518,13 @@ def argument_spec() -> dict[str, Any]:
         wait=dict(type="bool", default=True),
         timeout=dict(type="int", default=3600),
         poll_interval=dict(type="int", default=15),
-        **AWS_COMMON_ARGUMENT_SPEC,
     )
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AutobuyAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
     try:
-        refresher = Refresher(module_client(module, "autoscaling"), module_client(module, "ec2"),
+        refresher = Refresher(module.client("autoscaling"), module.client("ec2"),
                               module.params["name"])
         result = execute(module, refresher)
     except RefreshError as exc:
@@ -536,7 +532,7 @@ def main() -> None:
     except WaitTimeout as exc:
         module.fail_json(msg=str(exc), changed=False, **summarise(exc.last or {}))
     except Exception as exc:  # noqa: BLE001 - botocore errors, reported with their AWS code
-        fail_on_aws_error(module, exc, "Auto Scaling call failed")
+        module.fail_on_error(exc, "Auto Scaling call failed")
     module.exit_json(**result)
 
 

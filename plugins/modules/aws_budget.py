@@ -134,21 +134,11 @@ import re  # noqa: E402
 from decimal import Decimal, InvalidOperation  # noqa: E402
 from typing import Any, Optional  # noqa: E402
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_aws import (  # noqa: E402
-    AWS_COMMON_ARGUMENT_SPEC,
-    aws_retry,
-    error_code,
-    fail_on_aws_error,
-    module_client,
-)
+from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_aws import aws_retry, error_code  # noqa: E402
+from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_module import AutobuyAWSModule, ModuleFailure  # noqa: E402
 
 retry = aws_retry()
 _ACCOUNT = re.compile(r"^\d{12}$")
-
-
-class BudgetError(Exception):
-    """A failure to report with fail_json (message is user-readable)."""
 
 
 def _amount(value: Any) -> str:
@@ -156,7 +146,7 @@ def _amount(value: Any) -> str:
     try:
         return format(Decimal(str(value)).normalize(), "f")
     except InvalidOperation as exc:
-        raise BudgetError(f"not a number: {value!r}") from exc
+        raise ModuleFailure(f"not a number: {value!r}") from exc
 
 
 def wanted_notifications(params: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -251,7 +241,7 @@ def budget_differs(current: dict[str, Any], body: dict[str, Any]) -> bool:
             or current.get("TimeUnit") != body["TimeUnit"])
 
 
-def ensure_budget(module: AnsibleModule, budgets: Budgets) -> tuple[bool, bool]:
+def ensure_budget(module: AutobuyAWSModule, budgets: Budgets) -> tuple[bool, bool]:
     """Create or update the budget itself; return (changed, existed before)."""
     body = budget_body(budgets.name, module.params)
     current = budgets.get()
@@ -266,7 +256,7 @@ def ensure_budget(module: AnsibleModule, budgets: Budgets) -> tuple[bool, bool]:
     return False, True
 
 
-def ensure_notifications(module: AnsibleModule, budgets: Budgets, existed: bool) -> tuple[bool, list[dict[str, Any]]]:
+def ensure_notifications(module: AutobuyAWSModule, budgets: Budgets, existed: bool) -> tuple[bool, list[dict[str, Any]]]:
     """Make the notifications match; return (changed, wanted notifications)."""
     changed = False
     have = {_key(n["Notification"]): n for n in (budgets.notifications() if existed else [])}
@@ -289,7 +279,7 @@ def ensure_notifications(module: AnsibleModule, budgets: Budgets, existed: bool)
     return changed, list(want.values())
 
 
-def ensure_present(module: AnsibleModule, budgets: Budgets) -> dict[str, Any]:
+def ensure_present(module: AutobuyAWSModule, budgets: Budgets) -> dict[str, Any]:
     budget_changed, existed = ensure_budget(module, budgets)
     notes_changed, notifications = ensure_notifications(module, budgets, existed)
     result: dict[str, Any] = {"changed": budget_changed or notes_changed,
@@ -299,7 +289,7 @@ def ensure_present(module: AnsibleModule, budgets: Budgets) -> dict[str, Any]:
     return result
 
 
-def ensure_absent(module: AnsibleModule, budgets: Budgets) -> dict[str, Any]:
+def ensure_absent(module: AutobuyAWSModule, budgets: Budgets) -> dict[str, Any]:
     if budgets.get() is None:
         return {"changed": False}
     if not module.check_mode:
@@ -310,16 +300,16 @@ def ensure_absent(module: AnsibleModule, budgets: Budgets) -> dict[str, Any]:
 def validate(params: dict[str, Any]) -> None:
     """Reject input that cannot mean anything before any AWS call."""
     if not params["name"].strip():
-        raise BudgetError("name must not be empty")
+        raise ModuleFailure("name must not be empty")
     if params["account_id"] and not _ACCOUNT.match(params["account_id"]):
-        raise BudgetError(f"account_id must be 12 digits, got {params['account_id']!r}")
+        raise ModuleFailure(f"account_id must be 12 digits, got {params['account_id']!r}")
     if params["state"] == "present" and params["limit_amount"] <= 0:
-        raise BudgetError(f"limit_amount must be > 0, got {params['limit_amount']}")
+        raise ModuleFailure(f"limit_amount must be > 0, got {params['limit_amount']}")
     for n in params["notifications"]:
         if n["threshold"] <= 0:
-            raise BudgetError(f"notification threshold must be > 0, got {n['threshold']}")
+            raise ModuleFailure(f"notification threshold must be > 0, got {n['threshold']}")
         if not n["subscribers"]:
-            raise BudgetError("every notification needs at least one subscriber")
+            raise ModuleFailure("every notification needs at least one subscriber")
 
 
 def argument_spec() -> dict[str, Any]:
@@ -341,27 +331,24 @@ def argument_spec() -> dict[str, Any]:
         time_unit=dict(type="str", choices=["DAILY", "MONTHLY", "QUARTERLY", "ANNUALLY"], default="MONTHLY"),
         notifications=dict(type="list", elements="dict", default=[], options=notification),
         account_id=dict(type="str"),
-        **AWS_COMMON_ARGUMENT_SPEC,
     )
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec(),
-                           required_if=[("state", "present", ["limit_amount"])],
-                           supports_check_mode=True)
+    module = AutobuyAWSModule(argument_spec=argument_spec(),
+                              required_if=[("state", "present", ["limit_amount"])],
+                              supports_check_mode=True)
     p = module.params
     try:
         validate(p)
         account_id = p["account_id"]
         if not account_id:
-            account_id = retry(module_client(module, "sts").get_caller_identity)()["Account"]
+            account_id = retry(module.client("sts").get_caller_identity)()["Account"]
         # Budgets is a global service: botocore routes every region to its global endpoint.
-        budgets = Budgets(module_client(module, "budgets"), account_id, p["name"])
+        budgets = Budgets(module.client("budgets"), account_id, p["name"])
         result = ensure_present(module, budgets) if p["state"] == "present" else ensure_absent(module, budgets)
-    except BudgetError as exc:
-        module.fail_json(msg=str(exc))
-    except Exception as exc:  # noqa: BLE001 - botocore errors, reported with their AWS code
-        fail_on_aws_error(module, exc, f"Could not manage budget {p['name']}")
+    except Exception as exc:  # noqa: BLE001 - ModuleFailure as it is, botocore errors with their AWS code
+        module.fail_on_error(exc, f"Could not manage budget {p['name']}")
     module.exit_json(**result)
 
 

@@ -103,19 +103,10 @@ changed:
 
 from typing import Any, Optional  # noqa: E402
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_aws import (  # noqa: E402
-    AWS_COMMON_ARGUMENT_SPEC,
-    aws_retry,
-    fail_on_aws_error,
-    module_client,
-)
+from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_aws import aws_retry  # noqa: E402
+from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_module import AutobuyAWSModule, ModuleFailure  # noqa: E402
 
 retry = aws_retry()
-
-
-class ProtectionError(Exception):
-    """A failure to report with fail_json (message is user-readable)."""
 
 
 def current_pitr(client: Any, table: str) -> bool:
@@ -156,7 +147,7 @@ def wanted(params: dict[str, Any]) -> tuple[bool, str, Optional[str]]:
     return params["point_in_time_recovery"], params["sse_type"], params["kms_key_id"]
 
 
-def ensure_table(module: AnsibleModule, client: Any, table: str) -> dict[str, Any]:
+def ensure_table(module: AutobuyAWSModule, client: Any, table: str) -> dict[str, Any]:
     """Bring one table to the wanted settings; return its resulting state."""
     want_pitr, want_sse, kms_key_id = wanted(module.params)
     changed = False
@@ -182,9 +173,9 @@ def validate(params: dict[str, Any]) -> None:
     """Reject input that cannot mean anything before any AWS call."""
     tables = params["tables"]
     if not tables or any(not str(t).strip() for t in tables):
-        raise ProtectionError("tables must be a non-empty list of table names")
+        raise ModuleFailure("tables must be a non-empty list of table names")
     if params["kms_key_id"] and params["sse_type"] != "KMS":
-        raise ProtectionError("kms_key_id is only valid with sse_type=KMS")
+        raise ModuleFailure("kms_key_id is only valid with sse_type=KMS")
 
 
 def argument_spec() -> dict[str, Any]:
@@ -194,23 +185,20 @@ def argument_spec() -> dict[str, Any]:
         point_in_time_recovery=dict(type="bool", default=True),
         sse_type=dict(type="str", choices=["AWS_OWNED", "KMS"], default="AWS_OWNED"),
         kms_key_id=dict(type="str"),
-        **AWS_COMMON_ARGUMENT_SPEC,
     )
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AutobuyAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
     results: list[dict[str, Any]] = []
     table = ""
     try:
         validate(module.params)
-        client = module_client(module, "dynamodb")
+        client = module.client("dynamodb")
         for table in module.params["tables"]:
             results.append(ensure_table(module, client, table))
-    except ProtectionError as exc:
-        module.fail_json(msg=str(exc))
-    except Exception as exc:  # noqa: BLE001 - botocore errors, reported with their AWS code
-        fail_on_aws_error(module, exc, f"Could not set the protection of table {table}", tables=results)
+    except Exception as exc:  # noqa: BLE001 - ModuleFailure as it is, botocore errors with their AWS code
+        module.fail_on_error(exc, f"Could not set the protection of table {table}", tables=results)
     module.exit_json(changed=any(r["changed"] for r in results), tables=results)
 
 

@@ -61,13 +61,8 @@ changed:
 
 from typing import Any  # noqa: E402
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_aws import (  # noqa: E402
-    AWS_COMMON_ARGUMENT_SPEC,
-    aws_retry,
-    fail_on_aws_error,
-    module_client,
-)
+from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_aws import aws_retry  # noqa: E402
+from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_module import AutobuyAWSModule  # noqa: E402
 
 retry = aws_retry()
 
@@ -92,19 +87,18 @@ def ensure(client: Any, want: bool, check_mode: bool) -> bool:
 def argument_spec() -> dict[str, Any]:
     return dict(
         state=dict(type="str", choices=["present", "absent"], default="present"),
-        **AWS_COMMON_ARGUMENT_SPEC,
     )
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AutobuyAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
     want = module.params["state"] == "present"
     changed = False
     try:
-        client = module_client(module, "ec2")
+        client = module.client("ec2")
         changed = ensure(client, want, module.check_mode)
     except Exception as exc:  # noqa: BLE001 - botocore errors, reported with their AWS code
-        fail_on_aws_error(module, exc, "Could not set EBS encryption by default")
+        module.fail_on_error(exc, "Could not set EBS encryption by default")
     module.exit_json(changed=changed, enabled=want)
 
 

@@ -68,14 +68,8 @@ repository_uri:
 
 from typing import Any  # noqa: E402
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_aws import (  # noqa: E402
-    AWS_COMMON_ARGUMENT_SPEC,
-    aws_retry,
-    error_code,
-    fail_on_aws_error,
-    module_client,
-)
+from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_aws import aws_retry, error_code  # noqa: E402
+from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_module import AutobuyAWSModule  # noqa: E402
 
 retry = aws_retry()
 
@@ -97,11 +91,10 @@ def find_tag(client: Any, repository: str, tag: str) -> dict[str, Any] | None:
 
 
 def main() -> None:
-    module = AnsibleModule(
+    module = AutobuyAWSModule(
         argument_spec=dict(
             repository=dict(type="str", required=True),
             image_tags=dict(type="list", elements="str", required=True),
-            **AWS_COMMON_ARGUMENT_SPEC,
         ),
         supports_check_mode=True,
     )
@@ -112,7 +105,7 @@ def main() -> None:
     images: list[dict[str, Any]] = []
     missing: list[str] = []
     try:
-        client = module_client(module, "ecr")
+        client = module.client("ecr")
         repo = retry(client.describe_repositories)(repositoryNames=[repository])["repositories"][0]
         for tag in tags:
             found = find_tag(client, repository, tag)
@@ -121,7 +114,7 @@ def main() -> None:
             else:
                 images.append(found)
     except Exception as exc:  # noqa: BLE001 - botocore errors, reported with their AWS code
-        fail_on_aws_error(module, exc, f"Could not read the images of ECR repository {repository}")
+        module.fail_on_error(exc, f"Could not read the images of ECR repository {repository}")
     module.exit_json(changed=False, images=images, missing=missing, repository_uri=repo["repositoryUri"])
 
 

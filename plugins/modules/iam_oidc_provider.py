@@ -90,21 +90,12 @@ changed:
 import re  # noqa: E402
 from typing import Any, Optional  # noqa: E402
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_aws import (  # noqa: E402
-    AWS_COMMON_ARGUMENT_SPEC,
-    aws_retry,
-    fail_on_aws_error,
-    module_client,
-)
+from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_aws import aws_retry  # noqa: E402
+from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_module import AutobuyAWSModule, ModuleFailure  # noqa: E402
 
 retry = aws_retry()
 
 _THUMBPRINT = re.compile(r"^[0-9a-fA-F]{40}$")
-
-
-class ProviderError(Exception):
-    """A failure to report with fail_json (message is user-readable)."""
 
 
 def host_path(url: str) -> str:
@@ -115,15 +106,15 @@ def host_path(url: str) -> str:
 def validate(params: dict[str, Any]) -> None:
     """Reject input that cannot mean anything before any AWS call."""
     if not params["url"].startswith("https://") or not host_path(params["url"]):
-        raise ProviderError(f"url must be an https:// issuer URL, not '{params['url']}'")
+        raise ModuleFailure(f"url must be an https:// issuer URL, not '{params['url']}'")
     if params["state"] == "present":
         if not params["client_ids"] or any(not str(c).strip() for c in params["client_ids"]):
-            raise ProviderError("client_ids must list at least one audience with state=present")
+            raise ModuleFailure("client_ids must list at least one audience with state=present")
         bad = [t for t in params["thumbprints"] if not _THUMBPRINT.match(t)]
         if bad:
-            raise ProviderError(f"thumbprints must be 40 hexadecimal digits: {', '.join(bad)}")
+            raise ModuleFailure(f"thumbprints must be 40 hexadecimal digits: {', '.join(bad)}")
         if len(params["thumbprints"]) > 5:
-            raise ProviderError("IAM stores at most 5 thumbprints")
+            raise ModuleFailure("IAM stores at most 5 thumbprints")
 
 
 def find(client: Any, url: str) -> Optional[tuple[str, dict[str, Any]]]:
@@ -136,14 +127,14 @@ def find(client: Any, url: str) -> Optional[tuple[str, dict[str, Any]]]:
     return None
 
 
-def planned_arn(module: AnsibleModule, url: str) -> str:
+def planned_arn(module: AutobuyAWSModule, url: str) -> str:
     """The ARN a new provider for this issuer gets (check mode: nothing is created)."""
-    identity = retry(module_client(module, "sts").get_caller_identity)()
+    identity = retry(module.client("sts").get_caller_identity)()
     partition = identity["Arn"].split(":")[1]
     return f"arn:{partition}:iam::{identity['Account']}:oidc-provider/{host_path(url)}"
 
 
-def ensure_present(module: AnsibleModule, client: Any) -> dict[str, Any]:
+def ensure_present(module: AutobuyAWSModule, client: Any) -> dict[str, Any]:
     params = module.params
     want_ids = sorted(set(params["client_ids"]))
     want_prints = sorted({t.lower() for t in params["thumbprints"]})
@@ -190,7 +181,7 @@ def ensure_present(module: AnsibleModule, client: Any) -> dict[str, Any]:
     return {"changed": changed, "arn": arn, "client_ids": want_ids, "thumbprints": want_prints}
 
 
-def ensure_absent(module: AnsibleModule, client: Any) -> dict[str, Any]:
+def ensure_absent(module: AutobuyAWSModule, client: Any) -> dict[str, Any]:
     found = find(client, module.params["url"])
     if found is None:
         return {"changed": False, "arn": None}
@@ -206,23 +197,20 @@ def argument_spec() -> dict[str, Any]:
         thumbprints=dict(type="list", elements="str", default=[]),
         tags=dict(type="dict", default={}),
         state=dict(type="str", choices=["present", "absent"], default="present"),
-        **AWS_COMMON_ARGUMENT_SPEC,
     )
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AutobuyAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
     try:
         validate(module.params)
-        client = module_client(module, "iam")
+        client = module.client("iam")
         if module.params["state"] == "present":
             result = ensure_present(module, client)
         else:
             result = ensure_absent(module, client)
-    except ProviderError as exc:
-        module.fail_json(msg=str(exc))
-    except Exception as exc:  # noqa: BLE001 - botocore errors, reported with their AWS code
-        fail_on_aws_error(module, exc, f"Could not manage the OIDC provider {module.params['url']}")
+    except Exception as exc:  # noqa: BLE001 - ModuleFailure as it is, botocore errors with their AWS code
+        module.fail_on_error(exc, f"Could not manage the OIDC provider {module.params['url']}")
     module.exit_json(**result)
 
 

@@ -72,19 +72,10 @@ changed:
 
 from typing import Any  # noqa: E402
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_aws import (  # noqa: E402
-    AWS_COMMON_ARGUMENT_SPEC,
-    aws_retry,
-    fail_on_aws_error,
-    module_client,
-)
+from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_aws import aws_retry  # noqa: E402
+from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_module import AutobuyAWSModule, ModuleFailure  # noqa: E402
 
 retry = aws_retry()
-
-
-class EncryptionError(Exception):
-    """A failure to report with fail_json (message is user-readable)."""
 
 
 def current_key(client: Any, topic_arn: str) -> str:
@@ -99,7 +90,7 @@ def wanted_key(params: dict[str, Any]) -> str:
         return ""
     key = (params["kms_key_id"] or "").strip()
     if not key:
-        raise EncryptionError("kms_key_id is required when state=present")
+        raise ModuleFailure("kms_key_id is required when state=present")
     return key
 
 
@@ -108,28 +99,25 @@ def argument_spec() -> dict[str, Any]:
         topic_arn=dict(type="str", required=True),
         kms_key_id=dict(type="str", no_log=False),
         state=dict(type="str", choices=["present", "absent"], default="present"),
-        **AWS_COMMON_ARGUMENT_SPEC,
     )
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AutobuyAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
     topic_arn = module.params["topic_arn"]
     want = ""
     changed = False
     try:
         want = wanted_key(module.params)
-        client = module_client(module, "sns")
+        client = module.client("sns")
         if current_key(client, topic_arn) != want:
             changed = True
             if not module.check_mode:
                 retry(client.set_topic_attributes)(
                     TopicArn=topic_arn, AttributeName="KmsMasterKeyId", AttributeValue=want
                 )
-    except EncryptionError as exc:
-        module.fail_json(msg=str(exc))
-    except Exception as exc:  # noqa: BLE001 - botocore errors, reported with their AWS code
-        fail_on_aws_error(module, exc, f"Could not set the encryption of topic {topic_arn}")
+    except Exception as exc:  # noqa: BLE001 - ModuleFailure as it is, botocore errors with their AWS code
+        module.fail_on_error(exc, f"Could not set the encryption of topic {topic_arn}")
     module.exit_json(changed=changed, kms_key_id=want)
 
 

@@ -132,7 +132,7 @@ def test_wait_for_issued_follows_status(monkeypatch: pytest.MonkeyPatch) -> None
 def test_wait_for_issued_fails_with_the_reason(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(acm_request, "ISSUED_INTERVAL", 0.01)
     fake = FakeAcm(["PENDING_VALIDATION", "FAILED"], reason="CAA_ERROR")
-    with pytest.raises(acm_request.AcmError, match=r"is FAILED \(CAA_ERROR\)"):
+    with pytest.raises(acm_request.ModuleFailure, match=r"is FAILED \(CAA_ERROR\)"):
         acm_request.wait_for_issued(fake, "arn:x", 5)
 
 

@@ -147,7 +147,7 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Any:
     def clients(module: Any, service: str) -> Any:
         return holder["asg"] if service == "autoscaling" else NoCalls(service)
 
-    monkeypatch.setattr(m, "module_client", clients)
+    monkeypatch.setattr(m.AutobuyAWSModule, "client", clients)
     return install
 
 
