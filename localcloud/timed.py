@@ -4,13 +4,16 @@
 ``DBInstance.status``) with a descriptor: a resource created in the *pending*
 status reads as *ready* once its deadline has passed (and an optional
 condition holds). Writes by moto (stop, start, delete, ...) are stored as
-before, so every other transition keeps working.
+before, so every other transition keeps working. :func:`wait_after_create` installs
+one on a class and starts each new resource's clock.
 """
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from typing import Any
+
+from localcloud.patching import after_init
 
 DEADLINE = "_localcloud_ready_at"
 _CHECKING = "_localcloud_checking"
@@ -60,3 +63,28 @@ def start_clock(obj: Any, seconds: float) -> None:
 def installed(cls: type, name: str) -> bool:
     """True when ``cls.name`` is already a ``TimedStatus`` (apply() is idempotent)."""
     return isinstance(cls.__dict__.get(name), TimedStatus)
+
+
+def wait_after_create(
+    cls: type,
+    name: str,
+    pending: str,
+    ready: str,
+    seconds: Callable[[], float],
+    *,
+    created: str,
+    condition: Callable[[Any], bool] | None = None,
+) -> None:
+    """Make ``cls.<name>`` a :class:`TimedStatus`: a resource moto creates in status
+    ``created`` reads ``pending`` for ``seconds()`` (read at each creation), then ``ready``
+    (once ``condition`` holds too). Idempotent."""
+    if installed(cls, name):
+        return
+    setattr(cls, name, TimedStatus(name, pending, ready, condition=condition))
+
+    def start(obj: Any) -> None:
+        if getattr(obj, name) == created:
+            setattr(obj, name, pending)
+        start_clock(obj, seconds())
+
+    after_init(cls, f"timed {name}", start)

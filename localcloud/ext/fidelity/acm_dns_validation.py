@@ -10,14 +10,11 @@ AWS, so a play that forgets the records waits forever, as it would on AWS.
 """
 from __future__ import annotations
 
-import functools
-from typing import Any
-
 from moto.acm.models import CertBundle
 from moto.route53.models import route53_backends
 
 from localcloud import settings
-from localcloud.timed import TimedStatus, installed, start_clock
+from localcloud.timed import installed, wait_after_create
 
 
 def _norm(name: str) -> str:
@@ -62,15 +59,7 @@ def _check(self: CertBundle) -> None:
 def apply() -> None:
     if installed(CertBundle, "status"):
         return
-    original = CertBundle.__init__
-    CertBundle.status = TimedStatus(  # type: ignore[assignment]
-        "status", "PENDING_VALIDATION", "ISSUED", condition=records_published
-    )
-
-    @functools.wraps(original)
-    def __init__(self: CertBundle, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        start_clock(self, settings.acm_validation_seconds())
-
-    CertBundle.__init__ = __init__  # type: ignore[method-assign]
+    wait_after_create(CertBundle, "status", "PENDING_VALIDATION", "ISSUED",
+                      settings.acm_validation_seconds, created="PENDING_VALIDATION",
+                      condition=records_published)
     CertBundle.check = _check  # type: ignore[method-assign]

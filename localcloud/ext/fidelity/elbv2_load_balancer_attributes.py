@@ -7,10 +7,9 @@ application load balancers; attributes set later by ModifyLoadBalancerAttributes
 """
 from __future__ import annotations
 
-import functools
-from typing import Any
-
 from moto.elbv2.models import FakeLoadBalancer
+
+from localcloud.patching import after_init
 
 APPLICATION_DEFAULTS = {
     "access_logs.s3.enabled": "false",
@@ -41,19 +40,13 @@ NETWORK_DEFAULTS = {
 }
 
 
+def add_defaults(lb: FakeLoadBalancer) -> None:
+    defaults = APPLICATION_DEFAULTS if lb.type == "application" else NETWORK_DEFAULTS
+    for key, value in defaults.items():
+        if key == "load_balancing.cross_zone.enabled":
+            lb.attrs[key] = value  # moto says false; ALBs are always cross-zone
+        lb.attrs.setdefault(key, value)
+
+
 def apply() -> None:
-    original = FakeLoadBalancer.__init__
-    if getattr(original, "_localcloud", False):
-        return
-
-    @functools.wraps(original)
-    def __init__(self: FakeLoadBalancer, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        defaults = APPLICATION_DEFAULTS if self.type == "application" else NETWORK_DEFAULTS
-        for key, value in defaults.items():
-            if key == "load_balancing.cross_zone.enabled":
-                self.attrs[key] = value  # moto says false; ALBs are always cross-zone
-            self.attrs.setdefault(key, value)
-
-    __init__._localcloud = True  # type: ignore[attr-defined]
-    FakeLoadBalancer.__init__ = __init__  # type: ignore[method-assign]
+    after_init(FakeLoadBalancer, __name__, add_defaults)

@@ -8,10 +8,9 @@ group's protocol; attributes set later by ModifyTargetGroupAttributes win.
 """
 from __future__ import annotations
 
-import functools
-from typing import Any
-
 from moto.elbv2.models import FakeTargetGroup
+
+from localcloud.patching import after_init
 
 _HTTP_DEFAULTS = {
     "stickiness.lb_cookie.duration_seconds": "86400",
@@ -44,18 +43,12 @@ def default_attributes(protocol: str | None, target_type: str) -> dict[str, str]
     return defaults
 
 
+def add_defaults(group: FakeTargetGroup) -> None:
+    for key, value in default_attributes(group.protocol, group.target_type).items():
+        group.attributes.setdefault(key, value)
+    for key, value in list(group.attributes.items()):
+        group.attributes[key] = str(value)
+
+
 def apply() -> None:
-    original = FakeTargetGroup.__init__
-    if getattr(original, "_localcloud", False):
-        return
-
-    @functools.wraps(original)
-    def __init__(self: FakeTargetGroup, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        for key, value in default_attributes(self.protocol, self.target_type).items():
-            self.attributes.setdefault(key, value)
-        for key, value in list(self.attributes.items()):
-            self.attributes[key] = str(value)
-
-    __init__._localcloud = True  # type: ignore[attr-defined]
-    FakeTargetGroup.__init__ = __init__  # type: ignore[method-assign]
+    after_init(FakeTargetGroup, __name__, add_defaults)

@@ -8,10 +8,9 @@ MySQL/MariaDB/PostgreSQL). moto leaves both out unless given, and
 """
 from __future__ import annotations
 
-import functools
-from typing import Any
-
 from moto.rds.models import DBInstance
+
+from localcloud.patching import after_init
 
 LARGE_GIB = 400
 
@@ -21,21 +20,15 @@ def baseline(allocated_gib: int) -> tuple[int, int]:
     return (12000, 500) if allocated_gib >= LARGE_GIB else (3000, 125)
 
 
-def apply() -> None:
-    original = DBInstance.__init__
-    if getattr(original, "_localcloud_gp3", False):
+def add_baseline(instance: DBInstance) -> None:
+    if getattr(instance, "storage_type", None) != "gp3":
         return
+    iops, throughput = baseline(int(getattr(instance, "allocated_storage", 0) or 0))
+    if not instance.iops:
+        instance.iops = iops
+    if not instance.storage_throughput:
+        instance.storage_throughput = throughput
 
-    @functools.wraps(original)
-    def __init__(self: DBInstance, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        if getattr(self, "storage_type", None) != "gp3":
-            return
-        iops, throughput = baseline(int(getattr(self, "allocated_storage", 0) or 0))
-        if not self.iops:
-            self.iops = iops
-        if not self.storage_throughput:
-            self.storage_throughput = throughput
 
-    __init__._localcloud_gp3 = True  # type: ignore[attr-defined]
-    DBInstance.__init__ = __init__  # type: ignore[method-assign]
+def apply() -> None:
+    after_init(DBInstance, __name__, add_baseline)

@@ -7,26 +7,12 @@ for ``LOCALCLOUD_RDS_CREATE_SECONDS`` (default 8) after CreateDBInstance.
 """
 from __future__ import annotations
 
-import functools
-from typing import Any
-
 from moto.rds.models import DBInstance
 
 from localcloud import settings
-from localcloud.timed import TimedStatus, installed, start_clock
+from localcloud.timed import wait_after_create
 
 
 def apply() -> None:
-    if installed(DBInstance, "status"):
-        return
-    original = DBInstance.__init__
-    DBInstance.status = TimedStatus("status", "creating", "available")  # type: ignore[assignment]
-
-    @functools.wraps(original)
-    def __init__(self: DBInstance, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        if self.status == "available":
-            self.status = "creating"
-            start_clock(self, settings.rds_create_seconds())
-
-    DBInstance.__init__ = __init__  # type: ignore[method-assign]
+    wait_after_create(DBInstance, "status", "creating", "available",
+                      settings.rds_create_seconds, created="available")

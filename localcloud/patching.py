@@ -1,0 +1,31 @@
+"""How a patch adds a step to a moto model's ``__init__``, written once.
+
+A fidelity patch often has to finish what moto's constructor left out (a default AWS
+reports, a status AWS makes you wait for). :func:`after_init` wraps ``cls.__init__`` so
+the patch's step runs after moto's own code, keeps the wrapped function's name and
+docstring, and makes ``apply()`` idempotent: a patch already in place is not added again,
+while different patches on one class stack (the later wraps the earlier).
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+MARK = "_localcloud_patches"
+
+
+def after_init(cls: type, patch: str, step: Callable[[Any], None]) -> None:
+    """Make ``cls.__init__`` call ``step(self)`` after moto's own ``__init__``, once per ``patch``."""
+    original = cls.__init__
+    done: frozenset[str] = getattr(original, MARK, frozenset())
+    if patch in done:
+        return
+
+    @functools.wraps(original)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        step(self)
+
+    setattr(__init__, MARK, done | {patch})
+    cls.__init__ = __init__  # type: ignore[misc]
