@@ -10,7 +10,7 @@ through SQS; this module is the one place that says how:
   ``AlertAttr``, ``OrderAttr``) and which side writes which;
 * the due shard of an item (``DUE_SHARDS``, :func:`due_shard`);
 * the value encoding (:func:`encode`, :func:`decode`, :func:`values`) and how a failed
-  condition is recognised (:func:`is_condition_failure`);
+  condition is recognised (:func:`is_condition_failure`, :func:`conditional_write`);
 * the checks-queue message (:class:`CheckMessage`).
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import zlib
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Callable, Final, Literal
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
@@ -29,8 +29,8 @@ __all__ = [
     "ALERTS", "ALERTS_BY_ITEM_INDEX", "AlertAttr", "CheckMessage", "CheckReason", "DUE_SHARDS",
     "HistoryAttr", "ITEMS", "ITEMS_BY_USER_INDEX", "ITEMS_DUE_INDEX", "ITEM_FIELDS", "ItemAttr",
     "ORDERS", "ORDERS_BY_ITEM_INDEX", "OrderAttr", "PRICE_HISTORY", "Table", "USERS",
-    "UserAttr", "decode", "due_shard", "encode", "is_condition_failure", "spend_attribute",
-    "values",
+    "UserAttr", "conditional_write", "decode", "due_shard", "encode", "is_condition_failure",
+    "spend_attribute", "values",
 ]
 
 
@@ -249,6 +249,19 @@ def is_condition_failure(exc: ClientError) -> bool:
         reasons = exc.response.get("CancellationReasons") or []
         return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons) or not reasons
     return code == "ConditionalCheckFailedException"
+
+
+def conditional_write(write: Callable[..., Any], **params: Any) -> bool:
+    """Make a conditional write (``put_item``, ``update_item``, ``delete_item``,
+    ``transact_write_items``) with ``params``: True when it was made, False when its
+    condition did not hold; any other error is raised."""
+    try:
+        write(**params)
+    except ClientError as exc:
+        if is_condition_failure(exc):
+            return False
+        raise
+    return True
 
 
 # -- the checks queue -------------------------------------------------------------------

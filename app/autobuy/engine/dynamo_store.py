@@ -31,6 +31,7 @@ from autobuy.contract import (
     ItemAttr,
     OrderAttr,
     UserAttr,
+    conditional_write,
     decode,
     encode,
     is_condition_failure,
@@ -75,17 +76,12 @@ class DynamoEngineStore(EngineStore, OrderStore):
                 for row in map(decode, got.get("Items", []))]
 
     def postpone(self, item_id: str, user_id: str, expected_next: int, new_next: int) -> bool:
-        try:
-            self._db.update_item(
-                TableName=self._items, Key=self._key(item_id, user_id),
-                UpdateExpression=f"SET {I.NEXT_CHECK_AT} = :new",
-                ConditionExpression=f"{I.NEXT_CHECK_AT} = :old",
-                ExpressionAttributeValues=values(new=new_next, old=expected_next))
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return conditional_write(
+            self._db.update_item,
+            TableName=self._items, Key=self._key(item_id, user_id),
+            UpdateExpression=f"SET {I.NEXT_CHECK_AT} = :new",
+            ConditionExpression=f"{I.NEXT_CHECK_AT} = :old",
+            ExpressionAttributeValues=values(new=new_next, old=expected_next))
 
     def get_item(self, item_id: str, user_id: str) -> EngineItem | None:
         got = self._db.get_item(TableName=self._items, Key=self._key(item_id, user_id),
@@ -110,32 +106,22 @@ class DynamoEngineStore(EngineStore, OrderStore):
             lease_until=int(row.get(I.LEASE_UNTIL, 0)), lease_owner=row.get(I.LEASE_OWNER))
 
     def claim(self, item_id: str, user_id: str, owner: str, now: int, lease_seconds: int) -> bool:
-        try:
-            self._db.update_item(
-                TableName=self._items, Key=self._key(item_id, user_id),
-                UpdateExpression=f"SET {I.LEASE_UNTIL} = :until, {I.LEASE_OWNER} = :owner",
-                ConditionExpression=(f"attribute_exists({I.ITEM_ID}) AND "
-                                     f"(attribute_not_exists({I.LEASE_UNTIL}) OR "
-                                     f"{I.LEASE_UNTIL} <= :now)"),
-                ExpressionAttributeValues=values(until=now + lease_seconds, owner=owner, now=now))
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return conditional_write(
+            self._db.update_item,
+            TableName=self._items, Key=self._key(item_id, user_id),
+            UpdateExpression=f"SET {I.LEASE_UNTIL} = :until, {I.LEASE_OWNER} = :owner",
+            ConditionExpression=(f"attribute_exists({I.ITEM_ID}) AND "
+                                 f"(attribute_not_exists({I.LEASE_UNTIL}) OR "
+                                 f"{I.LEASE_UNTIL} <= :now)"),
+            ExpressionAttributeValues=values(until=now + lease_seconds, owner=owner, now=now))
 
     def release(self, item_id: str, user_id: str, owner: str) -> bool:
-        try:
-            self._db.update_item(
-                TableName=self._items, Key=self._key(item_id, user_id),
-                UpdateExpression=f"REMOVE {I.LEASE_UNTIL}, {I.LEASE_OWNER}",
-                ConditionExpression=f"{I.LEASE_OWNER} = :owner",
-                ExpressionAttributeValues=values(owner=owner))
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return conditional_write(
+            self._db.update_item,
+            TableName=self._items, Key=self._key(item_id, user_id),
+            UpdateExpression=f"REMOVE {I.LEASE_UNTIL}, {I.LEASE_OWNER}",
+            ConditionExpression=f"{I.LEASE_OWNER} = :owner",
+            ExpressionAttributeValues=values(owner=owner))
 
     def record_check(self, item: EngineItem, owner: str, record: CheckRecord) -> bool:
         ok = record.outcome == "ok"
@@ -176,13 +162,7 @@ class DynamoEngineStore(EngineStore, OrderStore):
                    H.AVAILABILITY: record.availability, H.SOURCE: record.source,
                    H.EXPIRES_AT: record.history_expires_at}
             actions.append({"Put": {"TableName": self._history, "Item": encode(row)}})
-        try:
-            self._db.transact_write_items(TransactItems=actions)
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return conditional_write(self._db.transact_write_items, TransactItems=actions)
 
     # -- alerts / tiers ---------------------------------------------------------------
     def add_alert(self, alert: StoredAlert) -> None:
@@ -191,12 +171,8 @@ class DynamoEngineStore(EngineStore, OrderStore):
                A.CREATED_AT: alert.created_at, A.KIND: event.kind, A.PRICE: event.price,
                A.CURRENCY: event.currency, A.CROSSING: event.crossing,
                A.DELIVERIES: dict(alert.deliveries)}
-        try:
-            self._db.put_item(TableName=self._alerts, Item=encode(row),
-                              ConditionExpression=f"attribute_not_exists({A.ALERT_ID})")
-        except ClientError as exc:
-            if not is_condition_failure(exc):
-                raise
+        conditional_write(self._db.put_item, TableName=self._alerts, Item=encode(row),
+                          ConditionExpression=f"attribute_not_exists({A.ALERT_ID})")
 
     def set_alert_deliveries(self, user_id: str, alert_id: str,
                              deliveries: dict[str, str]) -> None:
@@ -282,14 +258,10 @@ class DynamoEngineStore(EngineStore, OrderStore):
                                    for h in row.get(O.HISTORY, [])))
 
     def put_if_absent(self, order: Order) -> bool:
-        try:
-            self._db.put_item(TableName=self._orders, Item=self._order_row(order),
-                              ConditionExpression=f"attribute_not_exists({O.ORDER_ID})")
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return conditional_write(
+            self._db.put_item,
+            TableName=self._orders, Item=self._order_row(order),
+            ConditionExpression=f"attribute_not_exists({O.ORDER_ID})")
 
     def get(self, user_id: str, order_id: str) -> Order | None:
         got = self._db.get_item(TableName=self._orders, ConsistentRead=True,
@@ -345,19 +317,14 @@ class DynamoEngineStore(EngineStore, OrderStore):
                       cap: Decimal) -> bool:
         if amount > cap:
             return False
-        try:
-            self._db.update_item(
-                TableName=self._users, Key=USERS.key(user_id),
-                UpdateExpression="SET #n = if_not_exists(#n, :zero) + :amount",
-                ConditionExpression="attribute_not_exists(#n) OR #n <= :room",
-                ExpressionAttributeNames={"#n": spend_attribute(month, currency)},
-                ExpressionAttributeValues=values(zero=Decimal(0), amount=amount,
-                                                 room=cap - amount))
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return conditional_write(
+            self._db.update_item,
+            TableName=self._users, Key=USERS.key(user_id),
+            UpdateExpression="SET #n = if_not_exists(#n, :zero) + :amount",
+            ConditionExpression="attribute_not_exists(#n) OR #n <= :room",
+            ExpressionAttributeNames={"#n": spend_attribute(month, currency)},
+            ExpressionAttributeValues=values(zero=Decimal(0), amount=amount,
+                                             room=cap - amount))
 
     def release_spend(self, user_id: str, month: str, currency: str, amount: Decimal) -> None:
         self._db.update_item(

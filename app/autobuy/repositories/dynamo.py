@@ -25,6 +25,7 @@ from autobuy.contract import (
     HistoryAttr,
     ItemAttr,
     UserAttr,
+    conditional_write,
     decode,
     due_shard,
     encode,
@@ -149,6 +150,16 @@ class DynamoItemRepository(ItemRepository):
     def _key(self, user_id: str, item_id: str) -> dict[str, Any]:
         return ITEMS.key(item_id, user_id)
 
+    def _query_page(self, params: dict[str, Any], cursor: str | None,
+                    expected: dict[str, str]) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of a query: its rows and the next page's cursor (None on the last page);
+        ``cursor`` must belong to the same query (``expected`` key values)."""
+        start = decode_cursor(cursor, expected)
+        if start:
+            params = {**params, "ExclusiveStartKey": start}
+        got = self._db.query(**params)
+        return got.get("Items", []), encode_cursor(got.get("LastEvaluatedKey"))
+
     def get(self, user_id: str, item_id: str) -> Item | None:
         got = self._db.get_item(TableName=self._items, Key=self._key(user_id, item_id),
                                 ConsistentRead=True)
@@ -161,12 +172,8 @@ class DynamoItemRepository(ItemRepository):
             "ExpressionAttributeValues": values(u=user_id),
             "ScanIndexForward": False, "Limit": limit,
         }
-        start = decode_cursor(cursor, {I.USER_ID: user_id})
-        if start:
-            params["ExclusiveStartKey"] = start
-        got = self._db.query(**params)
-        return Page([item_from_dynamo(raw) for raw in got.get("Items", [])],
-                    encode_cursor(got.get("LastEvaluatedKey")))
+        rows, after = self._query_page(params, cursor, {I.USER_ID: user_id})
+        return Page([item_from_dynamo(raw) for raw in rows], after)
 
     def update(self, user_id: str, item_id: str, changes: dict) -> Item | None:
         """SET the named API attributes (None = REMOVE); the engine's own attributes
@@ -199,13 +206,10 @@ class DynamoItemRepository(ItemRepository):
         return item_from_dynamo(got["Attributes"])
 
     def delete(self, user_id: str, item_id: str) -> bool:
-        try:
-            self._db.delete_item(TableName=self._items, Key=self._key(user_id, item_id),
-                                 ConditionExpression=f"attribute_exists({I.ITEM_ID})")
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
+        if not conditional_write(self._db.delete_item, TableName=self._items,
+                                 Key=self._key(user_id, item_id),
+                                 ConditionExpression=f"attribute_exists({I.ITEM_ID})"):
+            return False
         self._release_slot(user_id, item_id)
         return True
 
@@ -218,12 +222,9 @@ class DynamoItemRepository(ItemRepository):
             "ExpressionAttributeValues": values(i=item_id),
             "ScanIndexForward": False, "Limit": limit,
         }
-        start = decode_cursor(cursor, {H.ITEM_ID: item_id})
-        if start:
-            params["ExclusiveStartKey"] = start
-        got = self._db.query(**params)
+        rows, after = self._query_page(params, cursor, {H.ITEM_ID: item_id})
         points = []
-        for raw in got.get("Items", []):
+        for raw in rows:
             data = decode(raw)
             price = data.get(H.PRICE)
             points.append(PricePoint(checked_at=int(data[H.CHECKED_AT]),
@@ -231,7 +232,7 @@ class DynamoItemRepository(ItemRepository):
                                      currency=data.get(H.CURRENCY),
                                      availability=data.get(H.AVAILABILITY),
                                      source=data.get(H.SOURCE)))
-        return Page(points, encode_cursor(got.get("LastEvaluatedKey")))
+        return Page(points, after)
 
     # -- users mirror / readiness -----------------------------------------------------
     def sync_user(self, user: User) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Protocol
+from typing import Callable, Protocol
 
 from autobuy.engine.orders import OrderError, OrderService
 from autobuy.engine.store import Order, OrderStore, StoredAlert
@@ -55,6 +55,17 @@ def _after_alert(cursor: str | None) -> str | None:
     return alert_id
 
 
+def _act(action: Callable[[str, str], Order], user_id: str, order_id: str) -> Order:
+    """The user's action on an order: a missing (or another user's) order is 404, a state
+    that does not allow the action 409."""
+    try:
+        return action(user_id, order_id)
+    except LookupError:
+        raise NotFound("no such order") from None
+    except OrderError as exc:
+        raise Conflict(str(exc)) from None
+
+
 class OrdersApi:
     """Orders (newest first) with confirm/cancel, and alerts (newest first), per user."""
 
@@ -72,20 +83,10 @@ class OrdersApi:
         return Page(page, _encode("%d:%s" % _order_position(page[-1])) if more else None)
 
     def confirm(self, user_id: str, order_id: str) -> Order:
-        try:
-            return self._orders.confirm(user_id, order_id)
-        except LookupError:
-            raise NotFound("no such order") from None
-        except OrderError as exc:
-            raise Conflict(str(exc)) from None
+        return _act(self._orders.confirm, user_id, order_id)
 
     def cancel(self, user_id: str, order_id: str) -> Order:
-        try:
-            return self._orders.cancel(user_id, order_id)
-        except LookupError:
-            raise NotFound("no such order") from None
-        except OrderError as exc:
-            raise Conflict(str(exc)) from None
+        return _act(self._orders.cancel, user_id, order_id)
 
     def list_alerts(self, user_id: str, limit: int, cursor: str | None) -> Page:
         alerts, last = self._alerts.alerts_page(user_id, limit, _after_alert(cursor))
