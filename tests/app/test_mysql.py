@@ -15,6 +15,8 @@ from autobuy.repositories.sql import (
 )
 from sqlalchemy import inspect
 
+from tests.app.support.local import at_once
+
 pytestmark = [pytest.mark.mysql, pytest.mark.slow]
 TABLES = {"users", "billing", "refresh_tokens", "stripe_events", "rate_limits", "alembic_version"}
 
@@ -86,18 +88,7 @@ def test_refresh_tokens_mark_used_once(mysql_engine):
     user = users.upsert(email="t@example.com", name=None, google_id=None)
     tokens.add(token_hash="h" * 64, user_id=user.id, family_id="fam-1",
                expires_at=datetime.now(UTC) + timedelta(days=1))
-    results: list[bool] = []
-    barrier = threading.Barrier(6)
-
-    def go() -> None:
-        barrier.wait()
-        results.append(tokens.mark_used("h" * 64))
-
-    threads = [threading.Thread(target=go) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = at_once(lambda: tokens.mark_used("h" * 64), 6)
     assert results.count(True) == 1
     assert tokens.revoke_family("fam-1") == 1 and tokens.get("h" * 64).revoked
 
@@ -108,18 +99,8 @@ def test_billing_event_applied_exactly_once_under_concurrency(mysql_engine):
     user = users.upsert(email="b@example.com", name=None, google_id=None)
     change = BillingChange(user_id=user.id, tier="ultra", status="active", stripe_customer_id="cus_1",
                            stripe_subscription_id="sub_1", amount=Decimal("19.99"), currency="EUR")
-    results: list[bool] = []
-    barrier = threading.Barrier(6)
-
-    def go() -> None:
-        barrier.wait()
-        results.append(billing.apply_event("evt_same", "customer.subscription.created", change))
-
-    threads = [threading.Thread(target=go) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = at_once(lambda: billing.apply_event("evt_same", "customer.subscription.created",
+                                                  change), 6)
     assert results.count(True) == 1
     row = billing.get(user.id)
     assert (row.tier, row.status, row.amount) == ("ultra", "active", Decimal("19.99"))

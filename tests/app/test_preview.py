@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import falcon.testing
@@ -13,6 +12,7 @@ from autobuy.app import create_app
 
 from tests.app import helpers
 from tests.app.conftest import sign_in
+from tests.app.support.local import serve_http
 
 CORPUS = Path(__file__).parent / "engine" / "corpus"
 
@@ -69,12 +69,8 @@ class _Shop(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def shop() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Shop)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with serve_http(_Shop) as host:
+        yield host
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from autobuy.engine.consumer import Worker
 from autobuy.engine.fetch import FetchResult
 from autobuy.engine.orders import OrderPolicy, OrderService
 from autobuy.engine.scheduler import Scheduler
-from autobuy.engine.store import EngineItem, MemoryEngineStore, Order
+from autobuy.engine.store import EngineItem, MemoryEngineStore
 
-from tests.app.support.doubles import MemoryChecksQueue, RecordingNotifier
+from tests.app.support.doubles import Clock, MemoryChecksQueue, Purchaser, RecordingNotifier
 
 NOW = 1_764_000_000
 URL = "https://www.shop-beispiel.de/p/1"
@@ -49,28 +49,11 @@ def ok(body: bytes) -> FetchResult:
     return FetchResult(URL, "ok", 200, body)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = float(NOW)
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class Purchaser:
-    def __init__(self) -> None:
-        self.placed: list[str] = []
-
-    def place(self, order: Order) -> tuple[bool, str]:
-        self.placed.append(order.idempotency_key)
-        return True, "ok"
-
-
 def setup(answers: list[FetchResult], *, tier: str = "ultra", auto_buy: bool = True):  # noqa: ANN201
     store = MemoryEngineStore(tiers={"u1": tier})
     store.add_item(EngineItem("i1", "u1", URL, AlertRule(Decimal("100"), "EUR"), AlertState(),
                               auto_buy=auto_buy))
-    clock = Clock()
+    clock = Clock(NOW)
     notifier = RecordingNotifier()
     orders = OrderService(store, Purchaser(), OrderPolicy(), clock)
     service = CheckService(store, ScriptedFetcher(answers), notifier, orders,
@@ -168,7 +151,7 @@ def test_scheduler_enqueues_each_due_item_once() -> None:
         store.add_item(EngineItem(f"item-{n}", "u1", URL, AlertRule(Decimal("1"), "EUR"),
                                   AlertState(), next_check_at=NOW - n if n < 30 else NOW + 60))
     queue = MemoryChecksQueue()
-    clock = Clock()
+    clock = Clock(NOW)
     scheduler = Scheduler(store, queue, clock=clock)
     assert scheduler.tick() == 30
     assert scheduler.tick() == 0  # postponed by the lease, not enqueued twice

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from decimal import Decimal
 
@@ -14,6 +13,8 @@ from autobuy.engine.alerts import AlertState
 from autobuy.engine.dynamo_store import DynamoEngineStore
 from autobuy.engine.store import CheckRecord, Order
 from autobuy.schema import create_table_params, load_tables
+
+from tests.app.support.local import at_once
 
 pytestmark = pytest.mark.slow
 NOW = 1_764_000_000
@@ -52,17 +53,8 @@ def test_due_query_postpone_and_lease(store: DynamoEngineStore) -> None:
 
 
 def test_spend_cap_holds_under_concurrent_reservations(store: DynamoEngineStore) -> None:
-    results: list[bool] = []
-
-    def reserve() -> None:
-        results.append(store.reserve_spend("u-cap", "2025-11", "EUR", Decimal("100"),
-                                           Decimal("500")))
-
-    threads = [threading.Thread(target=reserve) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = at_once(lambda: store.reserve_spend("u-cap", "2025-11", "EUR", Decimal("100"),
+                                                  Decimal("500")), 10)
     assert results.count(True) == 5
     store.release_spend("u-cap", "2025-11", "EUR", Decimal("100"))
     assert store.reserve_spend("u-cap", "2025-11", "EUR", Decimal("100"), Decimal("500"))

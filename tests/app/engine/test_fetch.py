@@ -8,13 +8,15 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import httpcore
 import pytest
 
 from autobuy.engine.fetch import Fetcher, FetchSettings, GuardedAsyncBackend
 from autobuy.engine.urlguard import UnsafeURLError
+
+from tests.app.support.local import serve_http
 
 PAGE = ("<html lang='de'><body>" + "<p>Beschreibung</p>" * 60
         + "<span class='price'>1.299,99 €</span></body></html>").encode()
@@ -103,12 +105,8 @@ class Shop(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def shop() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Shop)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serve_http(Shop) as host:
+        yield host
 
 
 def _settings(shop: str, **overrides: object) -> FetchSettings:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import boto3
@@ -26,9 +25,10 @@ from autobuy.engine.notify import MultiNotifier, SnsNotifier, WebhookNotifier
 from autobuy.engine.orders import OrderPolicy, OrderService
 from autobuy.engine.queue import SqsChecksQueue
 from autobuy.engine.scheduler import Scheduler
-from autobuy.engine.store import Order
 from autobuy.schema import create_table_params, load_tables
 
+from tests.app.support.doubles import Clock, Purchaser
+from tests.app.support.local import serve_http
 
 pytestmark = pytest.mark.slow
 
@@ -49,34 +49,14 @@ class HookReceiver(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def hook_receiver() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), HookReceiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serve_http(HookReceiver) as host:
+        yield host
 
 
 def set_product(base: str, n: int, **change: Any) -> None:
     request = urllib.request.Request(f"{base}/admin/p/{n}", data=json.dumps(change).encode(),
                                      method="POST")
     urllib.request.urlopen(request, timeout=5).close()
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = float(int(time.time()))
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class Purchaser:
-    def __init__(self) -> None:
-        self.placed: list[str] = []
-
-    def place(self, order: Order) -> tuple[bool, str]:
-        self.placed.append(order.idempotency_key)
-        return True, "accepted by test purchaser"
 
 
 def test_worker_checks_items_through_the_queue_and_alerts_once_per_crossing(
@@ -100,7 +80,7 @@ def test_worker_checks_items_through_the_queue_and_alerts_once_per_crossing(
         "Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=tap_arn)
 
-    clock = Clock()
+    clock = Clock(int(time.time()))
     start = int(clock.now)
     users = {"u-ultra": "ultra", "u-pro": "pro"}
     for user, tier in users.items():

@@ -6,10 +6,9 @@ import asyncio
 import hashlib
 import hmac
 import json
-import threading
 from collections.abc import Iterator
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -17,6 +16,8 @@ from autobuy.engine.alerts import AlertEvent, AlertRule, AlertState
 from autobuy.engine.fetch import FetchSettings
 from autobuy.engine.notify import MultiNotifier, SnsNotifier, WebhookNotifier
 from autobuy.engine.store import EngineItem, StoredAlert
+
+from tests.app.support.local import serve_http
 
 ITEM = EngineItem("i1", "u1", "https://www.shop.de/p/1", AlertRule(Decimal("100"), "EUR"),
                   AlertState())
@@ -74,11 +75,8 @@ class Receiver(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def receiver() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serve_http(Receiver) as host:
+        yield host
 
 
 def test_user_webhook_is_signed(receiver: str) -> None:

@@ -14,31 +14,15 @@ import pytest
 from autobuy.engine.orders import OrderError, OrderPolicy, OrderService, PurchaseWebhook
 from autobuy.engine.store import MemoryEngineStore, Order
 
+from tests.app.support.doubles import Clock, Purchaser
+
 NOW = 1_764_000_000  # 2025-11-24
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = float(NOW)
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class FakePurchaser:
-    def __init__(self, accept: bool = True) -> None:
-        self.accept = accept
-        self.placed: list[str] = []
-
-    def place(self, order: Order) -> tuple[bool, str]:
-        self.placed.append(order.idempotency_key)
-        return self.accept, "accepted" if self.accept else "refused"
 
 
 def service(cap: str = "500", accept: bool = True):  # noqa: ANN201
     store = MemoryEngineStore()
-    clock = Clock()
-    purchaser = FakePurchaser(accept)
+    clock = Clock(NOW)
+    purchaser = Purchaser(accept)
     svc = OrderService(store, purchaser, OrderPolicy(monthly_cap=Decimal(cap),
                                                      confirmation_seconds=600), clock)
     return svc, store, clock, purchaser

@@ -10,9 +10,9 @@ from collections import deque
 from typing import Any
 
 from autobuy.engine.notify import alert_payload
-from autobuy.engine.store import EngineItem, StoredAlert
+from autobuy.engine.store import EngineItem, Order, StoredAlert
 
-__all__ = ["MemoryChecksQueue", "RecordingNotifier"]
+__all__ = ["Clock", "MemoryChecksQueue", "Purchaser", "RecordingNotifier"]
 
 
 class MemoryChecksQueue:
@@ -49,3 +49,26 @@ class RecordingNotifier:
     async def deliver(self, alert: StoredAlert, item: EngineItem) -> dict[str, str]:
         self.sent.append(alert_payload(alert, item))
         return {"recorded": "sent"}
+
+
+class Clock:
+    """The time the test says it is (``clock.now``, seconds); the services call it."""
+
+    def __init__(self, now: float) -> None:
+        self.now = float(now)
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Purchaser:
+    """A shop's purchase API that accepts every order (or refuses it) and records the
+    idempotency key of each order placed."""
+
+    def __init__(self, accept: bool = True) -> None:
+        self.accept = accept
+        self.placed: list[str] = []
+
+    def place(self, order: Order) -> tuple[bool, str]:
+        self.placed.append(order.idempotency_key)
+        return self.accept, "accepted" if self.accept else "refused"
