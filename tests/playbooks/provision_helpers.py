@@ -101,3 +101,14 @@ def run_playbook(playbook: str, url: str, *args: str, extra: dict | None = None,
 def client(service: str, url: str):  # noqa: ANN201 - boto3 clients are dynamically typed
     return boto3.client(service, endpoint_url=url, region_name=REGION,
                         aws_access_key_id="localcloud", aws_secret_access_key="localcloud")
+
+
+def changed_tasks(output: str) -> list[str]:
+    """The TASK headers followed by a 'changed' line (for failure messages)."""
+    found, task = [], ""
+    for line in output.splitlines():
+        if line.startswith("TASK ["):
+            task = line
+        elif line.startswith("changed:") and task:
+            found.append(task)
+    return found

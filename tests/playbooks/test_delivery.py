@@ -7,7 +7,12 @@ from typing import Any
 
 import pytest
 
-from provision_helpers import client, private_cloud, run_playbook  # type: ignore[import-not-found]
+from provision_helpers import (  # type: ignore[import-not-found]
+    changed_tasks,
+    client,
+    private_cloud,
+    run_playbook,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.playbook, pytest.mark.localcloud]
 
@@ -15,16 +20,6 @@ GITHUB = {"autobuy_github_owner": "example-org", "autobuy_github_repository": "a
 ISSUER = "token.actions.githubusercontent.com"
 ROLE = "taskapp-github-deploy"
 POLICY = "taskapp-deploy-this-stack"
-
-
-def changed_tasks(output: str) -> list[str]:
-    found, task = [], ""
-    for line in output.splitlines():
-        if line.startswith("TASK ["):
-            task = line
-        elif line.startswith("changed:") and task:
-            found.append(task)
-    return found
 
 
 def providers(url: str) -> list[str]:

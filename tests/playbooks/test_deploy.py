@@ -10,7 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from provision_helpers import client, private_cloud, run_playbook  # type: ignore[import-not-found]
+from provision_helpers import (  # type: ignore[import-not-found]
+    changed_tasks,
+    client,
+    private_cloud,
+    run_playbook,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.playbook, pytest.mark.localcloud]
 
@@ -38,17 +43,6 @@ def push_image(url: str, tag: str) -> None:
         "layers": [],
     })
     client("ecr", url).put_image(repositoryName="taskapp-backend", imageManifest=manifest, imageTag=tag)
-
-
-def changed_tasks(output: str) -> list[str]:
-    """The TASK headers followed by a 'changed' line (for failure messages)."""
-    found, task = [], ""
-    for line in output.splitlines():
-        if line.startswith("TASK ["):
-            task = line
-        elif line.startswith("changed:") and task:
-            found.append(task)
-    return found
 
 
 def instances(url: str) -> dict[str, str]:
