@@ -3,7 +3,8 @@
 ``calls`` reads/resets the API call counter of the session's local cloud.
 ``quick_cloud`` starts a second local cloud whose slow resources are quick, for
 the tests of the slow-resource behaviour (the session one keeps the defaults
-the other areas rely on).
+the other areas rely on). ``docker_images`` and ``ami_image`` give the tests that run
+containers the Docker engine and the images of ``make images``.
 """
 from __future__ import annotations
 
@@ -14,7 +15,17 @@ from typing import Any
 
 import boto3
 import pytest
-from localcloud_helpers import start_server, stop_server
+from localcloud_helpers import (
+    AMI_IMAGE,
+    BASE_IMAGE,
+    INSTANCE_IMAGE,
+    NO_DOCKER,
+    build,
+    docker_ready,
+    has_image,
+    start_server,
+    stop_server,
+)
 
 QUICK_SETTINGS = {
     "LOCALCLOUD_RDS_CREATE_SECONDS": "1.5",
@@ -55,3 +66,37 @@ def quick_cloud(
         yield lambda service: boto3.client(service, endpoint_url=url)
     finally:
         stop_server(proc)
+
+
+@pytest.fixture(scope="session")
+def docker_images() -> Callable[..., None]:
+    """``ensure({recipe: image}, parent=BASE_IMAGE)``: the Docker engine answers (started
+    when it does not; without it the test skips, which tests/kinds.py turns into a failure
+    under CI=true) and each image is built from its recipe (``images/build.sh RECIPE IMAGE
+    PARENT``, once a session, a no-op when the image is current) on the base image of
+    ``scripts/base-image.sh`` (built when missing), as ``make images`` does."""
+    if not docker_ready():
+        pytest.skip(NO_DOCKER)  # a failure under CI=true: the rule of tests/kinds.py
+    done: set[tuple[str, ...]] = set()
+
+    def step(*args: str) -> None:
+        if args not in done:
+            build(*args)
+            done.add(args)
+
+    def ensure(images: dict[str, str], parent: str = BASE_IMAGE) -> None:
+        if not has_image(BASE_IMAGE):
+            step("scripts/base-image.sh", "bookworm")
+        for recipe, image in images.items():
+            step("images/build.sh", recipe, image, parent)
+
+    return ensure
+
+
+@pytest.fixture(scope="session")
+def ami_image(docker_images: Callable[..., None]) -> str:
+    """The image the local cloud's Debian 12 AMIs map to (systemd + cloud-init), built on
+    the systemd instance image."""
+    docker_images({"instance": INSTANCE_IMAGE})
+    docker_images({"ami": AMI_IMAGE}, parent=INSTANCE_IMAGE)
+    return AMI_IMAGE

@@ -9,18 +9,16 @@ them too): the Debian base, ``autobuy/instance:debian12`` and ``autobuy/ami:debi
 from __future__ import annotations
 
 import base64
-import os
 import subprocess
 import time
 from collections.abc import Callable, Iterator
 
 import boto3
 import pytest
-from localcloud_helpers import ROOT, start_server, stop_server
+from localcloud_helpers import start_server, stop_server, until
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
 
-AMI_IMAGE = "autobuy/ami:debian12"
 TAG = "localcloud:container"
 BOOT_TIMEOUT = 240  # cloud-init done, with margin for a loaded 2-core machine
 
@@ -30,56 +28,16 @@ def _docker(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
                           timeout=timeout, check=False)
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason} (CI=true: the boot tests must run)")
-    pytest.skip(reason)
-
-
-def _docker_ready() -> bool:
-    try:
-        if _docker("info", timeout=20).returncode == 0:
-            return True
-    except (FileNotFoundError, subprocess.TimeoutExpired):
-        pass
-    subprocess.run([str(ROOT / "scripts/system-deps.sh"), "docker"], capture_output=True,
-                   check=False, timeout=600)
-    try:
-        return _docker("info", timeout=20).returncode == 0
-    except (FileNotFoundError, subprocess.TimeoutExpired):
-        return False
-
-
-def _ensure_images() -> None:
-    """The chain ``make images`` builds for the AMI image; each step is a no-op when current."""
-    for step in (["scripts/base-image.sh", "bookworm"],
-                 ["images/build.sh", "instance", "autobuy/instance:debian12",
-                  "autobuy/debian:bookworm"],
-                 ["images/build.sh", "ami", AMI_IMAGE, "autobuy/instance:debian12"]):
-        built = subprocess.run(step, cwd=ROOT, capture_output=True, text=True, timeout=1200,
-                               check=False)
-        assert built.returncode == 0, f"{' '.join(step)} failed:\n{built.stderr[-2000:]}"
-
-
 @pytest.fixture(scope="module")
-def boot_cloud(tmp_path_factory: pytest.TempPathFactory, localcloud: str) -> Iterator[Callable]:
+def boot_cloud(tmp_path_factory: pytest.TempPathFactory, localcloud: str,
+               ami_image: str) -> Iterator[Callable]:
     """A local cloud whose instances are containers (`localcloud` sets region and keys)."""
-    if not _docker_ready():
-        _unavailable("the Docker engine is not available (scripts/system-deps.sh docker)")
-    _ensure_images()
     log = tmp_path_factory.mktemp("boot_cloud") / "localcloud.log"
     url, proc = start_server(log, {"LOCALCLOUD_INSTANCES": "containers"})
     try:
         yield lambda service: boto3.client(service, endpoint_url=url)
     finally:
         stop_server(proc)
-
-
-def _until(predicate: Callable[[], object], timeout: float = 60, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what or predicate}"
-        time.sleep(0.3)
 
 
 def _running(name: str) -> bool:
@@ -89,7 +47,7 @@ def _running(name: str) -> bool:
 
 def _booted(name: str) -> str:
     """Wait for the container, then for cloud-init to finish; its final status line."""
-    _until(lambda: _running(name), what=f"container {name}")
+    until(lambda: _running(name), what=f"container {name}")
     done = _docker("exec", name, "cloud-init", "status", "--wait", timeout=BOOT_TIMEOUT)
     return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr
 
@@ -184,17 +142,17 @@ def test_killed_instance_is_stopped_and_its_group_replaces_it(boot_cloud) -> Non
 
     [first] = members()
     name = _container(ec2, first)
-    _until(lambda: _running(name), what=f"container {name}")
+    until(lambda: _running(name), what=f"container {name}")
     assert _docker("kill", name).returncode == 0
 
-    _until(lambda: members() and members() != [first], what="a replacement in the group")
+    until(lambda: members() and members() != [first], what="a replacement in the group")
     killed = ec2.describe_instances(InstanceIds=[first])["Reservations"][0]["Instances"][0]
     assert killed["State"]["Name"] == "terminated"
     [second] = members()
     replacement = _container(ec2, second)
     assert _booted(replacement) == "status: done"
     assert _read(replacement, "/root/user-data-ran").split()[0] == "replaced"
-    _until(lambda: _docker("inspect", name).returncode != 0, what=f"{name} removed")
+    until(lambda: _docker("inspect", name).returncode != 0, what=f"{name} removed")
 
 
 def test_killed_instance_outside_a_group_is_stopped(boot_cloud) -> None:
@@ -209,7 +167,7 @@ def test_killed_instance_outside_a_group_is_stopped(boot_cloud) -> None:
         return ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0][
             "Instances"][0]
 
-    _until(lambda: described()["State"]["Name"] == "stopped", what="the instance stopped")
+    until(lambda: described()["State"]["Name"] == "stopped", what="the instance stopped")
     assert described()["StateReason"]["Code"] == "Server.InternalError"
     ec2.start_instances(InstanceIds=[instance_id])
     assert _booted(name) == "status: done"
@@ -251,7 +209,7 @@ def test_instance_refresh_boots_the_new_versions_user_data(boot_cloud) -> None:
         AutoScalingGroupName="refresh", Preferences={"InstanceWarmup": 0},
         DesiredConfiguration={"LaunchTemplate": {"LaunchTemplateId": template,
                                                  "Version": "2"}})["InstanceRefreshId"]
-    _until(lambda: asg.describe_instance_refreshes(
+    until(lambda: asg.describe_instance_refreshes(
         AutoScalingGroupName="refresh", InstanceRefreshIds=[refresh])["InstanceRefreshes"][0][
         "Status"] == "Successful", what="the refresh")
     [new] = [i["InstanceId"] for i in asg.describe_auto_scaling_groups(
@@ -261,7 +219,7 @@ def test_instance_refresh_boots_the_new_versions_user_data(boot_cloud) -> None:
     name = _container(ec2, new)
     assert _booted(name) == "status: done"
     assert _read(name, "/root/user-data-ran").split()[0] == "after"
-    _until(lambda: _docker("inspect", f"localcloud-{old}").returncode != 0,
+    until(lambda: _docker("inspect", f"localcloud-{old}").returncode != 0,
            what="the old instance's container removed")
 
 

@@ -7,18 +7,15 @@ file runs alone, in any order.
 from __future__ import annotations
 
 import subprocess
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import boto3
 import pytest
 
-from localcloud_helpers import ROOT, start_server, stop_server
+from localcloud_helpers import INSTANCE_IMAGE, start_server, stop_server, until
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
 
-INSTANCE_IMAGE = "autobuy/instance:debian12"
-BASE_IMAGE = "autobuy/debian:bookworm"
 TAG = "localcloud:container"
 
 
@@ -27,45 +24,11 @@ def _docker(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
                           timeout=timeout, check=False)
 
 
-def _has_image(name: str) -> bool:
-    return _docker("image", "inspect", name).returncode == 0
-
-
-def _docker_ready() -> bool:
-    try:
-        if _docker("info", timeout=20).returncode == 0:
-            return True
-    except (FileNotFoundError, subprocess.TimeoutExpired):
-        pass
-    subprocess.run([str(ROOT / "scripts/system-deps.sh"), "docker"], capture_output=True,
-                   check=False, timeout=600)
-    try:
-        return _docker("info", timeout=20).returncode == 0
-    except (FileNotFoundError, subprocess.TimeoutExpired):
-        return False
-
-
-def _run_script(*args: str) -> None:
-    done = subprocess.run([str(ROOT / args[0]), *args[1:]], capture_output=True, text=True,
-                          timeout=1200, check=False)
-    assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stderr[-3000:]}"
-
-
-def _instance_image() -> str:
-    """The systemd instance image of `make images`, built here with the same recipe when it
-    is missing (base image first): this test needs nothing built before it."""
-    if not _has_image(BASE_IMAGE):
-        _run_script("scripts/base-image.sh", "bookworm")
-    _run_script("images/build.sh", "instance", INSTANCE_IMAGE, BASE_IMAGE)  # no-op when current
-    assert _has_image(INSTANCE_IMAGE)
-    return INSTANCE_IMAGE
-
-
 @pytest.fixture(scope="module")
-def container_cloud(tmp_path_factory: pytest.TempPathFactory, localcloud: str) -> Iterator:
-    if not _docker_ready():
-        pytest.skip("the Docker engine is not available (scripts/system-deps.sh docker)")
-    image = _instance_image()
+def container_cloud(tmp_path_factory: pytest.TempPathFactory, localcloud: str,
+                    docker_images: Callable[..., None]) -> Iterator:
+    docker_images({"instance": INSTANCE_IMAGE})
+    image = INSTANCE_IMAGE
     log = tmp_path_factory.mktemp("container_cloud") / "localcloud.log"
     url, proc = start_server(log, {"LOCALCLOUD_INSTANCE_IMAGE": image})
     state = {"stopped": False}
@@ -74,13 +37,6 @@ def container_cloud(tmp_path_factory: pytest.TempPathFactory, localcloud: str) -
     finally:
         if not state["stopped"]:
             stop_server(proc)
-
-
-def _until(predicate, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.3)
 
 
 def _container_state(name: str) -> str | None:
@@ -107,16 +63,16 @@ def test_instance_lifecycle_drives_its_container(container_cloud) -> None:
     name = tags[TAG]
 
     assert name == f"localcloud-{instance}"
-    _until(lambda: _systemd(name) in ("running", "degraded"))
+    until(lambda: _systemd(name) in ("running", "degraded"))
     inspect = _docker("inspect", "-f", "{{.HostConfig.Privileged}} {{.HostConfig.CapAdd}}", name)
     assert inspect.stdout.startswith("false") and "SYS_ADMIN" in inspect.stdout
 
     ec2.stop_instances(InstanceIds=[instance])
-    _until(lambda: _container_state(name) == "exited")
+    until(lambda: _container_state(name) == "exited")
     ec2.start_instances(InstanceIds=[instance])
-    _until(lambda: _container_state(name) == "running")
+    until(lambda: _container_state(name) == "running")
     ec2.terminate_instances(InstanceIds=[instance])
-    _until(lambda: _container_state(name) is None)
+    until(lambda: _container_state(name) is None)
 
 
 def test_auto_scaling_instances_get_containers_and_exit_removes_them(container_cloud) -> None:
@@ -132,7 +88,7 @@ def test_auto_scaling_instances_get_containers_and_exit_removes_them(container_c
     ids = [i["InstanceId"] for i in asg.describe_auto_scaling_groups(
         AutoScalingGroupNames=["containers"])["AutoScalingGroups"][0]["Instances"]]
     names = [f"localcloud-{i}" for i in ids]
-    _until(lambda: all(_container_state(n) == "running" for n in names))
+    until(lambda: all(_container_state(n) == "running" for n in names))
 
     stop_server(proc)
     state["stopped"] = True

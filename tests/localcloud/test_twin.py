@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 import ssl
 import stat
 import subprocess
@@ -28,11 +27,10 @@ import boto3
 import pymysql
 import pytest
 
-from localcloud_helpers import ROOT, start_server, stop_server
+from localcloud_helpers import start_server, stop_server, until
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
 
-BASE_IMAGE = "autobuy/debian:bookworm"
 IMAGES = {"registry": "autobuy/registry:latest", "mariadb": "autobuy/mariadb:latest"}
 LABEL = "org.autobuy.localcloud"
 KEEP_TEN = json.dumps({"rules": [{
@@ -46,32 +44,6 @@ def _docker(*args: str, stdin: bytes | None = None, timeout: float = 120,
     prefix = ["--config", str(config)] if config else []
     return subprocess.run(["docker", *prefix, *args], input=stdin, capture_output=True,
                           timeout=timeout, check=False)
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI: the twin's tests must run)")
-    pytest.skip(reason)
-
-
-def _ensure_docker_and_images(images: dict[str, str] = IMAGES) -> None:
-    try:
-        ready = _docker("info", timeout=20).returncode == 0
-    except (FileNotFoundError, subprocess.TimeoutExpired):
-        ready = False
-    if not ready:
-        subprocess.run([str(ROOT / "scripts/system-deps.sh"), "docker"], capture_output=True,
-                       check=False, timeout=600)
-        if _docker("info", timeout=20).returncode != 0:
-            _unavailable("the Docker engine is not available (scripts/system-deps.sh docker)")
-    if _docker("image", "inspect", BASE_IMAGE).returncode != 0:
-        built = subprocess.run([str(ROOT / "scripts/base-image.sh"), "bookworm"],
-                               capture_output=True, text=True, timeout=1200, check=False)
-        assert built.returncode == 0, built.stderr[-2000:]
-    for recipe, image in images.items():
-        built = subprocess.run([str(ROOT / "images/build.sh"), recipe, image, BASE_IMAGE],
-                               capture_output=True, text=True, timeout=1200, check=False)
-        assert built.returncode == 0, built.stderr[-2000:]
 
 
 def _json(url: str) -> Any:
@@ -92,8 +64,9 @@ class Twin:
 
 
 @pytest.fixture(scope="module")
-def twin(tmp_path_factory: pytest.TempPathFactory, localcloud: str) -> Iterator[Twin]:
-    _ensure_docker_and_images()
+def twin(tmp_path_factory: pytest.TempPathFactory, localcloud: str,
+         docker_images: Callable[..., None]) -> Iterator[Twin]:
+    docker_images(IMAGES)
     state = tmp_path_factory.mktemp("twin_state")
     url, proc = start_server(state / "localcloud.log", {
         "LOCALCLOUD_TWIN": "on", "LOCALCLOUD_STATE_DIR": str(state),
@@ -119,16 +92,6 @@ def _password(twin: Twin) -> str:
     user, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
     assert user == "AWS"
     return password
-
-
-def _until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.5)
 
 
 def test_docker_login_accepts_the_token_and_refuses_a_wrong_one(
@@ -204,7 +167,7 @@ def test_lifecycle_policy_keeps_the_newest_ten_of_twelve_pushed_images(
             time.sleep(0.05)  # distinct push times even on a coarse clock
 
         newest_ten = tags[2:]
-        _until(lambda: _registry_tags(twin, "lifecycle", password) == newest_ten, 60,
+        until(lambda: _registry_tags(twin, "lifecycle", password) == newest_ten, 60,
                "the registry to hold the newest 10 tags")
         described = ecr.describe_images(repositoryName="lifecycle")["imageDetails"]
         listed = ecr.list_images(repositoryName="lifecycle")["imageIds"]
@@ -226,7 +189,7 @@ def test_a_db_instance_is_a_database_with_the_master_credentials(twin: Twin) -> 
         DBInstanceIdentifier="twin-db", Engine="mysql", DBInstanceClass="db.t4g.micro",
         MasterUsername="autobuy_admin", MasterUserPassword=password, DBName="autobuy",
         AllocatedStorage=20)
-    status = _until(lambda: (s := rds.describe_db_instances(DBInstanceIdentifier="twin-db")[
+    status = until(lambda: (s := rds.describe_db_instances(DBInstanceIdentifier="twin-db")[
         "DBInstances"][0])["DBInstanceStatus"] != "creating" and s, 180, "available")
     assert status["DBInstanceStatus"] == "available"
     database = twin.report()["databases"]["twin-db"]
@@ -268,7 +231,7 @@ def test_stopping_the_server_leaves_nothing_behind(twin: Twin) -> None:
     rds.create_db_instance(
         DBInstanceIdentifier="left-running", Engine="mysql", DBInstanceClass="db.t4g.micro",
         MasterUsername="admin", MasterUserPassword="Left-running-1", AllocatedStorage=20)
-    _until(lambda: rds.describe_db_instances(DBInstanceIdentifier="left-running")[
+    until(lambda: rds.describe_db_instances(DBInstanceIdentifier="left-running")[
         "DBInstances"][0]["DBInstanceStatus"] == "available", 180, "available")
     report = twin.report()
     owner = report["network"].removeprefix("localcloud-")

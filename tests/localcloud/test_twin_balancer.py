@@ -18,8 +18,8 @@ import boto3
 import pytest
 from cryptography import x509
 
-from localcloud_helpers import free_port, start_server, stop_server
-from test_twin import _docker, _ensure_docker_and_images, _json
+from localcloud_helpers import free_port, start_server, stop_server, until
+from test_twin import _docker, _json
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
 
@@ -53,16 +53,6 @@ class Cloud:
                        '.IPAddress}}', container).stdout.decode().strip()
 
 
-def _until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.3)
-
-
 def request(port: int, path: str, *, tls: ssl.SSLContext | None = None,
             headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
     """One HTTP/1.1 request to 127.0.0.1:port with Host DOMAIN; (status, headers, body)."""
@@ -85,8 +75,9 @@ def request(port: int, path: str, *, tls: ssl.SSLContext | None = None,
 
 
 @pytest.fixture(scope="module")
-def cloud(tmp_path_factory: pytest.TempPathFactory, localcloud: str) -> Iterator[Cloud]:
-    _ensure_docker_and_images(IMAGES)
+def cloud(tmp_path_factory: pytest.TempPathFactory, localcloud: str,
+          docker_images: Callable[..., None]) -> Iterator[Cloud]:
+    docker_images(IMAGES)
     state = tmp_path_factory.mktemp("alb_state")
     http_port, https_port = free_port(), free_port()
     url, proc = start_server(state / "localcloud.log", {
@@ -116,13 +107,13 @@ def stack(cloud: Cloud) -> dict[str, Any]:
                for i, az in enumerate("ab")]
     zone = r53.create_hosted_zone(Name="twin-alb.test", CallerReference="alb")["HostedZone"]
     cert = acm.request_certificate(DomainName=DOMAIN, ValidationMethod="DNS")["CertificateArn"]
-    record = _until(lambda: acm.describe_certificate(CertificateArn=cert)["Certificate"]
+    record = until(lambda: acm.describe_certificate(CertificateArn=cert)["Certificate"]
                     ["DomainValidationOptions"][0].get("ResourceRecord"), 30, "validation record")
     r53.change_resource_record_sets(HostedZoneId=zone["Id"], ChangeBatch={"Changes": [{
         "Action": "UPSERT", "ResourceRecordSet": {
             "Name": record["Name"], "Type": "CNAME", "TTL": 60,
             "ResourceRecords": [{"Value": record["Value"]}]}}]})
-    _until(lambda: acm.describe_certificate(CertificateArn=cert)["Certificate"]["Status"]
+    until(lambda: acm.describe_certificate(CertificateArn=cert)["Certificate"]["Status"]
            == "ISSUED", 30, "the certificate to be issued")
     alb = elb.create_load_balancer(Name="twin-alb", Subnets=subnets, Type="application",
                                    Scheme="internet-facing")["LoadBalancers"][0]
@@ -136,7 +127,7 @@ def stack(cloud: Cloud) -> dict[str, Any]:
         {"Key": "stickiness.type", "Value": "lb_cookie"},
         {"Key": "stickiness.lb_cookie.duration_seconds", "Value": "3600"},
         {"Key": "deregistration_delay.timeout_seconds", "Value": "600"}])
-    _until(lambda: elb.describe_load_balancers(LoadBalancerArns=[alb["LoadBalancerArn"]])
+    until(lambda: elb.describe_load_balancers(LoadBalancerArns=[alb["LoadBalancerArn"]])
            ["LoadBalancers"][0]["State"]["Code"] == "active", 30, "the ALB to be active")
     elb.create_listener(LoadBalancerArn=alb["LoadBalancerArn"], Protocol="HTTP", Port=80,
                         DefaultActions=[{"Type": "redirect", "RedirectConfig": {
@@ -166,7 +157,7 @@ def _states(stack: dict[str, Any]) -> dict[str, tuple[str, str | None]]:
 
 
 def _healthy(stack: dict[str, Any], ips: list[str]) -> None:
-    _until(lambda: all(_states(stack).get(ip, ("",))[0] == "healthy" for ip in ips), 60,
+    until(lambda: all(_states(stack).get(ip, ("",))[0] == "healthy" for ip in ips), 60,
            f"{ips} to be healthy")
 
 
@@ -248,7 +239,7 @@ def test_failing_target_is_unhealthy_with_a_reason_and_out_of_rotation(
     container_b = next(c for c in cloud.containers if "-b-" in c)
     assert _docker("pause", container_b).returncode == 0
     try:
-        state = _until(lambda: _states(stack)[stack["ips"]["b"]][0] == "unhealthy"
+        state = until(lambda: _states(stack)[stack["ips"]["b"]][0] == "unhealthy"
                        and _states(stack)[stack["ips"]["b"]], 60, "b to be unhealthy")
         assert state[1] in ("Target.Timeout", "Target.FailedHealthChecks")
         tls = _context(cloud, ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3)
@@ -266,7 +257,7 @@ def test_deregistered_target_drains_then_leaves(cloud: Cloud, stack: dict[str, A
     assert _states(stack)[ip_a] == ("draining", "Target.DeregistrationInProgress")
     tls = _context(cloud, ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3)
     assert {_version(cloud, tls)[0] for _ in range(6)} == {"b"}, "no new requests to a"
-    _until(lambda: ip_a not in _states(stack), 30, "a to leave after the delay")
+    until(lambda: ip_a not in _states(stack), 30, "a to leave after the delay")
     # 600 s deregistration delay at LOCALCLOUD_TIME_SCALE 0.01: 6 s
     assert time.monotonic() - started >= 5.5
     elb.register_targets(TargetGroupArn=stack["tg"], Targets=[{"Id": ip_a, "Port": 5000}])
@@ -322,7 +313,7 @@ def test_rules_route_by_host_and_path_to_an_instance_target(
         {"Field": "path-pattern", "Values": ["/vers?on*"]}],
         Actions=[{"Type": "forward", "TargetGroupArn": tg}])["Rules"][0]["RuleArn"]
     try:
-        _until(lambda: elb.describe_target_health(TargetGroupArn=tg)
+        until(lambda: elb.describe_target_health(TargetGroupArn=tg)
                ["TargetHealthDescriptions"][0]["TargetHealth"]["State"] == "healthy", 60,
                "the instance target to be healthy")
         _healthy(stack, list(stack["ips"].values()))
@@ -331,13 +322,13 @@ def test_rules_route_by_host_and_path_to_an_instance_target(
         status, _, body = request(cloud.https_port, "/health", tls=tls)
         assert status == 200 and json.loads(body)["status"] == "ok"
         elb.modify_target_group(TargetGroupArn=tg, HealthCheckPath="/missing")
-        health = _until(lambda: [d["TargetHealth"] for d in elb.describe_target_health(
+        health = until(lambda: [d["TargetHealth"] for d in elb.describe_target_health(
             TargetGroupArn=tg)["TargetHealthDescriptions"] if d["TargetHealth"]["State"]
             == "unhealthy"], 60, "the instance target to fail its /missing check")[0]
         assert health["Reason"] == "Target.ResponseCodeMismatch"
         assert health["Description"] == "Health checks failed with these codes: [404]"
         elb.modify_target_group(TargetGroupArn=tg, Matcher={"HttpCode": "404"})
-        _until(lambda: elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]
+        until(lambda: elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]
                [0]["TargetHealth"]["State"] == "healthy", 60, "404 to count as healthy")
     finally:
         elb.delete_rule(RuleArn=rule)
@@ -347,8 +338,9 @@ def test_rules_route_by_host_and_path_to_an_instance_target(
 
 
 def test_a_busy_host_port_is_reported_with_the_setting_to_change(
-        tmp_path_factory: pytest.TempPathFactory, localcloud: str) -> None:
-    _ensure_docker_and_images(IMAGES)
+        tmp_path_factory: pytest.TempPathFactory, localcloud: str,
+        docker_images: Callable[..., None]) -> None:
+    docker_images(IMAGES)
     state = tmp_path_factory.mktemp("alb_busy")
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

@@ -25,9 +25,8 @@ from localcloud.ext.fidelity.autoscaling_elb_health import (
     CONTAINER_TAG,
     grace_over,
 )
-from localcloud_helpers import free_port, start_server, stop_server
-from test_localcloud_boot import _debian12, _ensure_images
-from test_twin import _ensure_docker_and_images
+from localcloud_helpers import free_port, start_server, stop_server, until
+from test_localcloud_boot import _debian12
 
 REGION = "eu-central-1"
 GRACE = 10  # seconds, scaled to 0.1 s by the cloud's time scale: the real boot must count
@@ -65,10 +64,9 @@ class Cloud:
 
 
 @pytest.fixture(scope="module")
-def cloud(tmp_path_factory: pytest.TempPathFactory, localcloud: str) -> Iterator[Cloud]:
-    _ensure_docker_and_images({"registry": "autobuy/registry:latest",
-                               "alb": "autobuy/alb:latest"})
-    _ensure_images()
+def cloud(tmp_path_factory: pytest.TempPathFactory, localcloud: str,
+          docker_images: Callable[..., None], ami_image: str) -> Iterator[Cloud]:
+    docker_images({"registry": "autobuy/registry:latest", "alb": "autobuy/alb:latest"})
     state = tmp_path_factory.mktemp("elb_health_state")
     url, proc = start_server(state / "localcloud.log", {
         "LOCALCLOUD_TWIN": "on", "LOCALCLOUD_INSTANCES": "containers",
@@ -91,19 +89,9 @@ def network(cloud: Cloud) -> dict[str, Any]:
                for i, az in enumerate("ab")]
     alb = cloud.elb.create_load_balancer(Name="elb-health", Subnets=subnets,
                                          Type="application")["LoadBalancers"][0]
-    _until(lambda: cloud.elb.describe_load_balancers(LoadBalancerArns=[alb["LoadBalancerArn"]])
+    until(lambda: cloud.elb.describe_load_balancers(LoadBalancerArns=[alb["LoadBalancerArn"]])
            ["LoadBalancers"][0]["State"]["Code"] == "active", 30, "the ALB to be active")
     return {"vpc": vpc, "alb": alb["LoadBalancerArn"], "listener": None, "priority": 1}
-
-
-def _until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.5)
 
 
 def _group(cloud: Cloud, network: dict[str, Any], name: str, check_type: str,
@@ -184,7 +172,7 @@ def test_healthy_instance_of_an_elb_group_is_never_replaced(cloud, network) -> N
     instance_id = member["InstanceId"]
     assert instance_id in _health(cloud, tg)  # a target at once
 
-    _until(lambda: _state(cloud, tg, instance_id) == "healthy", 240, "a healthy target")
+    until(lambda: _state(cloud, tg, instance_id) == "healthy", 240, "a healthy target")
     print(f"\nCreateAutoScalingGroup (RunInstances) -> healthy target: "
           f"{time.monotonic() - started:.1f} s")
     _hold(cloud, "serves", instance_id, SETTLE)
@@ -201,21 +189,21 @@ def test_unhealthy_instance_of_an_elb_group_is_replaced_after_the_boot(cloud, ne
     cloud.asg.update_auto_scaling_group(AutoScalingGroupName="fails", LaunchTemplate={
         "LaunchTemplateName": "fails", "Version": "2"})
 
-    _until(lambda: _state(cloud, tg, first) == "unhealthy", 240, "the target unhealthy")
+    until(lambda: _state(cloud, tg, first) == "unhealthy", 240, "the target unhealthy")
     # unhealthy while it boots, but judged only once its real boot has finished
-    _until(lambda: _boot_finished(cloud, first), 240, "the failing instance's boot")
+    until(lambda: _boot_finished(cloud, first), 240, "the failing instance's boot")
     assert [(m["InstanceId"], m["HealthStatus"]) for m in _members(cloud, "fails")] == [
         (first, "Healthy")]
-    replaced = _until(lambda: [m["InstanceId"] for m in _members(cloud, "fails")
+    replaced = until(lambda: [m["InstanceId"] for m in _members(cloud, "fails")
                                if m["InstanceId"] != first], 240, "a replacement")
     [second] = replaced
     assert [m["InstanceId"] for m in _members(cloud, "fails")] == [second]
-    _until(lambda: cloud.ec2.describe_instances(InstanceIds=[first])["Reservations"][0][
+    until(lambda: cloud.ec2.describe_instances(InstanceIds=[first])["Reservations"][0][
         "Instances"][0]["State"]["Name"] in ("shutting-down", "terminated"), 30,
         "the unhealthy instance terminated")
     assert first not in _health(cloud, tg) or _state(cloud, tg, first) == "draining"
 
-    _until(lambda: _state(cloud, tg, second) == "healthy", 240, "the replacement healthy")
+    until(lambda: _state(cloud, tg, second) == "healthy", 240, "the replacement healthy")
     _hold(cloud, "fails", second, SETTLE)
 
 
@@ -226,6 +214,6 @@ def test_ec2_health_check_type_ignores_an_unhealthy_target(cloud, network) -> No
     [member] = _members(cloud, "ec2type")
     instance_id = member["InstanceId"]
 
-    _until(lambda: _state(cloud, tg, instance_id) == "unhealthy", 240, "the target unhealthy")
+    until(lambda: _state(cloud, tg, instance_id) == "unhealthy", 240, "the target unhealthy")
     _hold(cloud, "ec2type", instance_id, SETTLE)
     assert _state(cloud, tg, instance_id) == "unhealthy"

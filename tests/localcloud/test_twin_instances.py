@@ -16,14 +16,14 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
 import pytest
 from localcloud_helpers import start_server, stop_server
-from test_localcloud_boot import BOOT_TIMEOUT, _docker_ready, _ensure_images, _unavailable
-from test_twin import _ensure_docker_and_images
+from test_localcloud_boot import BOOT_TIMEOUT
+from test_twin import IMAGES
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
 
@@ -85,11 +85,9 @@ class Booted:
 
 
 @pytest.fixture(scope="module")
-def booted(tmp_path_factory: pytest.TempPathFactory, localcloud: str) -> Iterator[Booted]:
-    if not _docker_ready():
-        _unavailable("the Docker engine is not available (scripts/system-deps.sh docker)")
-    _ensure_images()
-    _ensure_docker_and_images()
+def booted(tmp_path_factory: pytest.TempPathFactory, localcloud: str,
+           ami_image: str, docker_images: Callable[..., None]) -> Iterator[Booted]:
+    docker_images(IMAGES)
     state = tmp_path_factory.mktemp("twin_instances")
     url, proc = start_server(state / "localcloud.log", {
         "LOCALCLOUD_TWIN": "on", "LOCALCLOUD_INSTANCES": "containers",
