@@ -13,6 +13,8 @@ run after moto's own code; neither reads what the other sets):
 
 * ``elbv2_load_balancer_attributes`` and ``elbv2_slow_provision``: ``FakeLoadBalancer.__init__``;
 * ``rds_gp3_defaults`` and ``rds_slow_create``: ``DBInstance.__init__``;
+* ``ec2_launch_template_instances`` and ``ec2_containers``: ``InstanceBackend.run_instances``
+  (the container starts for an instance that already carries its template's settings);
 * ``rds_database`` replaces the timed ``DBInstance.status`` of ``rds_slow_create`` with one
   that also waits for the twin's database to answer (``LOCALCLOUD_TWIN=on`` only);
 * ``dynamodb_atomic_writes`` wraps the mutating ``DynamoHandler`` actions, and
@@ -63,6 +65,7 @@ PATCHES: tuple[Patch, ...] = (
     Patch("fidelity", "budgets_subscribers", moto="5.2.5"),
     Patch("fidelity", "dynamodb_atomic_writes", moto="5.2.5"),
     Patch("fidelity", "dynamodb_table_id", moto="5.2.5"),
+    Patch("fidelity", "ec2_launch_template_instances", moto="5.2.5"),
     Patch("fidelity", "ec2_containers", moto="5.2.5"),
     Patch("fidelity", "ec2_debian_amis", moto="5.2.5"),
     Patch("fidelity", "elbv2_load_balancer_attributes", moto="5.2.5"),
