@@ -1,5 +1,5 @@
-"""AWS Backup gap fill: selections, UpdateBackupPlan, plan names reusable after deletion.
-
+"""AWS Backup gap fills: selections, UpdateBackupPlan, plan names reusable after deletion,
+a missing vault answered with AccessDeniedException.
 Shapes and errors as the AWS Backup API reference describes them.
 """
 from __future__ import annotations
@@ -99,3 +99,17 @@ def test_a_deleted_plan_name_can_be_used_again(localcloud: str) -> None:
     second = backup.create_backup_plan(BackupPlan={"BackupPlanName": name, "Rules": [_rule()]})
     assert second["BackupPlanId"] != first["BackupPlanId"]
     backup.delete_backup_plan(BackupPlanId=second["BackupPlanId"])
+
+
+def test_a_missing_vault_is_answered_with_access_denied(localcloud: str) -> None:
+    backup = boto3.client("backup")
+    with pytest.raises(ClientError) as denied:
+        backup.describe_backup_vault(BackupVaultName=f"missing-{uuid.uuid4().hex[:8]}")
+    assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert denied.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    name = f"vault-{uuid.uuid4().hex[:8]}"
+    backup.create_backup_vault(BackupVaultName=name)
+    try:
+        assert backup.describe_backup_vault(BackupVaultName=name)["BackupVaultName"] == name
+    finally:
+        backup.delete_backup_vault(BackupVaultName=name)
