@@ -516,7 +516,7 @@ def test_check_mode_on_the_converged_stack_changes_nothing(stack: Stack) -> None
     assert_ok(run_playbook("site.yml", stack.url, "--check", "--diff"), changed=0)
 
 
-@pytest.mark.parametrize("tier", ["network", "security", "data", "edge", "compute", "monitoring"])
+@pytest.mark.parametrize("tier", ["network", "security", "data", "backup", "edge", "compute", "monitoring"])
 def test_each_tier_runs_alone(stack: Stack, tier: str) -> None:
     run = run_playbook("site.yml", stack.url, "--tags", tier)
     assert_ok(run, changed=0)
