@@ -52,6 +52,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 _WINDOW = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _SCHEDULE = re.compile(r"^(cron\((\S+ ){5}\S+\)|rate\(\d+ (minute|hour|day)s?\))$")
+_PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[^*?\s]+$")
 _PREFIX = re.compile(r"^[A-Za-z0-9_.\-]*$")
 _LOG_RETENTION = {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
                   1827, 2192, 2557, 2922, 3288, 3653}
@@ -148,6 +149,11 @@ def security_errors(v: Mapping[str, Any]) -> Errors:
             errors.append(f"autobuy_admin_cidr must be an IPv4 CIDR or null (got {admin!r})")
         elif net.prefixlen == 0:
             errors.append("autobuy_admin_cidr must not open SSH to the whole internet (0.0.0.0/0)")
+    admins = v.get("autobuy_secret_admin_arns")
+    if not isinstance(admins, list) or not all(
+            isinstance(a, str) and _PRINCIPAL.match(a) for a in admins):
+        errors.append("autobuy_secret_admin_arns must be a list of IAM role or user ARNs "
+                      f"(arn:aws:iam::ACCOUNT:role/NAME), no wildcards (got {admins!r})")
     return errors
 
 
