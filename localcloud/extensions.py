@@ -79,6 +79,7 @@ PATCHES: tuple[Patch, ...] = (
     Patch("fidelity", "ec2_launch_template_user_data", moto="5.2.5"),
     Patch("fidelity", "ecr_registry", moto="5.2.5"),
     Patch("fidelity", "kms_key_arn", moto="5.2.5"),
+    Patch("fidelity", "kms_aws_managed_keys", moto="5.2.5"),
     Patch("fidelity", "rds_database", moto="5.2.5"),
     Patch("fidelity", "elbv2_twin_balancer", moto="5.2.5"),
     Patch("fidelity", "autoscaling_elb_health", moto="5.2.5"),
