@@ -505,6 +505,15 @@ def test_private_subnets_acl_lets_in_the_database_port_from_public_subnets_only(
     assert not _acl_allows(acl, 443, "203.0.113.7")
 
 
+def test_the_vpc_default_acl_lets_nothing_in_or_out(stack: Stack) -> None:
+    (acl,) = stack.client("ec2").describe_network_acls(Filters=[
+        {"Name": "vpc-id", "Values": [stack.vpc_id()]},
+        {"Name": "default", "Values": ["true"]}])["NetworkAcls"]
+    assert not _acl_allows(acl, 443, "203.0.113.7")
+    assert not _acl_allows(acl, 22, "10.0.1.10")
+    assert [e["RuleAction"] for e in acl["Entries"]] == ["deny", "deny"]
+
+
 @pytest.mark.parametrize(("role", "service"), [
     ("EC2-ECR-SecretsManager-Role", "ec2.amazonaws.com"),
     ("taskapp-rds-enhanced-monitoring", "monitoring.rds.amazonaws.com"),
