@@ -29,8 +29,11 @@ def template(localcloud: str) -> Iterator[dict[str, Any]]:
     image = _debian_image()
     ec2 = boto3.client("ec2")
     name = f"lt-{uuid.uuid4().hex[:8]}"
+    profile = boto3.client("iam").create_instance_profile(InstanceProfileName=name)[
+        "InstanceProfile"]
     ec2.create_launch_template(LaunchTemplateName=name, LaunchTemplateData={
         "ImageId": image["ImageId"], "InstanceType": "t3.micro",
+        "IamInstanceProfile": {"Name": name},
         "MetadataOptions": {"HttpEndpoint": "enabled", "HttpTokens": "required",
                             "HttpPutResponseHopLimit": 2},
         "BlockDeviceMappings": [{"DeviceName": image["RootDeviceName"], "Ebs": {
@@ -41,8 +44,9 @@ def template(localcloud: str) -> Iterator[dict[str, Any]]:
             {"ResourceType": "volume", "Tags": [{"Key": "Name", "Value": name},
                                                 {"Key": "Project", "Value": "autobuy"}]}],
     })
-    yield {"name": name, "image": image}
+    yield {"name": name, "image": image, "profile": profile["Arn"]}
     ec2.delete_launch_template(LaunchTemplateName=name)
+    boto3.client("iam").delete_instance_profile(InstanceProfileName=name)
 
 
 def _volumes(instance: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -64,6 +68,10 @@ def _check_from_template(instance: dict[str, Any], template: dict[str, Any]) -> 
     assert volume["KmsKeyId"]
     tags = {t["Key"]: t["Value"] for t in volume.get("Tags", [])}
     assert tags == {"Name": template["name"], "Project": "autobuy"}
+    (association,) = boto3.client("ec2").describe_iam_instance_profile_associations(
+        Filters=[{"Name": "instance-id", "Values": [instance["InstanceId"]]}])[
+        "IamInstanceProfileAssociations"]
+    assert association["IamInstanceProfile"]["Arn"] == template["profile"]
 
 
 def test_run_instances_from_a_template_takes_its_settings(template: dict[str, Any]) -> None:

@@ -6,7 +6,9 @@ from the launch template the image, type, user data, key, security groups and in
 tags, but not:
 
 * the ``MetadataOptions`` (IMDSv2 required, hop limit): the instance answered with
-  moto's defaults (tokens optional, hop limit 1);
+  moto's defaults (tokens optional, hop limit 1); nor the template's instance profile
+  (no association, as ``DescribeIamInstanceProfileAssociations`` shows on AWS) — both
+  were applied only to the twin's container instances;
 * the block devices as the instance's volumes: moto attaches its default 8 GiB
   unencrypted root volume at ``/dev/sda1`` whatever the image's root device is, and then
   the template's devices beside it; so an instance whose template asks for an encrypted
@@ -55,7 +57,11 @@ def _volume_tags(template: dict[str, Any]) -> dict[str, str]:
 def apply() -> None:
     """Install the gap fills (idempotent)."""
     from moto.ec2.models.elastic_block_store import EBSBackend
-    from moto.ec2.models.instances import Instance, InstanceBackend, MetadataOptions
+    from moto.ec2.models.instances import Instance, InstanceBackend
+
+    # The metadata options and the instance profile association, written once with the
+    # container instances (which call it again: it leaves what is set alone).
+    from localcloud.ext.fidelity.ec2_containers import launch_settings
 
     run_instances = InstanceBackend.run_instances
     if getattr(run_instances, "_localcloud_template", False):
@@ -79,10 +85,8 @@ def apply() -> None:
             kwargs["tags"] = tags
         reservation = run_instances(self, image_id, count, user_data, security_group_names,
                                     **kwargs)
-        options = template.get("MetadataOptions")
-        if options and not kwargs.get("metadata_options"):
-            for instance in reservation.instances:
-                instance.metadata_options = MetadataOptions(options)
+        for instance in reservation.instances:
+            launch_settings(self, instance, kwargs)
         return reservation
 
     run_from_template._localcloud_template = True  # type: ignore[attr-defined]
