@@ -13,6 +13,8 @@ run after moto's own code; neither reads what the other sets):
 
 * ``elbv2_load_balancer_attributes`` and ``elbv2_slow_provision``: ``FakeLoadBalancer.__init__``;
 * ``rds_gp3_defaults`` and ``rds_slow_create``: ``DBInstance.__init__``;
+* ``ec2_launch_template_instances`` and ``ec2_containers``: ``InstanceBackend.run_instances``
+  (the container starts for an instance that already carries its template's settings);
 * ``rds_database`` replaces the timed ``DBInstance.status`` of ``rds_slow_create`` with one
   that also waits for the twin's database to answer (``LOCALCLOUD_TWIN=on`` only);
 * ``dynamodb_atomic_writes`` wraps the mutating ``DynamoHandler`` actions, and
@@ -60,9 +62,13 @@ PATCHES: tuple[Patch, ...] = (
     Patch("fidelity", "autoscaling_instance_refresh", moto="5.2.5"),
     Patch("fidelity", "autoscaling_metrics_collection", moto="5.2.5"),
     Patch("fidelity", "autoscaling_tag_order", moto="5.2.5"),
+    Patch("fidelity", "backup_selections", moto="5.2.5"),
+    Patch("fidelity", "backup_vault_access_denied", moto="5.2.5"),
     Patch("fidelity", "budgets_subscribers", moto="5.2.5"),
     Patch("fidelity", "dynamodb_atomic_writes", moto="5.2.5"),
     Patch("fidelity", "dynamodb_table_id", moto="5.2.5"),
+    Patch("fidelity", "ec2_launch_template_instances", moto="5.2.5"),
+    Patch("fidelity", "ec2_network_acl_id_filter", moto="5.2.5"),
     Patch("fidelity", "ec2_containers", moto="5.2.5"),
     Patch("fidelity", "ec2_debian_amis", moto="5.2.5"),
     Patch("fidelity", "elbv2_load_balancer_attributes", moto="5.2.5"),
@@ -74,9 +80,11 @@ PATCHES: tuple[Patch, ...] = (
     Patch("fidelity", "ec2_launch_template_user_data", moto="5.2.5"),
     Patch("fidelity", "ecr_registry", moto="5.2.5"),
     Patch("fidelity", "kms_key_arn", moto="5.2.5"),
+    Patch("fidelity", "kms_aws_managed_keys", moto="5.2.5"),
     Patch("fidelity", "rds_database", moto="5.2.5"),
     Patch("fidelity", "elbv2_twin_balancer", moto="5.2.5"),
     Patch("fidelity", "autoscaling_elb_health", moto="5.2.5"),
+    Patch("fidelity", "sts_caller_identity", moto="5.2.5"),
     Patch("speed", "dynamodb_fast_serializer", moto="5.2.5"),
     Patch("speed", "dynamodb_hot_paths", moto="5.2.5"),
     Patch("speed", "dynamodb_item_tracking", moto="5.2.5"),

@@ -51,6 +51,8 @@ _TLD = re.compile(r"^[a-z]{2,63}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 _WINDOW = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+_SCHEDULE = re.compile(r"^(cron\((\S+ ){5}\S+\)|rate\(\d+ (minute|hour|day)s?\))$")
+_PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[^*?\s]+$")
 _PREFIX = re.compile(r"^[A-Za-z0-9_.\-]*$")
 _LOG_RETENTION = {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
                   1827, 2192, 2557, 2922, 3288, 3653}
@@ -147,6 +149,11 @@ def security_errors(v: Mapping[str, Any]) -> Errors:
             errors.append(f"autobuy_admin_cidr must be an IPv4 CIDR or null (got {admin!r})")
         elif net.prefixlen == 0:
             errors.append("autobuy_admin_cidr must not open SSH to the whole internet (0.0.0.0/0)")
+    admins = v.get("autobuy_secret_admin_arns")
+    if not isinstance(admins, list) or not all(
+            isinstance(a, str) and _PRINCIPAL.match(a) for a in admins):
+        errors.append("autobuy_secret_admin_arns must be a list of IAM role or user ARNs "
+                      f"(arn:aws:iam::ACCOUNT:role/NAME), no wildcards (got {admins!r})")
     return errors
 
 
@@ -185,6 +192,21 @@ def data_errors(v: Mapping[str, Any]) -> Errors:
             if not v.get(name):
                 errors.append(f"{name} must be set on AWS (development values are used "
                               f"only on a local cloud)")
+    return errors
+
+
+def backup_errors(v: Mapping[str, Any]) -> Errors:
+    errors: Errors = []
+    # AWS Backup: a backup must be kept at least a day; 35 keeps within RDS's own limit.
+    errors += _int_range("autobuy_backup_retention_days",
+                         v.get("autobuy_backup_retention_days"), 1, 35)
+    if not _SCHEDULE.match(str(v.get("autobuy_backup_schedule", ""))):
+        errors.append(f"autobuy_backup_schedule must be an AWS cron(...) or rate(...) "
+                      f"expression (got {v.get('autobuy_backup_schedule')!r})")
+    for name in ("autobuy_backup_vault_name", "autobuy_backup_plan_name",
+                 "autobuy_backup_selection_name", "autobuy_backup_role_name"):
+        if not isinstance(v.get(name), str) or not _NAME.match(v.get(name, "")):
+            errors.append(f"{name} must be a non-empty name of letters, digits, '_', '.', '-'")
     return errors
 
 
@@ -315,7 +337,7 @@ def general_errors(v: Mapping[str, Any]) -> Errors:
 
 
 CHECKS: tuple[Callable[[Mapping[str, Any]], Errors], ...] = (
-    general_errors, network_errors, security_errors, data_errors, edge_errors,
+    general_errors, network_errors, security_errors, data_errors, backup_errors, edge_errors,
     compute_errors, monitoring_errors, delivery_errors,
 )
 

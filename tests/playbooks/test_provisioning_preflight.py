@@ -52,6 +52,11 @@ def test_local_symlink_points_at_the_one_stack_file() -> None:
         ({"autobuy_health_check_timeout": 30}, "autobuy_health_check_timeout (30) must be less than"),
         ({"autobuy_region": "europe"}, "autobuy_region"),
         ({"autobuy_concurrent": "false"}, "autobuy_concurrent"),
+        ({"autobuy_backup_retention_days": 0}, "autobuy_backup_retention_days"),
+        ({"autobuy_backup_schedule": "daily"}, "autobuy_backup_schedule"),
+        ({"autobuy_backup_vault_name": ""}, "autobuy_backup_vault_name"),
+        ({"autobuy_secret_admin_arns": ["arn:aws:iam::123456789012:role/*"]}, "autobuy_secret_admin_arns"),
+        ({"autobuy_secret_admin_arns": "arn:aws:iam::123456789012:role/admin"}, "autobuy_secret_admin_arns"),
     ],
 )
 def test_filter_names_the_bad_variable(change: dict[str, Any], expected: str) -> None:

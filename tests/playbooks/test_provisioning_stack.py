@@ -221,6 +221,35 @@ def test_app_secret_has_the_contract_keys(stack: Stack) -> None:
     assert all(secret.values())
 
 
+def _denied(policy: dict[str, Any], principal: str) -> bool:
+    """Whether the policy's Deny statements refuse PRINCIPAL every Secrets Manager action,
+    as IAM evaluates them (StringNotEquals on aws:PrincipalArn)."""
+    for statement in policy["Statement"]:
+        if statement["Effect"] != "Deny" or statement["Principal"] != "*":
+            continue
+        if statement["Action"] not in ("secretsmanager:*", ["secretsmanager:*"]):
+            continue
+        allowed = statement["Condition"]["StringNotEquals"]["aws:PrincipalArn"]
+        if principal not in ([allowed] if isinstance(allowed, str) else allowed):
+            return True
+    return False
+
+
+@pytest.mark.parametrize("secret", ["taskapp/database", "taskapp/app"])
+def test_secrets_refuse_every_principal_but_the_instance_role_and_the_deployer(
+        stack: Stack, secret: str) -> None:
+    policy = json.loads(stack.client("secretsmanager").get_resource_policy(SecretId=secret)[
+        "ResourcePolicy"])
+    caller = stack.client("sts").get_caller_identity()["Arn"]
+    assert not _denied(policy, "arn:aws:iam::123456789012:role/EC2-ECR-SecretsManager-Role")
+    assert not _denied(policy, caller)
+    for other in ("arn:aws:iam::123456789012:role/taskapp-rds-enhanced-monitoring",
+                  "arn:aws:iam::123456789012:user/someone-else",
+                  "arn:aws:iam::210987654321:role/EC2-ECR-SecretsManager-Role"):
+        assert _denied(policy, other), other
+    assert not [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+
+
 def test_tables_follow_the_shared_definition(stack: Stack) -> None:
     ddb = stack.client("dynamodb")
     for table in TABLES:
@@ -476,15 +505,40 @@ def test_private_subnets_acl_lets_in_the_database_port_from_public_subnets_only(
     assert not _acl_allows(acl, 443, "203.0.113.7")
 
 
+def test_the_vpc_default_acl_lets_nothing_in_or_out(stack: Stack) -> None:
+    (acl,) = stack.client("ec2").describe_network_acls(Filters=[
+        {"Name": "vpc-id", "Values": [stack.vpc_id()]},
+        {"Name": "default", "Values": ["true"]}])["NetworkAcls"]
+    assert not _acl_allows(acl, 443, "203.0.113.7")
+    assert not _acl_allows(acl, 22, "10.0.1.10")
+    assert [e["RuleAction"] for e in acl["Entries"]] == ["deny", "deny"]
+
+
 @pytest.mark.parametrize(("role", "service"), [
     ("EC2-ECR-SecretsManager-Role", "ec2.amazonaws.com"),
     ("taskapp-rds-enhanced-monitoring", "monitoring.rds.amazonaws.com"),
+    ("taskapp-backup", "backup.amazonaws.com"),
 ])
 def test_service_roles_trust_their_service_for_this_account_only(stack: Stack, role: str, service: str) -> None:
     document = stack.client("iam").get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
     (statement,) = document["Statement"]
     assert statement["Principal"] == {"Service": service}
     assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+
+
+def test_instances_carry_the_launch_template_hardening(stack: Stack) -> None:
+    ec2 = stack.client("ec2")
+    reservations = ec2.describe_instances(Filters=[
+        {"Name": "tag:aws:autoscaling:groupName", "Values": ["taskapp-backend-asg"]},
+        {"Name": "instance-state-name", "Values": ["pending", "running"]}])["Reservations"]
+    instances = [i for r in reservations for i in r["Instances"]]
+    assert instances
+    for instance in instances:
+        assert instance["MetadataOptions"]["HttpTokens"] == "required"
+        assert instance["MetadataOptions"]["HttpPutResponseHopLimit"] == 1
+        volume_ids = [m["Ebs"]["VolumeId"] for m in instance["BlockDeviceMappings"]]
+        volumes = ec2.describe_volumes(VolumeIds=volume_ids)["Volumes"]
+        assert [(v["Encrypted"], v["VolumeType"], v["Size"]) for v in volumes] == [(True, "gp3", 8)]
 
 
 def test_ebs_encryption_is_on_by_default(stack: Stack) -> None:
@@ -516,7 +570,7 @@ def test_check_mode_on_the_converged_stack_changes_nothing(stack: Stack) -> None
     assert_ok(run_playbook("site.yml", stack.url, "--check", "--diff"), changed=0)
 
 
-@pytest.mark.parametrize("tier", ["network", "security", "data", "edge", "compute", "monitoring"])
+@pytest.mark.parametrize("tier", ["network", "security", "data", "backup", "edge", "compute", "monitoring"])
 def test_each_tier_runs_alone(stack: Stack, tier: str) -> None:
     run = run_playbook("site.yml", stack.url, "--tags", tier)
     assert_ok(run, changed=0)

@@ -2,7 +2,8 @@
 
 moto loads AWS managed policies only with ``MOTO_IAM_LOAD_MANAGED_POLICIES=true``,
 which loads all of them (over a thousand) into every IAM backend. The security tier
-attaches exactly one, ``service-role/AmazonRDSEnhancedMonitoringRole``, so without
+attaches ``service-role/AmazonRDSEnhancedMonitoringRole`` (and the backup tier AWS
+Backup's two service-role policies), so without
 the setting ``AttachRolePolicy`` answers ``NoSuchEntity``. Every IAM backend here
 knows the policies of :data:`MANAGED_POLICIES` (from moto's own copy of AWS's
 policy data); the full-load setting keeps working as before.
@@ -13,7 +14,10 @@ import json
 from typing import Any
 
 #: AWS managed policies (by name) that this project attaches.
-MANAGED_POLICIES = ("AmazonRDSEnhancedMonitoringRole",)
+MANAGED_POLICIES = ("AmazonRDSEnhancedMonitoringRole",
+                    # The backup tier's service role (playbooks/backup.yml).
+                    "AWSBackupServiceRolePolicyForBackup",
+                    "AWSBackupServiceRolePolicyForRestores")
 
 
 def _selected_policies(backend: Any) -> list[Any]:
