@@ -15,7 +15,9 @@ run after moto's own code; neither reads what the other sets):
 * ``rds_gp3_defaults`` and ``rds_slow_create``: ``DBInstance.__init__``;
 * ``rds_database`` replaces the timed ``DBInstance.status`` of ``rds_slow_create`` with one
   that also waits for the twin's database to answer (``LOCALCLOUD_TWIN=on`` only);
-* ``dynamodb_atomic_writes`` wraps the mutating ``DynamoHandler`` actions, and
+* ``dynamodb_point_in_time`` and then ``dynamodb_atomic_writes`` wrap the mutating
+  ``DynamoHandler`` actions (the lock outside the before-image record; the restore takes
+  that lock, ``dynamodb_atomic_writes.LOCK``, itself), and
   ``dynamodb_query_index`` wraps ``DynamoHandler.call_action``, which calls them.
 
 Each entry names the moto version the patch was written against (and checked with its
@@ -61,6 +63,8 @@ PATCHES: tuple[Patch, ...] = (
     Patch("fidelity", "autoscaling_metrics_collection", moto="5.2.5"),
     Patch("fidelity", "autoscaling_tag_order", moto="5.2.5"),
     Patch("fidelity", "budgets_subscribers", moto="5.2.5"),
+    # before dynamodb_atomic_writes, so that its lock wraps the before-images too
+    Patch("fidelity", "dynamodb_point_in_time", moto="5.2.5"),
     Patch("fidelity", "dynamodb_atomic_writes", moto="5.2.5"),
     Patch("fidelity", "dynamodb_table_id", moto="5.2.5"),
     Patch("fidelity", "ec2_containers", moto="5.2.5"),
