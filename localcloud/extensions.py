@@ -15,6 +15,8 @@ run after moto's own code; neither reads what the other sets):
 * ``rds_gp3_defaults`` and ``rds_slow_create``: ``DBInstance.__init__``;
 * ``rds_database`` replaces the timed ``DBInstance.status`` of ``rds_slow_create`` with one
   that also waits for the twin's database to answer (``LOCALCLOUD_TWIN=on`` only);
+  ``rds_backups`` replaces it again with one that also waits for a restore to fill the
+  database, and wraps ``create_db_instance`` / ``delete_db_instance`` outside rds_database's;
 * ``dynamodb_point_in_time`` and then ``dynamodb_atomic_writes`` wrap the mutating
   ``DynamoHandler`` actions (the lock outside the before-image record; the restore takes
   that lock, ``dynamodb_atomic_writes.LOCK``, itself), and
@@ -79,6 +81,8 @@ PATCHES: tuple[Patch, ...] = (
     Patch("fidelity", "ecr_registry", moto="5.2.5"),
     Patch("fidelity", "kms_key_arn", moto="5.2.5"),
     Patch("fidelity", "rds_database", moto="5.2.5"),
+    # after rds_database: its status waits for restores too, its wrappers wrap rds_database's
+    Patch("fidelity", "rds_backups", moto="5.2.5"),
     Patch("fidelity", "elbv2_twin_balancer", moto="5.2.5"),
     Patch("fidelity", "autoscaling_elb_health", moto="5.2.5"),
     Patch("speed", "dynamodb_fast_serializer", moto="5.2.5"),
