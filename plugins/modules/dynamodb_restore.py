@@ -14,7 +14,7 @@ description:
     on for it) into the new table O(target_table), and waits until the new table is
     C(ACTIVE). DynamoDB never restores over an existing table; the app is then pointed at
     the new one (playbooks/restore.yml does that through C(AUTOBUY_TABLE_NAMES)).
-  - Idempotent by name: when O(target_table) exists already and is a restore of
+  - Idempotent by name. When O(target_table) exists already and is a restore of
     O(source_table), nothing is changed and its restore summary is returned; a table of
     that name that is not such a restore fails the task.
   - A restored table has point-in-time recovery off and no TTL, as on AWS; turn them on
