@@ -17,7 +17,7 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -117,7 +117,8 @@ def test_the_drill_brings_back_users_and_items(twin: str, monkeypatch: pytest.Mo
     rds.create_db_snapshot(DBInstanceIdentifier="taskapp-database", DBSnapshotIdentifier="drill-backup")
     while rds.describe_db_snapshots(DBSnapshotIdentifier="drill-backup")["DBSnapshots"][0]["Status"] != "available":
         time.sleep(0.3)
-    backup_time = datetime.now(timezone.utc).replace(microsecond=0)
+    # The next whole second (restore times are given to the second): after every write above.
+    backup_time = (datetime.now(timezone.utc) + timedelta(seconds=1)).replace(microsecond=0)
     while datetime.now(timezone.utc) <= backup_time:
         time.sleep(0.05)
 
