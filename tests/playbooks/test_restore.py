@@ -36,7 +36,7 @@ IMAGES = ("autobuy/mariadb:latest", "autobuy/registry:latest", "autobuy/alb:late
 EMAILS = ("ana@example.com", "ben@example.com")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     missing = [image for image in IMAGES if subprocess.run(
         ["docker", "image", "inspect", image], capture_output=True, check=False).returncode != 0]
@@ -91,7 +91,15 @@ def _items(api: falcon.testing.TestClient, token: str) -> set[str]:
     return {item["url"] for item in listed.json["items"]}
 
 
-def test_the_drill_brings_back_users_and_items(twin: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def _latest_restorable(rds: Any) -> datetime:
+    found = rds.describe_db_instances(DBInstanceIdentifier="taskapp-database")["DBInstances"][0]
+    value = found["LatestRestorableTime"]
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("database", ["snapshot", "point_in_time"])
+def test_the_drill_brings_back_users_and_items(twin: str, database: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
     # The API's AWS clients (an instance has its role's credentials).
     for name, value in (("AWS_ACCESS_KEY_ID", "localcloud"), ("AWS_SECRET_ACCESS_KEY", "localcloud"),
                         ("AWS_DEFAULT_REGION", "eu-central-1")):
@@ -112,11 +120,17 @@ def test_the_drill_brings_back_users_and_items(twin: str, monkeypatch: pytest.Mo
     before = {email: _items(api, tokens["access_token"]) for email, tokens in users.items()}
     assert all(len(urls) == 2 for urls in before.values())
 
-    # The backup: a snapshot of the database and the moment for the tables.
+    # The backup: a snapshot of the database, or (point in time) the database's logs past
+    # the writes; and the moment for the tables.
     rds = client("rds", twin)
-    rds.create_db_snapshot(DBInstanceIdentifier="taskapp-database", DBSnapshotIdentifier="drill-backup")
-    while rds.describe_db_snapshots(DBSnapshotIdentifier="drill-backup")["DBSnapshots"][0]["Status"] != "available":
-        time.sleep(0.3)
+    if database == "snapshot":
+        rds.create_db_snapshot(DBInstanceIdentifier="taskapp-database", DBSnapshotIdentifier="drill-backup")
+        while rds.describe_db_snapshots(DBSnapshotIdentifier="drill-backup")["DBSnapshots"][0]["Status"] != "available":
+            time.sleep(0.3)
+    else:
+        written = datetime.now(timezone.utc)
+        while _latest_restorable(rds) <= written:
+            time.sleep(0.5)
     # The next whole second (restore times are given to the second): after every write above.
     backup_time = (datetime.now(timezone.utc) + timedelta(seconds=1)).replace(microsecond=0)
     while datetime.now(timezone.utc) <= backup_time:
@@ -136,8 +150,11 @@ def test_the_drill_brings_back_users_and_items(twin: str, monkeypatch: pytest.Mo
     lost_user = _sign_in(api, EMAILS[0])  # signs up again as a new user
     assert lost_user["user"]["id"] != users[EMAILS[0]]["user"]["id"]
 
-    extra = {"autobuy_restore_suffix": "drill", "autobuy_restore_database": "snapshot",
-             "autobuy_restore_snapshot": "drill-backup",
+    if database == "point_in_time":  # RDS restores up to LatestRestorableTime
+        while _latest_restorable(rds) < backup_time:
+            time.sleep(0.5)
+    extra = {"autobuy_restore_suffix": "drill", "autobuy_restore_database": database,
+             "autobuy_restore_snapshot": "drill-backup" if database == "snapshot" else "",
              "autobuy_restore_time": backup_time.isoformat().replace("+00:00", "Z"),
              # The items and the users' item slots (autobuy_users.itemIds) go together.
              "autobuy_restore_tables": ["autobuy_items", "autobuy_users"]}
@@ -167,7 +184,7 @@ def test_the_drill_brings_back_users_and_items(twin: str, monkeypatch: pytest.Mo
     assert again.returncode == 0, again.output[-4000:]
     assert again.recap["changed"] == 0, again.output[-4000:]
     print(f"\nrestore drill on the twin: restore.yml took {rto:.1f} s "
-          f"(database from a snapshot, two tables to a point in time, instance refresh); "
+          f"(database: {database}, two tables to a point in time, instance refresh); "
           f"idempotent re-run {again.seconds:.1f} s")
 
 
