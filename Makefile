@@ -70,7 +70,7 @@ test-fresh: ## The README's two commands in a clean Debian 12 container, timed (
 test-fast: setup ## pytest without the slow tests
 	$(BIN)/python -m pytest -m 'not slow'
 
-lint: setup ## yamllint, ansible-lint (production profile), ansible-test sanity (Python 3.11-3.13)
+lint: setup actionlint ## yamllint, ansible-lint (production profile), actionlint, ansible-test sanity (Python 3.11-3.13)
 	$(BIN)/yamllint --strict .
 	$(BIN)/ansible-lint --profile production
 	scripts/sanity.sh

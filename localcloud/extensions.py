@@ -17,7 +17,11 @@ run after moto's own code; neither reads what the other sets):
   (the container starts for an instance that already carries its template's settings);
 * ``rds_database`` replaces the timed ``DBInstance.status`` of ``rds_slow_create`` with one
   that also waits for the twin's database to answer (``LOCALCLOUD_TWIN=on`` only);
-* ``dynamodb_atomic_writes`` wraps the mutating ``DynamoHandler`` actions, and
+  ``rds_backups`` replaces it again with one that also waits for a restore to fill the
+  database, and wraps ``create_db_instance`` / ``delete_db_instance`` outside rds_database's;
+* ``dynamodb_point_in_time`` and then ``dynamodb_atomic_writes`` wrap the mutating
+  ``DynamoHandler`` actions (the lock outside the before-image record; the restore takes
+  that lock, ``dynamodb_atomic_writes.LOCK``, itself), and
   ``dynamodb_query_index`` wraps ``DynamoHandler.call_action``, which calls them.
 
 Each entry names the moto version the patch was written against (and checked with its
@@ -65,6 +69,8 @@ PATCHES: tuple[Patch, ...] = (
     Patch("fidelity", "backup_selections", moto="5.2.5"),
     Patch("fidelity", "backup_vault_access_denied", moto="5.2.5"),
     Patch("fidelity", "budgets_subscribers", moto="5.2.5"),
+    # before dynamodb_atomic_writes, so that its lock wraps the before-images too
+    Patch("fidelity", "dynamodb_point_in_time", moto="5.2.5"),
     Patch("fidelity", "dynamodb_atomic_writes", moto="5.2.5"),
     Patch("fidelity", "dynamodb_table_id", moto="5.2.5"),
     Patch("fidelity", "ec2_launch_template_instances", moto="5.2.5"),
@@ -82,6 +88,8 @@ PATCHES: tuple[Patch, ...] = (
     Patch("fidelity", "kms_key_arn", moto="5.2.5"),
     Patch("fidelity", "kms_aws_managed_keys", moto="5.2.5"),
     Patch("fidelity", "rds_database", moto="5.2.5"),
+    # after rds_database: its status waits for restores too, its wrappers wrap rds_database's
+    Patch("fidelity", "rds_backups", moto="5.2.5"),
     Patch("fidelity", "elbv2_twin_balancer", moto="5.2.5"),
     Patch("fidelity", "autoscaling_elb_health", moto="5.2.5"),
     Patch("fidelity", "sts_caller_identity", moto="5.2.5"),

@@ -119,8 +119,9 @@ def real_stores(settings: Settings) -> Stores:
     dynamodb = Timed(session.client("dynamodb", **aws))
     stores = Stores(users=SqlUserRepository(engine), refresh_tokens=SqlRefreshTokenRepository(engine),
                     billing=SqlBillingRepository(engine),
-                    items=DynamoItemRepository(dynamodb, settings.table_prefix),
-                    queue=queue, engine=DynamoEngineStore(dynamodb, settings.table_prefix),
+                    items=DynamoItemRepository(dynamodb, settings.table_prefix, settings.table_names),
+                    queue=queue,
+                    engine=DynamoEngineStore(dynamodb, settings.table_prefix, settings.table_names),
                     limiter=SqlRateLimiter(engine), gateway=stripe_gateway(settings))
     return guarded_stores(stores, dependencies(settings))
 

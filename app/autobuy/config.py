@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from autobuy.schema import load_tables
+
 Tier = Literal["free", "pro", "ultra"]
 TIERS: tuple[Tier, ...] = ("free", "pro", "ultra")
 
@@ -61,6 +63,10 @@ class SharedSettings(BaseSettings):
     aws_region: str = "eu-central-1"
     aws_endpoint_url: str = ""
     table_prefix: str = ""
+    # A table of dynamodb_tables.yml -> the table this deployment uses instead of
+    # prefix + name (JSON, e.g. {"autobuy_items": "autobuy_items-restored-0412"}): how a
+    # table restored from a backup (playbooks/restore.yml) is put to use.
+    table_names: dict[str, str] = Field(default_factory=dict)
     sns_topic_arn: str = ""
     checks_queue_url: str = ""
     # Demo shops on loopback may be admitted explicitly (development only).
@@ -89,6 +95,10 @@ class SharedSettings(BaseSettings):
             raise ValueError(f"tiers must define exactly {', '.join(TIERS)}")
         if self.purchase_webhook_url and not self.purchase_webhook_secret.get_secret_value():
             raise ValueError("AUTOBUY_PURCHASE_WEBHOOK_SECRET is required with a webhook URL")
+        unknown = sorted(set(self.table_names) - {table["name"] for table in load_tables()})
+        if unknown:
+            raise ValueError(f"AUTOBUY_TABLE_NAMES names tables dynamodb_tables.yml does not "
+                             f"define: {', '.join(unknown)}")
         if self.env == "production" and self.url_allow_hosts:
             raise ValueError("AUTOBUY_URL_ALLOW_HOSTS is for development only")
         return self

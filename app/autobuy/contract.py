@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Callable, Final, Literal
 
@@ -45,9 +46,11 @@ class Table:
     indexes: frozenset[str]
     ttl_attribute: str | None
 
-    def named(self, prefix: str = "") -> str:
-        """The table's name with the deployment's ``AUTOBUY_TABLE_PREFIX``."""
-        return prefix + self.name
+    def named(self, prefix: str = "", names: Mapping[str, str] | None = None) -> str:
+        """The table's name: the one ``AUTOBUY_TABLE_NAMES`` gives it (e.g. a table
+        restored from a backup, playbooks/restore.yml), else the deployment's
+        ``AUTOBUY_TABLE_PREFIX`` + its name."""
+        return (names or {}).get(self.name) or prefix + self.name
 
     def index(self, name: str) -> str:
         """``name`` if the definition declares that index on this table, else an error."""

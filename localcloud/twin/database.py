@@ -88,6 +88,16 @@ def answers(port: int, username: str, password: str, db_name: str | None) -> boo
         return False
 
 
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` readable by the owner only (dumps hold password hashes)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
 class Databases:
     """The DB containers of one local cloud server."""
 
@@ -99,6 +109,7 @@ class Databases:
         self._all: dict[str, Database] = {}
         self.snapshots: dict[str, str] = {}  # final snapshot id -> dump file
         self._lock = threading.Lock()
+        self.loading: set[str] = set()  # DB instances being filled from a dump (restores)
 
     def container_name(self, identifier: str) -> str:
         return f"localcloud-rds-{identifier}-{self.owner}"
@@ -189,3 +200,54 @@ class Databases:
     def report(self) -> dict:
         with self._lock:
             return {identifier: db.report() for identifier, db in sorted(self._all.items())}
+
+
+    # Backups and restores (localcloud/ext/fidelity/rds_backups.py): a snapshot is a dump
+    # of the instance's database; a restore is a new instance filled from one.
+
+    def dump(self, identifier: str) -> bytes | None:
+        """``mariadb-dump`` of the DB instance's database (None when it is not available).
+        Without the dump date, so two dumps of unchanged data are equal."""
+        database = self._all.get(identifier)
+        if database is None or database.state != "available":
+            return None
+        what = ["--databases", database.db_name] if database.db_name else ["--all-databases"]
+        return docker.run(["exec", database.container, "mariadb-dump", "--single-transaction",
+                           "--routines", "--events", "--skip-dump-date", *what],
+                          timeout=600).stdout
+
+    def load(self, identifier: str, dump: Path | None,
+             on_failure: Callable[[str], None]) -> None:
+        """Fill the DB instance, once its server answers, from ``dump`` (None: it stays as
+        created, e.g. from a snapshot of a database that was still empty). The instance is
+        listed in :attr:`Databases.loading` until then."""
+        database = self._all.get(identifier)
+        if database is None:
+            return
+        with self._lock:
+            self.loading.add(identifier)
+
+        def fill() -> None:
+            try:
+                if database.thread is not None:
+                    database.thread.join(timeout=READY_TIMEOUT + 30)
+                if database.state == "available" and dump is not None:
+                    docker.run(["exec", "-i", database.container, "mariadb"],
+                               stdin=dump.read_bytes(), timeout=600)
+                    print(f"localcloud: twin: DB instance {identifier} restored from {dump.name}",
+                          flush=True)
+            except (docker.DockerError, OSError) as exc:
+                database.state, database.error = "failed", f"restore from {dump}: {exc}"
+                print(f"localcloud: twin: DB instance {identifier}: {database.error}",
+                      file=sys.stderr, flush=True)
+                on_failure(database.error)
+            finally:
+                with self._lock:
+                    self.loading.discard(identifier)
+
+        threading.Thread(target=fill, name=f"localcloud-rds-restore-{identifier}",
+                         daemon=True).start()
+
+    def filled(self, identifier: str) -> bool:
+        """True when the DB instance answers and no restore is still filling it."""
+        return self.ready(identifier) and identifier not in self.loading

@@ -178,6 +178,11 @@ def test_instance_policy_is_scoped_to_this_stack(stack: Stack) -> None:
     assert statements["PublishAlerts"]["Resource"] == "arn:aws:sns:eu-central-1:123456789012:taskapp-alerts"
     assert statements["EcrPullThisRepository"]["Resource"].endswith(":repository/taskapp-backend")
     assert statements["UseTheChecksQueue"]["Resource"].endswith(":autobuy-checks")
+    # The table names parameter the instances read at boot, and restored tables (restore.yml).
+    assert statements["ReadTheTableNames"]["Resource"] == (
+        "arn:aws:ssm:eu-central-1:123456789012:parameter/taskapp/dynamodb-table-names")
+    assert "arn:aws:dynamodb:eu-central-1:123456789012:table/autobuy_items-restored-*" in (
+        statements["UseTheTables"]["Resource"])
     profile = iam.get_instance_profile(InstanceProfileName="EC2-ECR-SecretsManager-Role")["InstanceProfile"]
     assert [r["RoleName"] for r in profile["Roles"]] == ["EC2-ECR-SecretsManager-Role"]
 
@@ -271,6 +276,9 @@ def test_tables_follow_the_shared_definition(stack: Stack) -> None:
     gsi = {i["IndexName"]: {k["KeyType"]: k["AttributeName"] for k in i["KeySchema"]}
            for i in items["GlobalSecondaryIndexes"]}
     assert gsi["userId-lastChecked-index"] == {"HASH": "userId", "RANGE": "lastChecked"}
+    # No table restored into use yet: the parameter the instances read at boot is empty.
+    parameter = stack.client("ssm").get_parameter(Name="/taskapp/dynamodb-table-names")["Parameter"]
+    assert (parameter["Type"], parameter["Value"]) == ("String", "{}")
 
 
 def test_registry_scans_on_push_and_keeps_ten_images(stack: Stack) -> None:
@@ -588,6 +596,7 @@ def test_teardown_removes_everything(stack: Stack) -> None:
     assert c("rds").describe_db_subnet_groups()["DBSubnetGroups"] == []
     assert c("dynamodb").list_tables()["TableNames"] == []
     assert c("secretsmanager").list_secrets()["SecretList"] == []
+    assert c("ssm").describe_parameters()["Parameters"] == []
     assert c("ecr").describe_repositories()["repositories"] == []
     assert c("sqs").list_queues().get("QueueUrls", []) == []
     assert c("elbv2").describe_load_balancers()["LoadBalancers"] == []

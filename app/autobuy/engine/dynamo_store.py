@@ -14,6 +14,7 @@ last outcome) and writes the history, alert and order rows.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -53,13 +54,14 @@ def _dec(value: Any) -> Decimal | None:
 
 
 class DynamoEngineStore(EngineStore, OrderStore):
-    def __init__(self, client: Any, table_prefix: str = "") -> None:
+    def __init__(self, client: Any, table_prefix: str = "",
+                 table_names: Mapping[str, str] | None = None) -> None:
         self._db = client
-        self._items = ITEMS.named(table_prefix)
-        self._users = USERS.named(table_prefix)
-        self._history = PRICE_HISTORY.named(table_prefix)
-        self._alerts = ALERTS.named(table_prefix)
-        self._orders = ORDERS.named(table_prefix)
+        self._items = ITEMS.named(table_prefix, table_names)
+        self._users = USERS.named(table_prefix, table_names)
+        self._history = PRICE_HISTORY.named(table_prefix, table_names)
+        self._alerts = ALERTS.named(table_prefix, table_names)
+        self._orders = ORDERS.named(table_prefix, table_names)
         self._tiers: dict[str, tuple[float, str]] = {}
 
     @staticmethod

@@ -71,7 +71,8 @@ def check_policy(settings: EngineSettings) -> CheckPolicy:
 
 async def run(settings: EngineSettings, stop: asyncio.Event) -> dict[str, int]:
     """Run the worker (and scheduler and expiry sweep) until ``stop`` is set."""
-    store = DynamoEngineStore(_client(settings, "dynamodb"), settings.table_prefix)
+    store = DynamoEngineStore(_client(settings, "dynamodb"), settings.table_prefix,
+                              settings.table_names)
     queue = SqsChecksQueue(_client(settings, "sqs", long_poll_seconds=SqsChecksQueue.WAIT_SECONDS),
                            settings.checks_queue_url)
     secret = settings.purchase_webhook_secret.get_secret_value().encode()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -93,11 +94,12 @@ def item_to_dynamo(item: Item) -> dict[str, Any]:
 
 
 class DynamoItemRepository(ItemRepository):
-    def __init__(self, client: Any, table_prefix: str = "") -> None:
+    def __init__(self, client: Any, table_prefix: str = "",
+                 table_names: Mapping[str, str] | None = None) -> None:
         self._db = client
-        self._items = ITEMS.named(table_prefix)
-        self._users = USERS.named(table_prefix)
-        self._history = PRICE_HISTORY.named(table_prefix)
+        self._items = ITEMS.named(table_prefix, table_names)
+        self._users = USERS.named(table_prefix, table_names)
+        self._history = PRICE_HISTORY.named(table_prefix, table_names)
 
     # -- item limit -----------------------------------------------------------------
     # The user's row holds the set of item ids that occupy a slot (itemIds, a string
