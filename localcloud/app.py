@@ -8,6 +8,8 @@
                                   (e.g. SQS long polls still waiting)
     GET  /localcloud/twin         {"enabled": false} or, with LOCALCLOUD_TWIN=on, the CA
                                    file, network, registry address and databases
+    /stripe/*                     the Stripe stand-in (localcloud/stripe.py): the API's
+                                   AUTOBUY_STRIPE_API_URL=http://HOST:PORT/stripe
 
 Every other request goes to moto unchanged and, when it is an AWS API call
 (not ``/moto-api/*``), is counted first.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -44,11 +47,16 @@ class LocalCloudApp:
             counter = CallCounter(index)
         self.counter = counter
         self.in_flight = CallCounter(counter._index)  # noqa: SLF001 - same index, same module
+        self._stripe: Any = None
+        self._stripe_lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):
         path = environ.get("PATH_INFO", "")
         if path.startswith("/localcloud/") or path == "/localcloud":
             return self._own_route(environ, start_response, path)
+        if (path == "/stripe" or path.startswith("/stripe/")) and not environ.get(
+                "HTTP_AUTHORIZATION", "").startswith("AWS4-"):  # a signed call is S3's (bucket "stripe")
+            return self.stripe()(environ, start_response)
         if path.startswith("/moto-api"):
             return self._moto(environ, start_response)
         sig = signature_of(environ, _form_body(environ))
@@ -58,6 +66,15 @@ class LocalCloudApp:
             return self._moto(environ, start_response)
         finally:
             self.in_flight.release(sig)
+
+    def stripe(self) -> Any:
+        """The Stripe stand-in, made on first use (its state lives in this process)."""
+        with self._stripe_lock:
+            if self._stripe is None:
+                from localcloud.stripe import StripeStandIn
+
+                self._stripe = StripeStandIn()
+            return self._stripe
 
     def _own_route(self, environ: dict[str, Any], start_response: Callable[..., Any], path: str):
         method = environ.get("REQUEST_METHOD", "GET").upper()
