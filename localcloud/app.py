@@ -8,6 +8,9 @@
                                   (e.g. SQS long polls still waiting)
     GET  /localcloud/twin         {"enabled": false} or, with LOCALCLOUD_TWIN=on, the CA
                                    file, network, registry address and databases
+    GET  /localcloud/ses/messages {"messages": [...]}: every e-mail SES accepted, oldest
+                                   first (account, region, id, source, destinations,
+                                   subject, and raw MIME or body)
     /stripe/*                     the Stripe stand-in (localcloud/stripe.py): the API's
                                    AUTOBUY_STRIPE_API_URL=http://HOST:PORT/stripe
 
@@ -101,6 +104,10 @@ class LocalCloudApp:
             from localcloud import twin
 
             return _json(start_response, 200, twin.report())
+        if path.rstrip("/") == "/localcloud/ses/messages":
+            if method != "GET":
+                return _json(start_response, 405, {"error": "use GET"})
+            return _json(start_response, 200, {"messages": ses_messages()})
         return _json(start_response, 404, {"error": f"no such local cloud route: {path}"})
 
 
@@ -112,6 +119,33 @@ def _patches() -> dict[str, Any]:
         "speed_patches": "on" if settings.speed_patches() else "off",
         "applied": [{"kind": p.kind, "name": p.name, "moto": p.moto} for p in extensions.applied()],
     }
+
+
+def ses_messages() -> list[dict[str, Any]]:
+    """What SES accepted (moto keeps it in its SES backends; v2 sends land there too)."""
+    from email import message_from_string
+    from email.header import decode_header, make_header
+
+    from moto.ses.models import ses_backends
+
+    out: list[dict[str, Any]] = []
+    for account, regions in list(ses_backends.items()):
+        for region, backend in list(regions.items()):
+            for msg in list(backend.sent_messages):
+                entry: dict[str, Any] = {"account": account, "region": region,
+                                         "id": getattr(msg, "id", None), "source": msg.source}
+                raw = getattr(msg, "raw_data", None)
+                if raw is not None:
+                    parsed = message_from_string(raw)
+                    entry.update(destinations=list(msg.destinations), raw=raw,
+                                 subject=str(make_header(decode_header(parsed["Subject"] or ""))))
+                else:
+                    dest = msg.destinations
+                    entry.update(destinations=dest.get("ToAddresses", []) if isinstance(dest, dict) else dest,
+                                 subject=getattr(msg, "subject", None), body=getattr(msg, "body", None),
+                                 template=getattr(msg, "template", None))
+                out.append(entry)
+    return out
 
 
 def _form_body(environ: dict[str, Any]) -> bytes | None:

@@ -26,6 +26,8 @@ def stack_defaults() -> dict[str, Any]:
         "autobuy_zone_name": values["autobuy_domain"],
         "autobuy_api_record": "api." + values["autobuy_domain"],
         "autobuy_certificate_domain": "*." + values["autobuy_domain"],
+        "autobuy_mail_domain": values["autobuy_domain"],
+        "autobuy_alerts_from": "alerts@" + values["autobuy_domain"],
     })
     return values
 
@@ -52,6 +54,8 @@ def test_local_symlink_points_at_the_one_stack_file() -> None:
         ({"autobuy_health_check_timeout": 30}, "autobuy_health_check_timeout (30) must be less than"),
         ({"autobuy_region": "europe"}, "autobuy_region"),
         ({"autobuy_concurrent": "false"}, "autobuy_concurrent"),
+        ({"autobuy_alerts_from": "alerts"}, "autobuy_alerts_from must be an e-mail address"),
+        ({"autobuy_alerts_from": "alerts@elsewhere.example"}, "must be an address of autobuy_mail_domain"),
     ],
 )
 def test_filter_names_the_bad_variable(change: dict[str, Any], expected: str) -> None:
