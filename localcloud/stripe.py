@@ -21,7 +21,7 @@ Stripe sends for a subscription checkout (``customer.created``,
 every webhook endpoint that enabled them, signed as Stripe signs them:
 ``Stripe-Signature: t=<unix>,v1=<hex HMAC-SHA256(endpoint secret, "<t>.<body>")>``.
 Delivery runs in a thread and is retried (1, 2, 4, 8 s) on a non-2xx answer or a network
-error, as Stripe retries. Cancelling sends nothing (Stripe sends nothing either) and goes
+error, as Stripe retries; an event's ``pending_webhooks`` counts the deliveries still owed. Cancelling sends nothing (Stripe sends nothing either) and goes
 to the session's ``cancel_url``.
 
 Every call needs ``Authorization: Bearer sk_...`` (any such key). Prices are
@@ -361,10 +361,11 @@ class StripeStandIn:
             record = {"event": event["id"], "type": kind, "endpoint": endpoint["id"], "attempts": 0,
                       "status": None, "delivered": False}
             self.deliveries.append(record)
-            threading.Thread(target=self._deliver, args=(endpoint, payload, record),
+            threading.Thread(target=self._deliver, args=(endpoint, payload, record, event),
                              name=f"stripe-webhook-{event['id']}", daemon=True).start()
 
-    def _deliver(self, endpoint: dict[str, Any], payload: bytes, record: dict[str, Any]) -> None:
+    def _deliver(self, endpoint: dict[str, Any], payload: bytes, record: dict[str, Any],
+                 event: dict[str, Any]) -> None:
         for delay in (0.0, *self._retry_delays):
             time.sleep(delay)
             record["attempts"] += 1
@@ -381,6 +382,8 @@ class StripeStandIn:
                 record["status"] = f"error: {exc.__class__.__name__}"
             if isinstance(record["status"], int) and 200 <= record["status"] < 300:
                 record["delivered"] = True
+                with self._lock:  # as on Stripe: the event's count of deliveries still owed
+                    event["pending_webhooks"] -= 1
                 return
         log.warning("stripe stand-in: event %s not delivered to %s after %d attempts (last: %s)",
                     record["event"], endpoint["url"], record["attempts"], record["status"])
