@@ -78,6 +78,7 @@ PATCHES: tuple[Patch, ...] = (
     Patch("fidelity", "elbv2_twin_balancer", moto="5.2.5"),
     Patch("fidelity", "autoscaling_elb_health", moto="5.2.5"),
     Patch("fidelity", "ses_dns_verification", moto="5.2.5"),
+    Patch("fidelity", "cloudfront_policies", moto="5.2.5"),
     Patch("speed", "dynamodb_fast_serializer", moto="5.2.5"),
     Patch("speed", "dynamodb_hot_paths", moto="5.2.5"),
     Patch("speed", "dynamodb_item_tracking", moto="5.2.5"),
