@@ -8,6 +8,11 @@
                                   (e.g. SQS long polls still waiting)
     GET  /localcloud/twin         {"enabled": false} or, with LOCALCLOUD_TWIN=on, the CA
                                    file, network, registry address and databases
+    GET  /localcloud/ses/messages {"messages": [...]}: every e-mail SES accepted, oldest
+                                   first (account, region, id, source, destinations,
+                                   subject, and raw MIME or body)
+    /stripe/*                     the Stripe stand-in (localcloud/stripe.py): the API's
+                                   AUTOBUY_STRIPE_API_URL=http://HOST:PORT/stripe
 
 Every other request goes to moto unchanged and, when it is an AWS API call
 (not ``/moto-api/*``), is counted first.
@@ -17,6 +22,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -44,11 +50,16 @@ class LocalCloudApp:
             counter = CallCounter(index)
         self.counter = counter
         self.in_flight = CallCounter(counter._index)  # noqa: SLF001 - same index, same module
+        self._stripe: Any = None
+        self._stripe_lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):
         path = environ.get("PATH_INFO", "")
         if path.startswith("/localcloud/") or path == "/localcloud":
             return self._own_route(environ, start_response, path)
+        if (path == "/stripe" or path.startswith("/stripe/")) and not environ.get(
+                "HTTP_AUTHORIZATION", "").startswith("AWS4-"):  # a signed call is S3's (bucket "stripe")
+            return self.stripe()(environ, start_response)
         if path.startswith("/moto-api"):
             return self._moto(environ, start_response)
         sig = signature_of(environ, _form_body(environ))
@@ -58,6 +69,15 @@ class LocalCloudApp:
             return self._moto(environ, start_response)
         finally:
             self.in_flight.release(sig)
+
+    def stripe(self) -> Any:
+        """The Stripe stand-in, made on first use (its state lives in this process)."""
+        with self._stripe_lock:
+            if self._stripe is None:
+                from localcloud.stripe import StripeStandIn
+
+                self._stripe = StripeStandIn()
+            return self._stripe
 
     def _own_route(self, environ: dict[str, Any], start_response: Callable[..., Any], path: str):
         method = environ.get("REQUEST_METHOD", "GET").upper()
@@ -84,6 +104,10 @@ class LocalCloudApp:
             from localcloud import twin
 
             return _json(start_response, 200, twin.report())
+        if path.rstrip("/") == "/localcloud/ses/messages":
+            if method != "GET":
+                return _json(start_response, 405, {"error": "use GET"})
+            return _json(start_response, 200, {"messages": ses_messages()})
         return _json(start_response, 404, {"error": f"no such local cloud route: {path}"})
 
 
@@ -95,6 +119,33 @@ def _patches() -> dict[str, Any]:
         "speed_patches": "on" if settings.speed_patches() else "off",
         "applied": [{"kind": p.kind, "name": p.name, "moto": p.moto} for p in extensions.applied()],
     }
+
+
+def ses_messages() -> list[dict[str, Any]]:
+    """What SES accepted (moto keeps it in its SES backends; v2 sends land there too)."""
+    from email import message_from_string
+    from email.header import decode_header, make_header
+
+    from moto.ses.models import ses_backends
+
+    out: list[dict[str, Any]] = []
+    for account, regions in list(ses_backends.items()):
+        for region, backend in list(regions.items()):
+            for msg in list(backend.sent_messages):
+                entry: dict[str, Any] = {"account": account, "region": region,
+                                         "id": getattr(msg, "id", None), "source": msg.source}
+                raw = getattr(msg, "raw_data", None)
+                if raw is not None:
+                    parsed = message_from_string(raw)
+                    entry.update(destinations=list(msg.destinations), raw=raw,
+                                 subject=str(make_header(decode_header(parsed["Subject"] or ""))))
+                else:
+                    dest = msg.destinations
+                    entry.update(destinations=dest.get("ToAddresses", []) if isinstance(dest, dict) else dest,
+                                 subject=getattr(msg, "subject", None), body=getattr(msg, "body", None),
+                                 template=getattr(msg, "template", None))
+                out.append(entry)
+    return out
 
 
 def _form_body(environ: dict[str, Any]) -> bytes | None:

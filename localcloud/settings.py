@@ -160,8 +160,17 @@ def allowed_moto_version() -> str:
     return raw
 
 
+def stripe_prices() -> dict[str, dict]:
+    """``LOCALCLOUD_STRIPE_PRICES``: the Stripe stand-in's prices, ``id=amount:currency``
+    pairs (amount in the currency's minor unit); default: the API's two price ids."""
+    from localcloud.stripe import DEFAULT_PRICES, prices_from
+
+    return prices_from(os.environ.get("LOCALCLOUD_STRIPE_PRICES", "").strip() or DEFAULT_PRICES)
+
+
 def validate() -> None:
     """Fail fast, with the variable's name, on a bad setting."""
+    stripe_prices()
     server_threads()
     speed_patches()
     twin()

@@ -5,7 +5,7 @@
 #   make web        npm ci + production build into web/dist, prints the first page's JS size
 #   make test-web   type check, generated API types up to date, vitest (in `make test`)
 #   make web-dev    Vite dev server on http://127.0.0.1:5173, /v1 and /health sent to `make api`
-.PHONY: web web-deps test-web web-dev web-types
+.PHONY: web web-deps test-web web-dev web-types web-e2e
 
 TEST_TARGETS += test-web
 
@@ -34,3 +34,8 @@ web-types: setup web-deps ## Regenerate web/src/api/schema.d.ts from the API's O
 
 web-dev: web-deps ## Vite dev server on 127.0.0.1:$(WEB_PORT); run `make api` alongside
 	cd $(WEB_DIR) && npx vite --host 127.0.0.1 --port $(WEB_PORT) --strictPort
+
+# The browser run (also part of `make test` through pytest): the built app and the API on one
+# origin, Debian's chromium driven by Playwright; it refreshes the screenshots in docs/.
+web-e2e: setup web ## End-to-end run in headless Chromium; screenshots into docs/screenshots
+	AUTOBUY_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest tests/app/test_web_e2e.py -q -p no:cacheprovider

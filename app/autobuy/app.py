@@ -127,7 +127,7 @@ def real_stores(settings: Settings) -> Stores:
 
 
 def stripe_gateway(settings: Settings) -> StripeGateway:
-    return StripeGateway(settings.stripe_secret_key.get_secret_value(),
+    return StripeGateway(settings.stripe_secret_key.get_secret_value(), api_url=settings.stripe_api_url,
                          timeout=settings.stripe_timeout_seconds, attempts=settings.stripe_attempts)
 
 

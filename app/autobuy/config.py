@@ -149,6 +149,8 @@ class Settings(SharedSettings):
     # Stripe checkout: per attempt, and attempts on network errors/5xx (0.5 s back-off).
     stripe_timeout_seconds: float = Field(default=4.0, gt=0, le=20)
     stripe_attempts: int = Field(default=2, ge=1, le=3)
+    # Stripe's API base URL: the twin's stand-in (the local cloud's /stripe) replaces Stripe here.
+    stripe_api_url: str = "https://api.stripe.com"
 
     # Called from a request (confirm), so shorter than the engine's own sends.
     purchase_webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=20)
@@ -169,10 +171,14 @@ class Settings(SharedSettings):
         if self.purchase_webhook_url and not self.purchase_webhook_url.startswith(
                 ("https://", "http://")):
             raise ValueError("AUTOBUY_PURCHASE_WEBHOOK_URL must be an http(s) URL")
+        if not self.stripe_api_url.startswith(("https://", "http://")):
+            raise ValueError("AUTOBUY_STRIPE_API_URL must be an http(s) URL")
         if self.env != "production":
             return self
         if self.dev_signin:
             raise ValueError("AUTOBUY_DEV_SIGNIN must be false when AUTOBUY_ENV=production")
+        if not self.stripe_api_url.startswith("https://"):
+            raise ValueError("AUTOBUY_STRIPE_API_URL must use https in production")
         secrets = {
             "AUTOBUY_DB_PASSWORD": self.db_password,
             "AUTOBUY_JWT_SIGNING_KEY": self.jwt_signing_key,

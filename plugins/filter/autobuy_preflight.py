@@ -237,6 +237,18 @@ def edge_errors(v: Mapping[str, Any]) -> Errors:
     return errors
 
 
+def mail_errors(v: Mapping[str, Any]) -> Errors:
+    domain = v.get("autobuy_mail_domain")
+    errors = domain_errors("autobuy_mail_domain", domain)
+    sender = v.get("autobuy_alerts_from")
+    if not (isinstance(sender, str) and _EMAIL.match(sender)):
+        errors.append(f"autobuy_alerts_from must be an e-mail address (got {sender!r})")
+    elif isinstance(domain, str) and sender.rsplit("@", 1)[1].lower() != domain.lower().rstrip("."):
+        errors.append(f"autobuy_alerts_from ({sender}) must be an address of autobuy_mail_domain "
+                      f"({domain}): SES sends only from verified identities")
+    return errors
+
+
 def compute_errors(v: Mapping[str, Any]) -> Errors:
     errors: Errors = []
     sizes = {k: v.get(k) for k in ("autobuy_asg_min_size", "autobuy_asg_desired_capacity",
@@ -338,6 +350,7 @@ def general_errors(v: Mapping[str, Any]) -> Errors:
 
 CHECKS: tuple[Callable[[Mapping[str, Any]], Errors], ...] = (
     general_errors, network_errors, security_errors, data_errors, backup_errors, edge_errors,
+    mail_errors,
     compute_errors, monitoring_errors, delivery_errors,
 )
 

@@ -143,11 +143,13 @@ def test_stripe_gateway_posts_form_with_idempotency_key():
     from autobuy.services.billing import StripeGateway
 
     seen: list[tuple[dict, dict]] = []
+    paths: set[str] = set()
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802
             body = self.rfile.read(int(self.headers["Content-Length"])).decode()
             seen.append((dict(self.headers), parse_qs(body)))
+            paths.add(self.path)
             if len(seen) == 1:
                 self.send_response(503)
                 self.end_headers()
@@ -165,12 +167,13 @@ def test_stripe_gateway_posts_form_with_idempotency_key():
     server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        gateway = StripeGateway("sk_test_abc", api_url=f"http://127.0.0.1:{server.server_address[1]}/v1/cs")
+        gateway = StripeGateway("sk_test_abc", api_url=f"http://127.0.0.1:{server.server_address[1]}")
         session = gateway.create_checkout_session(user_id="u1", email="a@example.com", customer_id=None,
                                                   price_id="price_pro", success_url="https://s", cancel_url="https://c")
     finally:
         server.shutdown()
     assert session.id == "cs_test_1"
+    assert paths == {"/v1/checkout/sessions"}  # AUTOBUY_STRIPE_API_URL is the base, as Stripe's SDK takes it
     headers, form = seen[-1]
     assert headers["Authorization"] == "Bearer sk_test_abc" and headers["Idempotency-Key"]
     assert seen[0][0]["Idempotency-Key"] == headers["Idempotency-Key"]  # a retry is the same request

@@ -26,6 +26,8 @@ def stack_defaults() -> dict[str, Any]:
         "autobuy_zone_name": values["autobuy_domain"],
         "autobuy_api_record": "api." + values["autobuy_domain"],
         "autobuy_certificate_domain": "*." + values["autobuy_domain"],
+        "autobuy_mail_domain": values["autobuy_domain"],
+        "autobuy_alerts_from": "alerts@" + values["autobuy_domain"],
     })
     return values
 
@@ -57,6 +59,8 @@ def test_local_symlink_points_at_the_one_stack_file() -> None:
         ({"autobuy_backup_vault_name": ""}, "autobuy_backup_vault_name"),
         ({"autobuy_secret_admin_arns": ["arn:aws:iam::123456789012:role/*"]}, "autobuy_secret_admin_arns"),
         ({"autobuy_secret_admin_arns": "arn:aws:iam::123456789012:role/admin"}, "autobuy_secret_admin_arns"),
+        ({"autobuy_alerts_from": "alerts"}, "autobuy_alerts_from must be an e-mail address"),
+        ({"autobuy_alerts_from": "alerts@elsewhere.example"}, "must be an address of autobuy_mail_domain"),
     ],
 )
 def test_filter_names_the_bad_variable(change: dict[str, Any], expected: str) -> None:

@@ -175,7 +175,12 @@ def test_instance_policy_is_scoped_to_this_stack(stack: Stack) -> None:
     assert statements["ReadThisStacksSecrets"]["Resource"] == [
         "arn:aws:secretsmanager:eu-central-1:123456789012:secret:taskapp/database-??????",
         "arn:aws:secretsmanager:eu-central-1:123456789012:secret:taskapp/app-??????"]
-    assert statements["PublishAlerts"]["Resource"] == "arn:aws:sns:eu-central-1:123456789012:taskapp-alerts"
+    # users' alerts go out through SES from the alerts address only; the ops topic is not theirs
+    assert statements["SendAlertEmails"]["Resource"] == (
+        "arn:aws:ses:eu-central-1:123456789012:identity/autobuyguard.store")
+    assert statements["SendAlertEmails"]["Condition"] == {
+        "StringEquals": {"ses:FromAddress": "alerts@autobuyguard.store"}}
+    assert not [s for s in document["Statement"] if "sns:Publish" in str(s["Action"])]
     assert statements["EcrPullThisRepository"]["Resource"].endswith(":repository/taskapp-backend")
     assert statements["UseTheChecksQueue"]["Resource"].endswith(":autobuy-checks")
     # The table names parameter the instances read at boot, and restored tables (restore.yml).

@@ -7,8 +7,9 @@ the auto-buy settings) are read the same way by both; the worker requires the qu
 URL. Engine-only settings have working defaults, so the worker starts from the API's
 env file; auto-buy purchases need AUTOBUY_PURCHASE_WEBHOOK_URL and _SECRET (without
 them confirmed orders fail with a clear note rather than being sent anywhere). E-mail
-alerts to the user's own address need AUTOBUY_SMTP_HOST and AUTOBUY_SMTP_FROM (see
-``mail``).
+alerts to the user's own address go through SES with AUTOBUY_SES_FROM, or over SMTP with
+AUTOBUY_SMTP_HOST and AUTOBUY_SMTP_FROM (see ``mail``). AUTOBUY_SNS_TOPIC_ARN is the
+operators' topic: the worker publishes no user alert there.
 """
 
 from __future__ import annotations
@@ -40,7 +41,11 @@ class EngineSettings(SharedSettings):
 
     autobuy_auto_confirm: bool = False
 
-    # E-mail alerts to the user's own address; off without a host.
+    # E-mail alerts to the user's own address through Amazon SES, from this address of the
+    # stack's verified SES domain (the mail tier); off when empty.
+    ses_from: str = ""
+    ses_configuration_set: str = ""
+    # ... or over SMTP; off without a host.
     smtp_host: str = ""
     smtp_port: int = Field(default=587, gt=0, le=65535)
     smtp_username: str = ""
@@ -54,6 +59,8 @@ class EngineSettings(SharedSettings):
         if self.engine_backoff_max_seconds < self.engine_backoff_seconds:
             raise ValueError("AUTOBUY_ENGINE_BACKOFF_MAX_SECONDS must be at least "
                              "AUTOBUY_ENGINE_BACKOFF_SECONDS")
+        if self.ses_from and "@" not in self.ses_from:
+            raise ValueError("AUTOBUY_SES_FROM must be an e-mail address (e.g. alerts@autobuyguard.store)")
         if self.smtp_host and "@" not in self.smtp_from:
             raise ValueError("AUTOBUY_SMTP_FROM (an e-mail address) is required with AUTOBUY_SMTP_HOST")
         if self.smtp_username and not self.smtp_password.get_secret_value():

@@ -1,9 +1,10 @@
-"""E-mail alerts to the user's own address over SMTP (standard library only).
+"""E-mail alerts to the user's own address: through Amazon SES (``AUTOBUY_SES_FROM``, the
+stack's way) or over SMTP (``AUTOBUY_SMTP_*``, standard library only).
 
 The address is the ``email`` attribute of the user's ``autobuy_users`` row (the API
-mirrors it there in ``sync_user``). Configured by ``AUTOBUY_SMTP_*``; off without a
-host. A delivery failure is recorded on the alert (``{"email": "failed: ..."}``) and
-logged without credentials, never raised.
+mirrors it there in ``sync_user``). Each channel is off without its setting. A delivery
+failure is recorded on the alert (``{"email": "failed: ..."}``) and logged without
+credentials, never raised.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import make_msgid
+from typing import Any
 
 from autobuy.engine.store import EngineItem, StoredAlert
 
-__all__ = ["SmtpNotifier", "SmtpSettings", "alert_email"]
+__all__ = ["SesNotifier", "SmtpNotifier", "SmtpSettings", "alert_email"]
 
 log = logging.getLogger("autobuy.engine.mail")
 
@@ -60,14 +62,19 @@ def alert_email(alert: StoredAlert, item: EngineItem, sender: str, recipient: st
     return msg
 
 
-class SmtpNotifier:
-    """Sends each alert to the user's e-mail address; ``lookup(user_id)`` -> address or None."""
+class _EmailNotifier:
+    """Sends each alert to the user's e-mail address; ``lookup(user_id)`` -> address or None.
+    Subclasses say how a message leaves (``_send``) and name the route for logs (``_route``)."""
 
-    def __init__(self, lookup: Callable[[str], str | None], settings: SmtpSettings) -> None:
-        if not settings.host or not settings.sender:
-            raise ValueError("SMTP notifier needs a host and a sender address")
-        self._lookup = lookup
-        self._settings = settings
+    _sender: str
+    _lookup: Callable[[str], str | None]
+    _errors: tuple[type[BaseException], ...] = (OSError, ValueError)
+
+    def _route(self) -> str:
+        raise NotImplementedError
+
+    def _send(self, message: EmailMessage) -> None:
+        raise NotImplementedError
 
     async def deliver(self, alert: StoredAlert, item: EngineItem) -> dict[str, str]:
         try:
@@ -81,13 +88,54 @@ class SmtpNotifier:
                      alert.alert_id, alert.user_id)
             return {"email": "skipped: no address"}
         try:
-            message = alert_email(alert, item, self._settings.sender, recipient)
+            message = alert_email(alert, item, self._sender, recipient)
             await asyncio.to_thread(self._send, message)
-        except (smtplib.SMTPException, OSError, ValueError) as exc:
-            log.warning("e-mail alert %s to %s:%s failed: %s", alert.alert_id,
-                        self._settings.host, self._settings.port, type(exc).__name__)
+        except self._errors as exc:
+            log.warning("e-mail alert %s via %s failed: %s", alert.alert_id, self._route(),
+                        type(exc).__name__)
             return {"email": f"failed: {type(exc).__name__}"}
         return {"email": "sent"}
+
+
+class SesNotifier(_EmailNotifier):
+    """Through Amazon SES (``SendRawEmail``) from ``sender``, an address of the stack's
+    verified domain identity (the mail tier). ``client``: a boto3 ``ses`` client."""
+
+    def __init__(self, lookup: Callable[[str], str | None], client: Any, sender: str,
+                 *, configuration_set: str = "") -> None:
+        if "@" not in sender:
+            raise ValueError("SES notifier needs a sender address")
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        self._lookup = lookup
+        self._ses = client
+        self._sender = sender
+        self._configuration_set = configuration_set
+        self._errors = (BotoCoreError, ClientError, OSError, ValueError)
+
+    def _route(self) -> str:
+        return "SES"
+
+    def _send(self, message: EmailMessage) -> None:
+        extra = {"ConfigurationSetName": self._configuration_set} if self._configuration_set else {}
+        # No Destinations: SES takes the recipients from the message's To header.
+        self._ses.send_raw_email(Source=self._sender, RawMessage={"Data": message.as_bytes()}, **extra)
+
+
+class SmtpNotifier(_EmailNotifier):
+    """Over SMTP to ``settings.host``."""
+
+    _errors = (smtplib.SMTPException, OSError, ValueError)
+
+    def __init__(self, lookup: Callable[[str], str | None], settings: SmtpSettings) -> None:
+        if not settings.host or not settings.sender:
+            raise ValueError("SMTP notifier needs a host and a sender address")
+        self._lookup = lookup
+        self._settings = settings
+        self._sender = settings.sender
+
+    def _route(self) -> str:
+        return f"{self._settings.host}:{self._settings.port}"
 
     def _send(self, message: EmailMessage) -> None:
         s = self._settings

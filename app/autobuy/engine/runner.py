@@ -27,8 +27,8 @@ from autobuy.engine.config import EngineSettings
 from autobuy.engine.consumer import Backoff, Worker
 from autobuy.engine.dynamo_store import DynamoEngineStore
 from autobuy.engine.fetch import Fetcher, FetchSettings
-from autobuy.engine.mail import SmtpNotifier, SmtpSettings
-from autobuy.engine.notify import MultiNotifier, SnsNotifier, WebhookNotifier
+from autobuy.engine.mail import SesNotifier, SmtpNotifier, SmtpSettings
+from autobuy.engine.notify import MultiNotifier, WebhookNotifier
 from autobuy.engine.orders import NoPurchaser, OrderPolicy, OrderService, PurchaseWebhook
 from autobuy.engine.queue import SqsChecksQueue
 from autobuy.engine.scheduler import Scheduler
@@ -86,8 +86,10 @@ async def run(settings: EngineSettings, stop: asyncio.Event) -> dict[str, int]:
                                    politeness_delay=settings.engine_politeness_seconds)
     webhooks = WebhookNotifier(store.webhook_for, fetch_settings)
     channels: list[Any] = [webhooks]
-    if settings.sns_topic_arn:
-        channels.append(SnsNotifier(_client(settings, "sns"), settings.sns_topic_arn))
+    # Alerts go to the user (e-mail, webhook); the SNS topic is the operators' (alarms only).
+    if settings.ses_from:
+        channels.append(SesNotifier(store.email_for, _client(settings, "ses"), settings.ses_from,
+                                    configuration_set=settings.ses_configuration_set))
     if settings.smtp_host:
         channels.append(SmtpNotifier(store.email_for, _smtp_settings(settings)))
     owner = settings.engine_owner or f"{socket.gethostname()}:{os.getpid()}"

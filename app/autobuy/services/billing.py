@@ -57,12 +57,12 @@ class StripeGateway(PaymentGateway):
     API expects) and an idempotency key, with a short timeout and retries on 5xx/network.
     """
 
-    API = "https://api.stripe.com/v1/checkout/sessions"
+    API = "https://api.stripe.com"
 
     def __init__(self, secret_key: str, *, api_url: str = API, timeout: float = 10,
                  attempts: int = 3) -> None:
         self._secret_key = secret_key
-        self._url = api_url
+        self._url = api_url.rstrip("/") + "/v1/checkout/sessions"
         self._timeout = timeout
         self._attempts = attempts
 

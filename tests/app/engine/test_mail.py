@@ -167,3 +167,66 @@ def test_settings_name_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AUTOBUY_SMTP_PASSWORD", PASSWORD)
     settings = EngineSettings()
     assert settings.smtp_port == 587 and settings.smtp_starttls and PASSWORD not in repr(settings)
+
+
+# ---- through Amazon SES: the local cloud keeps what SES accepted ----------------------
+
+def _ses_messages(cloud: str) -> list[dict]:
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(cloud + "/localcloud/ses/messages", timeout=10) as resp:
+        return json.load(resp)["messages"]
+
+
+def verified_ses_domain(domain: str) -> None:
+    """An SES domain identity verified as on AWS: its token in a TXT record of its zone."""
+    import uuid
+
+    import boto3
+
+    token = boto3.client("ses").verify_domain_identity(Domain=domain)["VerificationToken"]
+    route53 = boto3.client("route53")
+    zone = route53.create_hosted_zone(Name=domain, CallerReference=uuid.uuid4().hex)["HostedZone"]["Id"]
+    route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{
+        "Action": "UPSERT", "ResourceRecordSet": {"Name": f"_amazonses.{domain}", "Type": "TXT", "TTL": 300,
+                                                  "ResourceRecords": [{"Value": f'"{token}"'}]}}]})
+
+
+def test_alert_mail_goes_through_ses_to_the_users_address(localcloud: str) -> None:
+    import boto3
+
+    from autobuy.engine.mail import SesNotifier
+
+    ses = boto3.client("ses")
+    verified_ses_domain("mail-test.autobuyguard.store")
+    before = len(_ses_messages(localcloud))
+    notifier = SesNotifier(lambda user_id: {"u1": "ana@example.com"}.get(user_id), ses,
+                           "AutoBuy Guard <alerts@mail-test.autobuyguard.store>")
+    assert asyncio.run(notifier.deliver(ALERT, ITEM)) == {"email": "sent"}
+    sent = _ses_messages(localcloud)[before:]
+    assert [m["destinations"] for m in sent] == [["ana@example.com"]]
+    assert sent[0]["source"] == "AutoBuy Guard <alerts@mail-test.autobuyguard.store>"
+    mail = email.message_from_string(sent[0]["raw"])
+    assert mail["To"] == "ana@example.com"
+    assert mail["Subject"] == "AutoBuy Guard: your product reached your target price (99.50 EUR)"
+    assert "https://www.shop.de/p/1" in mail.get_payload()
+
+
+def test_ses_refusal_is_a_failed_delivery(localcloud: str, caplog: pytest.LogCaptureFixture) -> None:
+    import boto3
+
+    from autobuy.engine.mail import SesNotifier
+
+    notifier = SesNotifier(lambda user_id: "ana@example.com", boto3.client("ses"),
+                           "alerts@unverified.example")  # no identity at all
+    assert asyncio.run(notifier.deliver(ALERT, ITEM)) == {"email": "failed: MessageRejected"}  # SES refuses an unverified sender
+    assert "via SES failed: MessageRejected" in caplog.text
+
+
+def test_ses_sender_must_be_an_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    from autobuy.engine.config import EngineSettings
+
+    monkeypatch.setenv("AUTOBUY_SES_FROM", "autobuyguard.store")
+    with pytest.raises(ValueError, match="AUTOBUY_SES_FROM"):
+        EngineSettings(checks_queue_url="http://q")

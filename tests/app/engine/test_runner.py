@@ -22,6 +22,7 @@ from autobuy.engine.queue import SqsChecksQueue
 from autobuy.engine.scheduler import Scheduler
 from tests.app import helpers
 from tests.app.conftest import sign_in
+from tests.app.engine.test_mail import verified_ses_domain
 
 
 def test_missing_queue_url_is_a_clear_error() -> None:
@@ -146,3 +147,53 @@ def test_worker_process_runs_and_stops_gracefully_on_sigterm(api, dynamodb_cloud
     assert proc.returncode == 0, err
     assert time.monotonic() - started < 10
     assert "worker stopped" in err
+
+
+@pytest.mark.slow
+def test_worker_process_emails_an_alert_through_ses(api, dynamodb_cloud: str, demo_shop: str) -> None:
+    """The worker process, configured with AUTOBUY_SES_FROM, e-mails the alert to the user's
+    own address through SES (the local cloud keeps what SES accepted); the operators' SNS
+    topic gets nothing."""
+    client, settings = api
+    tokens = sign_in(client, "ana.mail@example.com")
+    auth = {"Authorization": f"Bearer {tokens['access_token']}"}
+    created = client.simulate_post("/v1/items", headers=auth, json={
+        "url": f"{demo_shop}/p/2", "target_price": "500.00", "currency": "EUR"})
+    assert created.status_code == 201, created.text
+    item_id = created.json["id"]
+    verified_ses_domain("worker-mail.autobuyguard.store")
+    sns = boto3.client("sns")
+    topic = sns.create_topic(Name=f"{settings.table_prefix}ops")["TopicArn"]
+    tap = boto3.client("sqs").create_queue(QueueName=f"{settings.table_prefix}ops-tap")["QueueUrl"]
+    tap_arn = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=tap, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=tap_arn)
+
+    def mails_to_ana() -> list[dict]:
+        with urllib.request.urlopen(dynamodb_cloud + "/localcloud/ses/messages", timeout=5) as resp:
+            return [m for m in json.load(resp)["messages"] if m["destinations"] == ["ana.mail@example.com"]]
+
+    env = {**os.environ, "AUTOBUY_ENV": "development", "AUTOBUY_AWS_ENDPOINT_URL": dynamodb_cloud,
+           "AUTOBUY_TABLE_PREFIX": settings.table_prefix,
+           "AUTOBUY_CHECKS_QUEUE_URL": settings.checks_queue_url,
+           "AUTOBUY_URL_ALLOW_HOSTS": json.dumps(sorted(settings.url_allow_hosts)),
+           "AUTOBUY_ENGINE_POLITENESS_SECONDS": "0", "AUTOBUY_ENGINE_SCHEDULER": "false",
+           "AUTOBUY_SES_FROM": "AutoBuy Guard <alerts@worker-mail.autobuyguard.store>",
+           "AUTOBUY_SNS_TOPIC_ARN": topic}
+    assert mails_to_ana() == []
+    proc = subprocess.Popen([sys.executable, "-m", "autobuy.engine.worker"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        store = DynamoEngineStore(boto3.client("dynamodb"), settings.table_prefix)
+        assert Scheduler(store, SqsChecksQueue(boto3.client("sqs"), settings.checks_queue_url)).tick() == 1
+        mail = _until("the alert e-mail", mails_to_ana)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert len(mail) == 1 and mail[0]["source"] == "AutoBuy Guard <alerts@worker-mail.autobuyguard.store>"
+    assert mail[0]["subject"].startswith("AutoBuy Guard: your product reached your target price")
+    assert f"{demo_shop}/p/2" in mail[0]["raw"]
+    alerts = client.simulate_get("/v1/alerts", headers=auth).json["items"]
+    assert [a["item_id"] for a in alerts] == [item_id]
+    assert boto3.client("sqs").receive_message(QueueUrl=tap, WaitTimeSeconds=0).get("Messages") is None
