@@ -29,7 +29,8 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, A
     out = tmp_path_factory.mktemp("user_data")
     proc = subprocess.run(
         [str(BIN / "ansible-playbook"), str(PLAYBOOK), "-i", str(INVENTORY),
-         "-e", json.dumps({"aws_endpoint_url": ENDPOINT, "render_out": str(out)})],
+         "-e", json.dumps({"aws_endpoint_url": ENDPOINT, "autobuy_instance_endpoint_url": ENDPOINT,
+                           "render_out": str(out)})],
         cwd=ROOT, env=playbook_env(), capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     return (out / "user_data.sh").read_text(), json.loads((out / "role_settings.json").read_text())
