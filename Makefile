@@ -67,9 +67,16 @@ local: setup twin-images localcloud ## The main job: the whole stack on the loca
 	$(BIN)/ansible-playbook playbooks/summary.yml -i inventories/local -e aws_endpoint_url=$(LOCALCLOUD_URL)
 	@if [ "$(LOCALCLOUD_TWIN)" = on ]; then scripts/local-twin.sh $(LOCALCLOUD_URL); fi
 
-# The images the twin runs and the app image it serves (with the twin on only).
+# The images the twin runs (Debian 12 only: not make images' Debian 13 instance image) and
+# the app image it serves, with the twin on only; each rebuilt only when its recipe changed.
 twin-images: setup
-	@if [ "$(LOCALCLOUD_TWIN)" = on ]; then $(MAKE) --no-print-directory images image; fi
+	@if [ "$(LOCALCLOUD_TWIN)" = on ]; then \
+	  scripts/system-deps.sh docker && scripts/base-image.sh bookworm && \
+	  images/build.sh instance autobuy/instance:debian12 autobuy/debian:bookworm && \
+	  images/build.sh ami autobuy/ami:debian12 autobuy/instance:debian12 && \
+	  for recipe in registry mariadb alb testapp; do \
+	    images/build.sh $$recipe autobuy/$$recipe:latest autobuy/debian:bookworm || exit 1; done && \
+	  $(MAKE) --no-print-directory image; fi
 
 test: $(TEST_TARGETS) ## The whole suite (what CI runs)
 
