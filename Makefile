@@ -26,7 +26,7 @@ BENCH_TARGETS :=
 
 -include mk/*.mk
 
-.PHONY: help setup lock lock-upgrade test-fresh localcloud localcloud-stop local test test-py test-fast lint collection bench
+.PHONY: help setup lock lock-upgrade test-fresh localcloud localcloud-stop local twin-images test test-py test-fast lint collection bench
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -49,15 +49,34 @@ lock-upgrade: setup ## Like lock, but re-resolve every pin to the newest release
 	$(BIN)/python scripts/lock.py compile --upgrade
 	$(BIN)/python scripts/lock.py check
 
-localcloud: setup ## Start the local cloud on $(LOCALCLOUD_URL) in the background
-	$(BIN)/python -m localcloud start --port $(LOCALCLOUD_PORT)
+# The twin (docs/localcloud.md): `make local` runs it unless LOCALCLOUD_TWIN=off is given;
+# `make localcloud` alone keeps the API records only unless LOCALCLOUD_TWIN=on. Container
+# instances follow the twin unless LOCALCLOUD_INSTANCES says otherwise. Passed only to the
+# server `start` runs, never exported: the test suite's servers choose for themselves.
+localcloud: setup ## Start the local cloud on $(LOCALCLOUD_URL) in the background (LOCALCLOUD_TWIN=on: the twin)
+	LOCALCLOUD_TWIN=$(LOCALCLOUD_TWIN) \
+	LOCALCLOUD_INSTANCES=$(or $(LOCALCLOUD_INSTANCES),$(if $(filter on,$(LOCALCLOUD_TWIN)),containers)) \
+	  $(BIN)/python -m localcloud start --port $(LOCALCLOUD_PORT)
 
 localcloud-stop: ## Stop the local cloud
 	@if [ -x $(BIN)/python ]; then $(BIN)/python -m localcloud stop --port $(LOCALCLOUD_PORT); fi
 
-local: setup localcloud ## The main job: provision the whole stack on the local cloud
-	$(BIN)/ansible-playbook site.yml -i inventories/local
-	$(BIN)/ansible-playbook playbooks/summary.yml -i inventories/local
+local: LOCALCLOUD_TWIN ?= on
+local: setup twin-images localcloud ## The main job: the whole stack on the local cloud's twin, serving (LOCALCLOUD_TWIN=off: API records only)
+	$(BIN)/ansible-playbook site.yml -i inventories/local -e aws_endpoint_url=$(LOCALCLOUD_URL)
+	$(BIN)/ansible-playbook playbooks/summary.yml -i inventories/local -e aws_endpoint_url=$(LOCALCLOUD_URL)
+	@if [ "$(LOCALCLOUD_TWIN)" = on ]; then scripts/local-twin.sh $(LOCALCLOUD_URL); fi
+
+# The images the twin runs (Debian 12 only: not make images' Debian 13 instance image) and
+# the app image it serves, with the twin on only; each rebuilt only when its recipe changed.
+twin-images: setup
+	@if [ "$(LOCALCLOUD_TWIN)" = on ]; then \
+	  scripts/system-deps.sh docker && scripts/base-image.sh bookworm && \
+	  images/build.sh instance autobuy/instance:debian12 autobuy/debian:bookworm && \
+	  images/build.sh ami autobuy/ami:debian12 autobuy/instance:debian12 && \
+	  for recipe in registry mariadb alb testapp; do \
+	    images/build.sh $$recipe autobuy/$$recipe:latest autobuy/debian:bookworm || exit 1; done && \
+	  $(MAKE) --no-print-directory image; fi
 
 test: $(TEST_TARGETS) ## The whole suite (what CI runs)
 

@@ -60,6 +60,16 @@ def twin() -> bool:
     return raw == "on"
 
 
+def demo_shop() -> bool:
+    """``LOCALCLOUD_DEMO_SHOP``: ``on`` (default) runs the demo shop on the twin
+    (localcloud/twin/demoshop.py) when the twin is on; ``off`` leaves it out."""
+    raw = os.environ.get("LOCALCLOUD_DEMO_SHOP", "").strip().lower() or "on"
+    if raw not in ("on", "off"):
+        raise SystemExit(f"localcloud: LOCALCLOUD_DEMO_SHOP must be on or off, "
+                         f"got {os.environ['LOCALCLOUD_DEMO_SHOP']!r}")
+    return raw == "on"
+
+
 def _port(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip() or str(default)
     if not raw.isdigit() or not 1 <= int(raw) <= 65535:
@@ -174,6 +184,7 @@ def validate() -> None:
     server_threads()
     speed_patches()
     twin()
+    demo_shop()
     alb_http_port()
     alb_https_port()
     allowed_moto_version()

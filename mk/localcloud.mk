@@ -3,9 +3,10 @@
 #   make test-localcloud   only the local cloud's tests
 #   make bench-localcloud  per-call cost of the extensions + counter against plain moto
 #   make bench-instance-boot  RunInstances -> cloud-init done, against a bare docker run
-.PHONY: test-localcloud bench-localcloud bench-instance-boot
+#   make bench-local   make local from a stopped cloud and again, the twin's memory with 1 and 3 instances
+.PHONY: test-localcloud bench-localcloud bench-instance-boot bench-local
 
-BENCH_TARGETS += bench-localcloud bench-instance-boot
+BENCH_TARGETS += bench-localcloud bench-instance-boot bench-local
 
 test-localcloud: setup ## The local cloud's tests only
 	$(BIN)/python -m pytest tests/localcloud
@@ -15,3 +16,6 @@ bench-localcloud: setup ## Local cloud vs plain moto: ms per API call and ratio 
 
 bench-instance-boot: setup images ## Booting instances: RunInstances -> cloud-init done vs a bare docker run (same run)
 	$(BIN)/python bench/instance_boot.py
+
+bench-local: setup ## make local from a stopped local cloud (images cached) and again; twin memory with 1 and 3 instances
+	$(BIN)/python bench/local.py --fresh --json bench/results/local.json

@@ -11,8 +11,13 @@
 
 BENCH_TARGETS += bench-provision
 
-teardown: setup localcloud ## Remove everything site.yml created on the local cloud
-	$(BIN)/ansible-playbook teardown.yml -i inventories/local
+teardown: setup localcloud ## Remove everything site.yml created on the local cloud (with the twin: and stop it)
+	$(BIN)/ansible-playbook teardown.yml -i inventories/local -e aws_endpoint_url=$(LOCALCLOUD_URL)
+	@# The twin's own containers (registry, demo shop, instance services) and network belong
+	@# to the running server, not to the stack: with the stack gone, stop it, so nothing of
+	@# the twin stays (its CA stays in .localcloud/twin/ca for the next make local).
+	@if curl -sf $(LOCALCLOUD_URL)/localcloud/twin | grep -q '"enabled": true'; then \
+	  $(MAKE) --no-print-directory localcloud-stop; fi
 
 summary: setup localcloud ## What exists on the local cloud (API URL, ALB, DB, ECR)
 	$(BIN)/ansible-playbook playbooks/summary.yml -i inventories/local

@@ -50,10 +50,17 @@ def warm_python_servers() -> Iterator[None]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
+#: The session servers' twin settings, pinned (tests that need the twin start their own).
+API_STATE_ONLY = {"LOCALCLOUD_TWIN": "off", "LOCALCLOUD_INSTANCES": "records"}
+
+
 @pytest.fixture(scope="session")
 def localcloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """URL of a local cloud running for this test session."""
-    cloud = launch.start(log=tmp_path_factory.mktemp("localcloud") / "localcloud.log")
+    """URL of a local cloud running for this test session: API state only (no twin, no
+    container instances, whatever the shell says — `make local` turns those on for itself),
+    so the many tests that read and write API state stay fast."""
+    cloud = launch.start(settings=API_STATE_ONLY,
+                         log=tmp_path_factory.mktemp("localcloud") / "localcloud.log")
     url = cloud.url
     saved = {k: os.environ.get(k) for k in _AWS_ENV}
     for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
@@ -74,7 +81,7 @@ def localcloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def localcloud_speed_off(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of a second local cloud with ``LOCALCLOUD_SPEED_PATCHES=off`` (fidelity only)."""
     log = tmp_path_factory.mktemp("localcloud_speed_off") / "localcloud.log"
-    cloud = launch.start(settings={"LOCALCLOUD_SPEED_PATCHES": "off"}, log=log)
+    cloud = launch.start(settings={**API_STATE_ONLY, "LOCALCLOUD_SPEED_PATCHES": "off"}, log=log)
     try:
         with urllib.request.urlopen(cloud.url + "/localcloud/patches", timeout=10) as resp:
             applied = json.load(resp)["applied"]

@@ -28,6 +28,7 @@ from localcloud import settings
 from localcloud.twin import docker
 from localcloud.twin.ca import CertificateAuthority
 from localcloud.twin.database import Databases
+from localcloud.twin.demoshop import DemoShop
 from localcloud.twin.instance_services import InstanceServices
 from localcloud.twin.registry import Registry, host_names
 
@@ -46,6 +47,7 @@ class Twin:
                                    state_dir.resolve() / "twin" / "snapshots")
         self.balancer: Any = None  # localcloud.twin.balancer.Balancer, set by its patch
         self.instance_services: InstanceServices | None = None
+        self.demo_shop: DemoShop | None = None
         self._jobs: list[Callable[[], None]] = []
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -62,12 +64,16 @@ class Twin:
         self.registry = Registry(self.ca, self.workdir / "registry", self.owner, self.network,
                                  host_names(account, regions))
         self.registry.start()
+        if settings.demo_shop():
+            self.demo_shop = DemoShop(self.owner, self.network)
+            self.demo_shop.start()
         self._thread = threading.Thread(target=self._periodic, name="localcloud-twin",
                                         daemon=True)
         self._thread.start()
         print(f"localcloud: twin: CA {self.ca.cert_path}; network {self.network}; "
               f"ECR registry {self.registry.address} "
-              f"({self.registry.names[0]} and the other regions' hosts)", flush=True)
+              f"({self.registry.names[0]} and the other regions' hosts)"
+              + (f"; demo shop {self.demo_shop.address}" if self.demo_shop else ""), flush=True)
 
     def every_cycle(self, job: Callable[[], None]) -> None:
         """Run ``job`` every :data:`LIFECYCLE_SECONDS` in the twin's thread."""
@@ -108,6 +114,7 @@ class Twin:
             "load_balancer": self.balancer.report() if self.balancer is not None else {},
             "instance_endpoint": (f"{self.instance_services.address}:443"
                                   if self.instance_services else ""),
+            "demo_shop": self.demo_shop.report() if self.demo_shop is not None else {},
         }
 
 

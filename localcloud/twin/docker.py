@@ -75,7 +75,18 @@ def remove_owned(owner_id: str) -> None:
                   f"{removed.stderr.decode(errors='replace').strip()}", file=sys.stderr, flush=True)
     nets = run(["network", "ls", "-q", "--filter", f"label={LABEL}={owner_id}"], check=False)
     for net in nets.stdout.decode().split():
-        run(["network", "rm", net], check=False)
+        if run(["network", "rm", net], check=False).returncode == 0:
+            continue
+        # Still attached: an instance container the EC2 side removes at the same moment
+        # (a network with an endpoint cannot be removed). Detach them, then remove it.
+        attached = run(["network", "inspect", "-f", "{{range .Containers}}{{.Name}} {{end}}", net],
+                       check=False).stdout.decode().split()
+        for container in attached:
+            run(["network", "disconnect", "-f", net, container], check=False)
+        gone = run(["network", "rm", net], check=False)
+        if gone.returncode != 0:
+            print(f"localcloud: twin: removing network {net} failed: "
+                  f"{gone.stderr.decode(errors='replace').strip()}", file=sys.stderr, flush=True)
     vols = run(["volume", "ls", "-q", "--filter", f"label={LABEL}={owner_id}"], check=False)
     if vols.stdout.split():
         run(["volume", "rm", "-f", *vols.stdout.decode().split()], check=False)

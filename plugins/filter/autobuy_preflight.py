@@ -272,6 +272,25 @@ def compute_errors(v: Mapping[str, Any]) -> Errors:
         errors.append("autobuy_ami_name_filter must not be empty")
     if v.get("autobuy_asg_health_check_type") not in ("EC2", "ELB"):
         errors.append("autobuy_asg_health_check_type must be EC2 or ELB")
+    if "autobuy_imds_hop_limit" in v:
+        errors += _int_range("autobuy_imds_hop_limit", v.get("autobuy_imds_hop_limit"), 1, 64)
+    instance_endpoint = v.get("autobuy_instance_endpoint_url")
+    if instance_endpoint and not re.match(r"^https?://[^\s/]+", str(instance_endpoint)):
+        errors.append("autobuy_instance_endpoint_url must be an http(s) URL or empty "
+                      f"(got {instance_endpoint!r})")
+    dev_signin = v.get("autobuy_dev_signin", False)
+    if not isinstance(dev_signin, bool):
+        errors.append(f"autobuy_dev_signin must be true or false (got {dev_signin!r})")
+    elif dev_signin and not v.get("aws_endpoint_url"):
+        errors.append("autobuy_dev_signin must be false on AWS (development sign-in is for "
+                      "the local cloud's twin only)")
+    allow = v.get("autobuy_url_allow_hosts", [])
+    if not isinstance(allow, list) or not all(
+            isinstance(h, str) and re.fullmatch(r"[A-Za-z0-9.-]+(:\d{1,5})?", h) for h in allow):
+        errors.append(f"autobuy_url_allow_hosts must be a list of host or host:port (got {allow!r})")
+    elif allow and not v.get("aws_endpoint_url"):
+        errors.append("autobuy_url_allow_hosts must be empty on AWS (it admits the twin's "
+                      "demo shop on a private address)")
     return errors
 
 

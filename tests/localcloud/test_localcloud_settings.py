@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
     ("LOCALCLOUD_SERVER_THREADS", "many"),
     ("LOCALCLOUD_SPEED_PATCHES", "fast"),
     ("LOCALCLOUD_TWIN", "yes"),
+    ("LOCALCLOUD_DEMO_SHOP", "yes"),
     ("LOCALCLOUD_ALB_HTTP_PORT", "80a"),
     ("LOCALCLOUD_ALB_HTTPS_PORT", "70000"),
     ("LOCALCLOUD_ALLOW_MOTO_VERSION", "yes"),

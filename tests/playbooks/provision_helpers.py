@@ -52,8 +52,10 @@ class Run:
 
 @contextmanager
 def private_cloud(log: Path) -> Iterator[str]:
-    """Start a local cloud on a free port for the duration of the block; yield its URL."""
-    with launch.running(log=log) as cloud:
+    """Start a local cloud on a free port for the duration of the block; yield its URL.
+    API state only: no twin, no container instances (provisioning tests read the API)."""
+    with launch.running(log=log, settings={"LOCALCLOUD_TWIN": "off",
+                                           "LOCALCLOUD_INSTANCES": "records"}) as cloud:
         yield cloud.url
 
 

@@ -61,6 +61,13 @@ def test_local_symlink_points_at_the_one_stack_file() -> None:
         ({"autobuy_secret_admin_arns": "arn:aws:iam::123456789012:role/admin"}, "autobuy_secret_admin_arns"),
         ({"autobuy_alerts_from": "alerts"}, "autobuy_alerts_from must be an e-mail address"),
         ({"autobuy_alerts_from": "alerts@elsewhere.example"}, "must be an address of autobuy_mail_domain"),
+        ({"autobuy_imds_hop_limit": 0}, "autobuy_imds_hop_limit"),
+        ({"autobuy_instance_endpoint_url": "localhost:4566"}, "autobuy_instance_endpoint_url"),
+        ({"autobuy_dev_signin": "yes"}, "autobuy_dev_signin must be true or false"),
+        ({"autobuy_dev_signin": True, "aws_endpoint_url": None}, "autobuy_dev_signin must be false on AWS"),
+        ({"autobuy_url_allow_hosts": ["shop:x"]}, "autobuy_url_allow_hosts must be a list"),
+        ({"autobuy_url_allow_hosts": ["demo-shop.twin.internal:8000"], "aws_endpoint_url": None},
+         "autobuy_url_allow_hosts must be empty on AWS"),
     ],
 )
 def test_filter_names_the_bad_variable(change: dict[str, Any], expected: str) -> None:

@@ -391,7 +391,8 @@ def test_launch_template_is_hardened_and_boots_the_app(stack: Stack) -> None:
     assert image["ImageId"] == newest["ImageId"] and image["OwnerId"] == "136693071363"
     assert data["InstanceType"] == "t2.micro"
     assert data["MetadataOptions"]["HttpTokens"] == "required"
-    assert data["MetadataOptions"]["HttpPutResponseHopLimit"] == 1
+    # 2: the app's containers, one hop behind the instance, get the role's credentials.
+    assert data["MetadataOptions"]["HttpPutResponseHopLimit"] == 2
     (root,) = data["BlockDeviceMappings"]
     assert root["Ebs"]["VolumeType"] == "gp3" and root["Ebs"]["Encrypted"] is True
     assert data["IamInstanceProfile"]["Arn"].endswith(":instance-profile/EC2-ECR-SecretsManager-Role")

@@ -29,7 +29,8 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, A
     out = tmp_path_factory.mktemp("user_data")
     proc = subprocess.run(
         [str(BIN / "ansible-playbook"), str(PLAYBOOK), "-i", str(INVENTORY),
-         "-e", json.dumps({"aws_endpoint_url": ENDPOINT, "render_out": str(out)})],
+         "-e", json.dumps({"aws_endpoint_url": ENDPOINT, "autobuy_instance_endpoint_url": ENDPOINT,
+                           "render_out": str(out)})],
         cwd=ROOT, env=playbook_env(), capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     return (out / "user_data.sh").read_text(), json.loads((out / "role_settings.json").read_text())
@@ -39,7 +40,7 @@ def parse_docker_run(argv: list[str]) -> dict[str, Any]:
     """`docker run ...` back into docker_container options; an unknown flag fails the test."""
     assert argv[:2] == ["docker", "run"], argv
     opts: dict[str, Any] = {"tmpfs": [], "cap_drop": [], "security_opts": [], "env": {},
-                            "published_ports": [], "log_options": {}, "labels": {},
+                            "published_ports": [], "log_options": {}, "labels": {}, "volumes": [],
                             "restart_policy": "no", "read_only": False, "user": "",
                             "rm": False, "detach": False}
     health: dict[str, Any] = {}
@@ -68,6 +69,8 @@ def parse_docker_run(argv: list[str]) -> dict[str, Any]:
                     opts["security_opts"].append(value)
                 case "publish":
                     opts["published_ports"].append(value)
+                case "volume":
+                    opts["volumes"].append(value)
                 case "env":
                     opts["env"][key] = val
                 case "log-opt":
@@ -96,7 +99,8 @@ def docker_runs(script: str) -> list[dict[str, Any]]:
 
 
 def expected(settings: dict[str, Any], which: str) -> dict[str, Any]:
-    spec = {"published_ports": [], "env": {}, **settings["common"], **settings["run"][which]}
+    spec = {"published_ports": [], **settings["common"], **settings["run"][which]}
+    spec["env"] = {**settings["common"]["env"], **settings["run"][which].get("env", {})}
     spec["read_only"] = bool(spec["read_only"])
     spec["env"] = {k: str(v) for k, v in spec["env"].items()}
     if "stop_timeout" in spec:
@@ -133,6 +137,9 @@ def test_hardening_and_logs_are_the_instance_ones(rendered) -> None:
     common = settings["common"]
     assert common["read_only"] is True and common["cap_drop"] == ["ALL"]
     assert common["security_opts"] == ["no-new-privileges"]
+    # The containers trust what the machine trusts (on the twin: its CA) for AWS calls.
+    assert common["volumes"] == ["/etc/ssl/certs/ca-certificates.crt:/etc/autobuy/ca-certificates.crt:ro"]
+    assert common["env"] == {"AWS_CA_BUNDLE": "/etc/autobuy/ca-certificates.crt"}
     assert common["log_driver"] == "awslogs"
     assert common["log_options"] == {
         "awslogs-region": "eu-central-1", "awslogs-group": "/autobuy/taskapp-backend",
@@ -150,7 +157,7 @@ def test_role_tasks_take_their_options_from_the_same_settings(task_file: str, wh
     (task,) = yaml.safe_load((ROOT / "roles" / "app" / "tasks" / task_file).read_text())
     args = task["community.docker.docker_container"]
     for option in ("user", "read_only", "tmpfs", "cap_drop", "security_opts", "env_file",
-                   "log_driver", "log_options"):
+                   "volumes", "env", "log_driver", "log_options"):
         assert f"__app_run_common.{option}" in str(args[option]), (task_file, option)
     for option in ("healthcheck", "labels"):
         assert f"__app_run.{which}.{option}" in str(args[option]), (task_file, option)

@@ -1,7 +1,7 @@
 """A loopback demo shop whose prices change: for the integration test, the worker
 benchmark and people trying the engine.
 
-    python tests/app/support/demoshop.py --port 8765 [--products 1000]   (make demo-shop)
+    python tests/app/support/demoshop.py --port 8765 [--products 1000] [--host 127.0.0.1]
 
 ``GET /p/<n>`` serves product n as a German shop page (JSON-LD Product/Offer plus
 visible markup and some bulk). Prices start at ``100 + n`` EUR. Change a product with
@@ -9,8 +9,9 @@ visible markup and some bulk). Prices start at ``100 + n`` EUR. Change a product
 ``{"mode": "captcha"}`` makes the product answer with a bot wall (HTTP 503),
 ``{"mode": "normal"}`` restores it. ``GET /admin/hits`` returns the request count.
 HTTP/1.1 with keep-alive, asyncio streams — it must not be the bottleneck of a bench.
-Only for loopback: it binds 127.0.0.1 and must be admitted through the engine's
-explicit allowlist (``127.0.0.1:<port>``).
+Only for loopback: it binds 127.0.0.1 (``--host`` another address: the local cloud's twin
+runs it in a container on its network, localcloud/twin/demoshop.py) and must be admitted
+through the engine's explicit allowlist (``127.0.0.1:<port>``).
 """
 
 from __future__ import annotations
@@ -121,14 +122,15 @@ class DemoShop:
             writer.close()
 
 
-async def serve(port: int, products: int, ready: asyncio.Event | None = None) -> None:
+async def serve(port: int, products: int, ready: asyncio.Event | None = None,
+                host: str = "127.0.0.1") -> None:
     shop = DemoShop(products)
-    server = await asyncio.start_server(shop.serve_connection, "127.0.0.1", port, backlog=1024)
+    server = await asyncio.start_server(shop.serve_connection, host, port, backlog=1024)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    print(f"demo shop on http://127.0.0.1:{server.sockets[0].getsockname()[1]}/p/0", flush=True)
+    print(f"demo shop on http://{host}:{server.sockets[0].getsockname()[1]}/p/0", flush=True)
     if ready is not None:
         ready.set()
     async with server:
@@ -139,8 +141,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Loopback demo shop with changeable prices.")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--products", type=int, default=1000)
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
     args = parser.parse_args()
-    asyncio.run(serve(args.port, args.products))
+    asyncio.run(serve(args.port, args.products, host=args.host))
 
 
 if __name__ == "__main__":

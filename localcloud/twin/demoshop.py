@@ -1,0 +1,73 @@
+"""The twin's demo shop: a shop whose prices you change, for the price engine on instances.
+
+Third-party shops are out of reach offline; the twin runs the project's demo shop
+(``tests/app/support/demoshop.py``, standard library only: ``GET /p/<n>`` a product page,
+``POST /admin/p/<n>`` with ``{"price": "89.99"}`` changes it) as ``localcloud-demoshop-<owner>``
+in ``autobuy/testapp:latest`` (any image with python3; ``make images``), non-root, read-only.
+
+* On the twin network it answers as ``http://demo-shop.twin.internal:8000`` — the name
+  instances and their containers resolve (through the VPC resolver), and the only one the
+  local inventory's ``autobuy_url_allow_hosts`` admits past the price engine's URL guard.
+* From the host it is at ``127.0.0.1:<port>`` (``admin_url`` of ``/localcloud/twin``).
+
+Started with the twin when ``LOCALCLOUD_DEMO_SHOP`` is ``on`` (the default).
+"""
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from localcloud.twin import docker
+
+IMAGE = "autobuy/testapp:latest"
+HOST = "demo-shop.twin.internal"
+PORT = 8000
+SCRIPT = Path(__file__).resolve().parents[2] / "tests" / "app" / "support" / "demoshop.py"
+
+
+class DemoShop:
+    def __init__(self, owner: str, network: str) -> None:
+        self.owner = owner
+        self.network = network
+        self.container = f"localcloud-demoshop-{owner}"
+        self.address = ""  # 127.0.0.1:port once started
+
+    def start(self) -> None:
+        if not docker.image_exists(IMAGE):
+            raise docker.DockerError(f"the twin's demo shop needs the image {IMAGE}: run "
+                                     "`make images` (or LOCALCLOUD_DEMO_SHOP=off)")
+        docker.run(["run", "-d", "--name", self.container,
+                    *docker.labels("demo-shop", self.owner),
+                    "--network", self.network, "--network-alias", HOST,
+                    "-p", f"127.0.0.1::{PORT}",
+                    "--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
+                    "--user", "10001:10001",
+                    "-v", f"{SCRIPT}:/opt/demoshop/demoshop.py:ro",
+                    "--entrypoint", "python3", IMAGE,
+                    "/opt/demoshop/demoshop.py", "--host", "0.0.0.0", "--port", str(PORT)])
+        self.address = f"127.0.0.1:{docker.host_port(self.container, PORT)}"
+        self._wait_until_serving()
+
+    def _wait_until_serving(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                urllib.request.urlopen(f"http://{self.address}/p/0", timeout=2).close()
+                return
+            except (OSError, urllib.error.URLError) as exc:
+                if time.monotonic() > deadline:
+                    logs = docker.run(["logs", "--tail", "20", self.container], check=False)
+                    raise docker.DockerError(
+                        f"the demo shop {self.container} did not answer within {timeout:g} s "
+                        f"({exc}): {logs.stderr.decode(errors='replace')[-1500:]}") from exc
+                time.sleep(0.2)
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "container": self.container,
+            "product_url": f"http://{HOST}:{PORT}/p/{{n}}",
+            "admin_url": f"http://{self.address}/admin/p/{{n}}" if self.address else "",
+        }

@@ -1,0 +1,193 @@
+"""`make local` ends with the product running on the twin (issue 10 §6), as a person runs it.
+
+One `make local` on free ports (local cloud, the balancer's HTTP and HTTPS ports) with its
+own state directory; then, only through what it printed and wrote (.localcloud/twin.json):
+
+* the twin file has exactly the documented keys, a healthy instance, and the curl line it
+  printed works as printed (HTTPS verified with the twin's CA, through the balancer);
+* a price check end to end: development sign-in through the balancer, a demo shop product
+  tracked, its price changed through the shop's admin interface, a manual check — the
+  worker on the instance takes it from SQS, fetches the shop and the new price appears in
+  the item's history;
+* `make localcloud-stop` leaves no container, network or volume of the twin.
+
+Slow (a real boot: Debian packages, the image pull, migrations): several minutes. Needs
+Docker (started when missing); under CI=true it fails instead of skipping (tests/kinds.py).
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shlex
+import ssl
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from localcloud_helpers import free_port
+from test_twin import _ensure_docker_and_images
+
+ROOT = Path(__file__).resolve().parents[2]
+KEYS = {"api_url", "http_url", "host_header", "ca_cert", "registry", "asg_name", "instances",
+        "demo_shop"}
+LABEL = "org.autobuy.localcloud"
+
+pytestmark = [pytest.mark.slow, pytest.mark.docker, pytest.mark.twin, pytest.mark.playbook]
+
+
+class Local:
+    """What `make local` printed and wrote, and the environment it ran with."""
+
+    def __init__(self, env: dict[str, str], output: str, state: Path) -> None:
+        self.env, self.output, self.state = env, output, state
+        self.twin: dict[str, Any] = json.loads((state / "twin.json").read_text())
+        self.context = ssl.create_default_context(cafile=self.twin["ca_cert"])
+        self.https_port = int(self.twin["api_url"].rstrip("/").rpartition(":")[2])
+
+    def request(self, method: str, path: str, body: Any = None,
+                token: str = "") -> tuple[int, Any]:
+        """Through the balancer's HTTPS listener on loopback under the API's host name
+        (what curl --resolve does): SNI and Host are the API's, verified with the twin's CA."""
+        headers = {"Host": self.twin["host_header"], "Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        connection = _Resolved(self.https_port, self.twin["host_header"], self.context)
+        try:
+            connection.request(method, path, json.dumps(body) if body is not None else None,
+                               headers)
+            answer = connection.getresponse()
+            raw = answer.read()
+        finally:
+            connection.close()
+        return answer.status, json.loads(raw) if raw.startswith(b"{") else raw.decode()
+
+
+class _Resolved(http.client.HTTPSConnection):
+    """HTTPS to 127.0.0.1:port with TLS for (and verified against) ``server_name``."""
+
+    def __init__(self, port: int, server_name: str, context: ssl.SSLContext) -> None:
+        super().__init__("127.0.0.1", port, timeout=30, context=context)
+        self.server_name, self.tls = server_name, context
+
+    def connect(self) -> None:
+        http.client.HTTPConnection.connect(self)
+        self.sock = self.tls.wrap_socket(self.sock, server_hostname=self.server_name)
+
+
+def _make(target: str, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["make", "--no-print-directory", target], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def _owned(owner: str) -> dict[str, list[str]]:
+    found = {}
+    for kind in ("container", "network", "volume"):
+        args = ["docker", kind, "ls", "-q", "--filter", f"label={LABEL}={owner}"]
+        if kind == "container":
+            args = ["docker", "ps", "-aq", "--filter", f"label={LABEL}={owner}"]
+        found[kind] = subprocess.run(args, capture_output=True, text=True,
+                                     check=True).stdout.split()
+    return found
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
+    _ensure_docker_and_images({})
+    state = tmp_path_factory.mktemp("make_local")
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("LOCALCLOUD_", "AWS_"))}
+    env.update({"LOCALCLOUD_PORT": str(free_port()), "LOCALCLOUD_STATE_DIR": str(state),
+                "LOCALCLOUD_ALB_HTTP_PORT": str(free_port()),
+                "LOCALCLOUD_ALB_HTTPS_PORT": str(free_port())})
+    # An AMI image of one's own (e.g. while several worktrees share one Docker engine).
+    if os.environ.get("LOCALCLOUD_AMI_IMAGES"):
+        env["LOCALCLOUD_AMI_IMAGES"] = os.environ["LOCALCLOUD_AMI_IMAGES"]
+    made = _make("local", env, timeout=1800)
+    try:
+        assert made.returncode == 0, (made.stdout + made.stderr)[-5000:]
+        yield Local(env, made.stdout, state)
+    finally:
+        _make("localcloud-stop", env, timeout=120)
+
+
+def test_make_local_prints_and_writes_what_a_person_needs(local: Local) -> None:
+    twin = local.twin
+    assert set(twin) == KEYS
+    assert twin["api_url"] == f"https://{twin['host_header']}:{local.env['LOCALCLOUD_ALB_HTTPS_PORT']}/"
+    assert twin["http_url"] == f"http://{twin['host_header']}:{local.env['LOCALCLOUD_ALB_HTTP_PORT']}/"
+    assert twin["host_header"] == "api.autobuyguard.store"  # the stack's alias record
+    assert Path(twin["ca_cert"]).is_file() and twin["asg_name"] == "taskapp-backend-asg"
+    assert [i["target_health"] for i in twin["instances"]].count("healthy") >= 1
+    for inst in twin["instances"]:
+        assert set(inst) == {"id", "container", "state", "target_health"}
+        assert inst["id"].startswith("i-") and inst["container"] == f"localcloud-{inst['id']}"
+    assert twin["demo_shop"]["product_url"] == "http://demo-shop.twin.internal:8000/p/{n}"
+    assert twin["demo_shop"]["admin_url"].startswith("http://127.0.0.1:")
+    # the curl line works exactly as printed: TLS verified with the twin's CA
+    (line,) = [ln for ln in local.output.splitlines() if ln.startswith("Try it:")]
+    curl = shlex.split(line.removeprefix("Try it:"))
+    assert curl[0] == "curl" and "--resolve" in curl and "--cacert" in curl
+    answer = subprocess.run([*curl, "--silent", "--show-error", "--fail"], capture_output=True,
+                            text=True, timeout=60, check=False)
+    assert answer.returncode == 0, answer.stderr
+    assert set(json.loads(answer.stdout)) == {"status", "timestamp", "uptime"}
+    # the registry takes a docker push from this machine (the host trusts its CA)
+    assert twin["registry"].startswith("127.0.0.1:")
+    for label in ("API URL:", "Registry:", "Auto Scaling:"):
+        assert label in local.output
+
+
+def _set_price(admin_url: str, n: int, price: str) -> None:
+    request = urllib.request.Request(admin_url.format(n=n), method="POST",
+                                     data=json.dumps({"price": price}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status == 200
+
+
+def test_a_price_check_runs_end_to_end_on_the_twin(local: Local) -> None:
+    shop = local.twin["demo_shop"]
+    status, signed_in = local.request("POST", "/v1/auth/dev", {"email": "twin.e2e@example.com"})
+    assert status == 200, signed_in
+    token = signed_in["access_token"]
+    product = 7
+    _set_price(shop["admin_url"], product, "77.70")
+    status, item = local.request("POST", "/v1/items", {
+        "url": shop["product_url"].format(n=product), "target_price": "50.00",
+        "currency": "EUR"}, token)
+    assert status == 201, item
+    _set_price(shop["admin_url"], product, "66.60")  # what the check must find
+    status, queued = local.request("POST", f"/v1/items/{item['id']}/check", None, token)
+    assert status == 202, queued
+    deadline = time.monotonic() + 180
+    prices: list[str] = []
+    while "66.60" not in prices:
+        assert time.monotonic() < deadline, f"history after 180 s: {prices}"
+        time.sleep(2)
+        status, history = local.request("GET", f"/v1/items/{item['id']}/history", None, token)
+        assert status == 200, history
+        prices = [point["price"] for point in history["items"]]
+
+
+def test_a_url_outside_the_twins_demo_shop_is_refused(local: Local) -> None:
+    status, signed_in = local.request("POST", "/v1/auth/dev", {"email": "twin.guard@example.com"})
+    assert status == 200, signed_in
+    status, refused = local.request("POST", "/v1/items", {
+        "url": "http://registry.twin.internal:8000/p/1", "target_price": "1.00",
+        "currency": "EUR"}, signed_in["access_token"])
+    assert status == 422, refused  # the URL guard: a local name off the allowlist
+
+
+def test_localcloud_stop_leaves_nothing_of_the_twin(local: Local) -> None:
+    with urllib.request.urlopen(
+            f"http://127.0.0.1:{local.env['LOCALCLOUD_PORT']}/localcloud/twin", timeout=10) as a:
+        owner = json.load(a)["network"].removeprefix("localcloud-")
+    assert _owned(owner)["container"]  # the twin runs ...
+    stopped = _make("localcloud-stop", local.env, timeout=120)
+    assert stopped.returncode == 0, stopped.stderr
+    assert _owned(owner) == {"container": [], "network": [], "volume": []}  # ... and is gone
