@@ -24,13 +24,12 @@ import ssl
 import subprocess
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from localcloud_helpers import free_port
-from test_twin import _ensure_docker_and_images
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = {"api_url", "http_url", "host_header", "ca_cert", "registry", "asg_name", "instances",
@@ -96,8 +95,8 @@ def _owned(owner: str) -> dict[str, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
-    _ensure_docker_and_images({})
+def local(tmp_path_factory: pytest.TempPathFactory, docker_images: Callable[..., None]) -> Iterator[Local]:
+    docker_images({})
     state = tmp_path_factory.mktemp("make_local")
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("LOCALCLOUD_", "AWS_"))}

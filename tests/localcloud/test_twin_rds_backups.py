@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from localcloud_helpers import start_server, stop_server
-from test_twin import _ensure_docker_and_images, _json
+from test_twin import _json
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker, pytest.mark.twin]
 
@@ -82,8 +82,8 @@ class Cloud:
 
 
 @pytest.fixture(scope="module")
-def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
-    _ensure_docker_and_images({"mariadb": "autobuy/mariadb:latest", "registry": "autobuy/registry:latest"})
+def cloud(tmp_path_factory: pytest.TempPathFactory, docker_images: Callable[..., None]) -> Iterator[Cloud]:
+    docker_images({"mariadb": "autobuy/mariadb:latest", "registry": "autobuy/registry:latest"})
     state = tmp_path_factory.mktemp("backups_state")
     url, proc = start_server(state / "localcloud.log", {
         "LOCALCLOUD_TWIN": "on", "LOCALCLOUD_STATE_DIR": str(state),
