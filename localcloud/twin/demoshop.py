@@ -14,8 +14,6 @@ Started with the twin when ``LOCALCLOUD_DEMO_SHOP`` is ``on`` (the default).
 """
 from __future__ import annotations
 
-import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -52,18 +50,9 @@ class DemoShop:
         self._wait_until_serving()
 
     def _wait_until_serving(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                urllib.request.urlopen(f"http://{self.address}/p/0", timeout=2).close()
-                return
-            except (OSError, urllib.error.URLError) as exc:
-                if time.monotonic() > deadline:
-                    logs = docker.run(["logs", "--tail", "20", self.container], check=False)
-                    raise docker.DockerError(
-                        f"the demo shop {self.container} did not answer within {timeout:g} s "
-                        f"({exc}): {logs.stderr.decode(errors='replace')[-1500:]}") from exc
-                time.sleep(0.2)
+        docker.wait_until_answers(
+            self.container, "the demo shop",
+            lambda: urllib.request.urlopen(f"http://{self.address}/p/0", timeout=2).close(), timeout)
 
     def report(self) -> dict[str, Any]:
         return {

@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 LABEL = "org.autobuy.localcloud"
 #: What a twin container stands for (``registry``, ``database``).
@@ -62,6 +63,25 @@ def host_port(container: str, port: int) -> int:
         if host in ("127.0.0.1", "0.0.0.0") and published.isdigit():
             return int(published)
     raise DockerError(f"{container} publishes no port for {port}/tcp")
+
+
+def wait_until_answers(container: str, what: str, probe: Callable[[], object],
+                       timeout: float) -> None:
+    """Call ``probe`` every 0.2 s until it returns without an ``OSError`` (``URLError`` is
+    one); after ``timeout`` s raise :class:`DockerError` naming ``what`` and the container,
+    with the last error and the end of the container's log."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            probe()
+            return
+        except OSError as exc:
+            if time.monotonic() > deadline:
+                logs = run(["logs", "--tail", "20", container], check=False)
+                raise DockerError(
+                    f"{what} {container} did not answer within {timeout:g} s "
+                    f"({exc}): {logs.stderr.decode(errors='replace')[-1500:]}") from exc
+            time.sleep(0.2)
 
 
 def remove_owned(owner_id: str) -> None:

@@ -147,18 +147,8 @@ class Registry:
             self._certs_d = None
 
     def _wait_until_serving(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                self._request("GET", "/v2/")
-                return
-            except (OSError, urllib.error.URLError) as exc:
-                if time.monotonic() > deadline:
-                    logs = docker.run(["logs", "--tail", "20", self.container], check=False)
-                    raise docker.DockerError(
-                        f"the registry {self.container} did not answer within {timeout:g} s "
-                        f"({exc}): {logs.stderr.decode(errors='replace')[-1500:]}") from exc
-                time.sleep(0.2)
+        docker.wait_until_answers(self.container, "the registry",
+                                  lambda: self._request("GET", "/v2/"), timeout)
 
     def _trust_on_host(self) -> None:
         """``docker push`` from the host verifies the registry against

@@ -70,19 +70,10 @@ changed:
 
 from typing import Any  # noqa: E402
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_aws import (  # noqa: E402
-    AWS_COMMON_ARGUMENT_SPEC,
-    aws_retry,
-    fail_on_aws_error,
-    module_client,
-)
+from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_aws import aws_retry  # noqa: E402
+from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_module import AutobuyAWSModule, ModuleFailure  # noqa: E402
 
 retry = aws_retry()
-
-
-class ControlError(Exception):
-    """A failure to report with fail_json (message is user-readable)."""
 
 
 def find(client: Any, name: str) -> dict[str, Any] | None:
@@ -102,7 +93,7 @@ def find(client: Any, name: str) -> dict[str, Any] | None:
 def wanted(params: dict[str, Any]) -> dict[str, str]:
     name = params["name"].strip()
     if not name or len(name) > 64:
-        raise ControlError(f"name must be 1-64 characters, got {params['name']!r}")
+        raise ModuleFailure(f"name must be 1-64 characters, got {params['name']!r}")
     return {"Name": name, "Description": params["description"], "SigningProtocol": "sigv4",
             "SigningBehavior": params["signing_behavior"],
             "OriginAccessControlOriginType": params["origin_type"]}
@@ -143,20 +134,17 @@ def argument_spec() -> dict[str, Any]:
         origin_type=dict(type="str", choices=["s3", "mediastore", "mediapackagev2", "lambda"], default="s3"),
         signing_behavior=dict(type="str", choices=["always", "never", "no-override"], default="always"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
-        **AWS_COMMON_ARGUMENT_SPEC,
     )
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AutobuyAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
     result: dict[str, Any] = {"changed": False, "id": ""}
     try:
-        client = module_client(module, "cloudfront")
+        client = module.client("cloudfront")
         result = ensure(client, module.params, module.check_mode)
-    except ControlError as exc:
-        module.fail_json(msg=str(exc))
-    except Exception as exc:  # noqa: BLE001 - botocore errors, reported with their AWS code
-        fail_on_aws_error(module, exc, f"Could not manage origin access control {module.params['name']}")
+    except Exception as exc:  # noqa: BLE001 - ModuleFailure as it is, botocore errors with their AWS code
+        module.fail_on_error(exc, f"Could not manage origin access control {module.params['name']}")
     module.exit_json(**result)
 
 

@@ -93,21 +93,10 @@ changed:
 from datetime import datetime, timezone  # noqa: E402
 from typing import Any, Optional  # noqa: E402
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_aws import (  # noqa: E402
-    AWS_COMMON_ARGUMENT_SPEC,
-    WaitTimeout,
-    aws_retry,
-    fail_on_aws_error,
-    module_client,
-    wait_until,
-)
+from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_aws import WaitTimeout, aws_retry, wait_until  # noqa: E402
+from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_module import AutobuyAWSModule, ModuleFailure  # noqa: E402
 
 retry = aws_retry()
-
-
-class RestoreError(Exception):
-    """A failure to report with fail_json (message is user-readable)."""
 
 
 def parse_time(value: str) -> Optional[datetime]:
@@ -117,19 +106,19 @@ def parse_time(value: str) -> Optional[datetime]:
     try:
         when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError as exc:
-        raise RestoreError(f"restore_time must be 'latest' or ISO 8601 (2026-12-01T07:30:00Z), "
-                           f"not {value!r}") from exc
+        raise ModuleFailure(f"restore_time must be 'latest' or ISO 8601 (2026-12-01T07:30:00Z), "
+                            f"not {value!r}") from exc
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
 def validate(params: dict[str, Any]) -> Optional[datetime]:
     source, target = params["source_table"].strip(), params["target_table"].strip()
     if not source or not target:
-        raise RestoreError("source_table and target_table must be table names")
+        raise ModuleFailure("source_table and target_table must be table names")
     if source == target:
-        raise RestoreError(f"target_table must be a new table, not the source {source}")
+        raise ModuleFailure(f"target_table must be a new table, not the source {source}")
     if params["wait_timeout"] < 0:
-        raise RestoreError("wait_timeout must be >= 0")
+        raise ModuleFailure("wait_timeout must be >= 0")
     return parse_time(params["restore_time"])
 
 
@@ -154,17 +143,17 @@ def wait_active(client: Any, name: str, timeout: int) -> dict[str, Any]:
                           lambda table: table.get("TableStatus") == "ACTIVE",
                           timeout=timeout, interval=2.0, what=f"table {name} to be ACTIVE")
     except WaitTimeout as exc:
-        raise RestoreError(str(exc)) from exc
+        raise ModuleFailure(str(exc)) from exc
 
 
-def restore(module: AnsibleModule, client: Any, when: Optional[datetime]) -> dict[str, Any]:
+def restore(module: AutobuyAWSModule, client: Any, when: Optional[datetime]) -> dict[str, Any]:
     source, target = module.params["source_table"].strip(), module.params["target_table"].strip()
     existing = describe(client, target)
     if existing is not None:
         origin = (existing.get("RestoreSummary") or {}).get("SourceTableArn", "")
         if not origin.endswith(f":table/{source}"):
-            raise RestoreError(f"table {target} exists and is not a restore of {source}: "
-                               "choose another target_table")
+            raise ModuleFailure(f"table {target} exists and is not a restore of {source}: "
+                                "choose another target_table")
         return {"changed": False, "table": summary(existing)}
     if module.check_mode:
         return {"changed": True}
@@ -184,19 +173,16 @@ def argument_spec() -> dict[str, Any]:
         target_table=dict(type="str", required=True),
         restore_time=dict(type="str", default="latest"),
         wait_timeout=dict(type="int", default=1800),
-        **AWS_COMMON_ARGUMENT_SPEC,
     )
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AutobuyAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
     try:
         when = validate(module.params)
-        result = restore(module, module_client(module, "dynamodb"), when)
-    except RestoreError as exc:
-        module.fail_json(msg=str(exc))
-    except Exception as exc:  # noqa: BLE001 - botocore errors, reported with their AWS code
-        fail_on_aws_error(module, exc, f"Could not restore table {module.params['source_table']}")
+        result = restore(module, module.client("dynamodb"), when)
+    except Exception as exc:  # noqa: BLE001 - ModuleFailure as it is, botocore errors with their AWS code
+        module.fail_on_error(exc, f"Could not restore table {module.params['source_table']}")
     module.exit_json(**result)
 
 

@@ -87,20 +87,11 @@ changed:
 
 from typing import Any  # noqa: E402
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_aws import (  # noqa: E402
-    AWS_COMMON_ARGUMENT_SPEC,
-    aws_retry,
-    fail_on_aws_error,
-    module_client,
-)
+from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_aws import aws_retry  # noqa: E402
+from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_module import AutobuyAWSModule, ModuleFailure  # noqa: E402
 
 retry = aws_retry()
 DKIM_TARGET = "dkim.amazonses.com"
-
-
-class DkimError(Exception):
-    """A failure to report with fail_json (message is user-readable)."""
 
 
 def records_for(domain: str, tokens: list[str]) -> list[dict[str, str]]:
@@ -112,7 +103,7 @@ def records_for(domain: str, tokens: list[str]) -> list[dict[str, str]]:
 def domain_of(value: str) -> str:
     domain = value.strip().rstrip(".").lower()
     if not domain or "@" in domain or "." not in domain or " " in domain:
-        raise DkimError(f"domain must be a domain name such as autobuyguard.store, got {value!r}")
+        raise ModuleFailure(f"domain must be a domain name such as autobuyguard.store, got {value!r}")
     return domain
 
 
@@ -131,7 +122,7 @@ def ensure(client: Any, domain: str, want_enabled: bool, check_mode: bool) -> di
         if check_mode and want_enabled:  # an earlier task of the same check run would create it
             return {"changed": True, "tokens": [], "records": [], "enabled": True,
                     "verification_status": "NotStarted"}
-        raise DkimError(f"SES has no identity {domain}: create it first (community.aws.ses_identity)")
+        raise ModuleFailure(f"SES has no identity {domain}: create it first (community.aws.ses_identity)")
     current = dkim_attributes(client, domain)
     tokens = list(current.get("DkimTokens") or [])
     enabled = bool(current.get("DkimEnabled"))
@@ -157,22 +148,19 @@ def argument_spec() -> dict[str, Any]:
     return dict(
         domain=dict(type="str", required=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
-        **AWS_COMMON_ARGUMENT_SPEC,
     )
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AutobuyAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
     result: dict[str, Any] = {"changed": False, "tokens": [], "records": [], "enabled": False,
                               "verification_status": "NotStarted"}
     try:
         domain = domain_of(module.params["domain"])
-        client = module_client(module, "ses")
+        client = module.client("ses")
         result = ensure(client, domain, module.params["state"] == "present", module.check_mode)
-    except DkimError as exc:
-        module.fail_json(msg=str(exc))
-    except Exception as exc:  # noqa: BLE001 - botocore errors, reported with their AWS code
-        fail_on_aws_error(module, exc, f"Could not set up DKIM for {module.params['domain']}")
+    except Exception as exc:  # noqa: BLE001 - ModuleFailure as it is, botocore errors with their AWS code
+        module.fail_on_error(exc, f"Could not set up DKIM for {module.params['domain']}")
     module.exit_json(**result)
 
 

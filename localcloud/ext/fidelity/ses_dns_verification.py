@@ -25,10 +25,11 @@ from email.utils import parseaddr
 from typing import Any
 
 from moto.core.responses import ActionResult, EmptyResult
-from moto.route53.models import route53_backends
 from moto.ses.exceptions import MessageRejectedError
 from moto.ses.models import SESBackend
 from moto.ses.responses import EmailResponse
+
+from localcloud.route53_records import records
 
 _TOKEN_ALPHABET = string.ascii_lowercase + string.digits
 _MARK = "_localcloud_ses_dns"
@@ -46,20 +47,9 @@ def _domain_state(backend: SESBackend, domain: str) -> dict[str, Any]:
     return _state(backend).setdefault(domain.lower(), {})
 
 
-def _records(backend: SESBackend, kind: str) -> set[tuple[str, str]]:
-    found: set[tuple[str, str]] = set()
-    for zones in list(route53_backends[backend.account_id].values()):
-        for zone in list(zones.zones.values()):
-            for record in list(zone.rrsets):
-                if record.type == kind:
-                    found.update((record.name.lower().rstrip("."), str(v).strip('"').lower().rstrip("."))
-                                 for v in record.records)
-    return found
-
-
 def domain_verified(backend: SESBackend, domain: str) -> bool:
     token = _domain_state(backend, domain).get("token")
-    return bool(token) and (f"_amazonses.{domain.lower()}", token.lower()) in _records(backend, "TXT")
+    return bool(token) and (f"_amazonses.{domain.lower()}", token.lower()) in records(backend.account_id, "TXT")
 
 
 def dkim_status(backend: SESBackend, domain: str) -> str:
@@ -67,7 +57,7 @@ def dkim_status(backend: SESBackend, domain: str) -> str:
     if not tokens:
         return "NotStarted"
     needed = {(f"{t}._domainkey.{domain.lower()}", f"{t}.dkim.amazonses.com") for t in tokens}
-    return "Success" if needed <= _records(backend, "CNAME") else "Pending"
+    return "Success" if needed <= records(backend.account_id, "CNAME") else "Pending"
 
 
 def _is_domain(backend: SESBackend, identity: str) -> bool:

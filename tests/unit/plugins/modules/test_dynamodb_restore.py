@@ -89,6 +89,6 @@ def test_bad_input_fails_before_any_aws_call(args: dict[str, Any], message: str,
     def no_client(*_: Any, **__: Any) -> Any:
         raise AssertionError("an AWS client was made")
 
-    monkeypatch.setattr(dynamodb_restore, "module_client", no_client)
+    monkeypatch.setattr(dynamodb_restore.AutobuyAWSModule, "client", no_client)
     with pytest.raises(ModuleFailed, match=message):
         run(args, monkeypatch)
