@@ -177,6 +177,7 @@ def run_app_kill(twin: Twin, *, how: str = "docker-kill", rate: float = 20.0,
     time.sleep(before)
     events: dict[str, float] = {}
     seen: list[str] = []
+    _, restarts_before = app_container_state(container)
     killed_at = time.monotonic()
     kill_app(container, how)
 
@@ -199,7 +200,7 @@ def run_app_kill(twin: Twin, *, how: str = "docker-kill", rate: float = 20.0,
         if victim not in ids:
             mark("instance_left_group")
         status, restarts = app_container_state(container)
-        if status == "running" and restarts > 0:
+        if status == "running" and restarts > restarts_before:
             mark("container_restarted", f"(restart count {restarts})")
         if "target_out" in events and state == "healthy":
             mark("target_healthy_again")
@@ -207,7 +208,9 @@ def run_app_kill(twin: Twin, *, how: str = "docker-kill", rate: float = 20.0,
             mark(f"new_instance {iid}")
             if health.get(iid, ("",))[0] == "healthy":
                 mark(f"new_instance_healthy {iid}")
-        if "target_out" in events and sum(
+        # recovered: 2 healthy targets once the balancer took the target out, or once the
+        # container came back (a restart faster than 3 failed checks is never taken out)
+        if ("target_out" in events or "container_restarted" in events) and sum(
                 1 for i in ids if health.get(i, ("",))[0] == "healthy") >= 2:
             recovered = time.monotonic()
             mark("two_healthy_targets")
