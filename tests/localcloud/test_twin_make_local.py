@@ -9,6 +9,10 @@ own state directory; then, only through what it printed and wrote (.localcloud/t
   tracked, its price changed through the shop's admin interface, a manual check — the
   worker on the instance takes it from SQS, fetches the shop and the new price appears in
   the item's history;
+* the fault drill `app-kill` (issue 17, tests/app/support/twin_drill.py): the group at 2
+  healthy targets, 20 req/s of mixed traffic through the balancer, the API container of one
+  instance killed (`docker kill` inside it): the balancer takes the target out, no request
+  fails after that, the group is back at 2 healthy targets, no write answered done is lost;
 * `make localcloud-stop` leaves no container, network or volume of the twin.
 
 Slow (a real boot: Debian packages, the image pull, migrations): several minutes. Needs
@@ -180,6 +184,23 @@ def test_a_url_outside_the_twins_demo_shop_is_refused(local: Local) -> None:
         "url": "http://registry.twin.internal:8000/p/1", "target_price": "1.00",
         "currency": "EUR"}, signed_in["access_token"])
     assert status == 422, refused  # the URL guard: a local name off the allowlist
+
+
+def test_app_container_killed_under_load_the_balancer_routes_around_it(local: Local) -> None:
+    from tests.app.support.twin_drill import Twin, run_app_kill
+
+    twin = Twin(local.state / "twin.json", int(local.env["LOCALCLOUD_PORT"]))
+    figures = run_app_kill(twin, how="docker-kill")
+    print(json.dumps(figures, indent=1))  # the figures, with -s (bench/faults.py prints them)
+    events = figures["events"]
+    # HAProxy's check on the twin: 1 s interval (scaled, floor), 2 s timeout, 3 failures
+    assert "target_out" in events and events["target_out"] < 20, figures
+    assert figures["recovered"], figures  # 2 healthy targets again (restarted or replaced)
+    assert figures["failed_after_target_out"] == 0, figures  # routed around it from then on
+    assert figures["after_recovery"]["count"] > 0, figures
+    assert set(figures["after_recovery"]["codes"]) <= {"200", "201", "403", "429"}, figures
+    writes = figures["writes"]
+    assert writes["users_lost"] == 0 and writes["items_lost"] == 0, writes
 
 
 def test_localcloud_stop_leaves_nothing_of_the_twin(local: Local) -> None:

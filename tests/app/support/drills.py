@@ -347,6 +347,7 @@ class Traffic:
     samples: list[Sample] = field(default_factory=list)
     signed_in: list[str] = field(default_factory=list)     # e-mails answered 200
     created: list[tuple[str, str]] = field(default_factory=list)  # (token, item id) answered 201
+    signin_tokens: list[tuple[str, str]] = field(default_factory=list)  # (e-mail, its token)
 
     def __post_init__(self) -> None:
         self._stop = threading.Event()
@@ -379,23 +380,24 @@ class Traffic:
 
     def _one(self, kind: str, at: float, n: int) -> None:
         token = self.tokens[n % len(self.tokens)]
-        url = self.stack.url
+        send = self.stack.request  # the API directly, or the twin's balancer (twin_drill.py)
         if kind == "health":
-            status, body, _ = request(url, "GET", "/health")
+            status, body, _ = send("GET", "/health")
         elif kind == "me":
-            status, body, _ = request(url, "GET", "/v1/me", token=token)
+            status, body, _ = send("GET", "/v1/me", token=token)
         elif kind == "billing":
-            status, body, _ = request(url, "GET", "/v1/billing", token=token)
+            status, body, _ = send("GET", "/v1/billing", token=token)
         elif kind == "items":
-            status, body, _ = request(url, "GET", "/v1/items", token=token)
+            status, body, _ = send("GET", "/v1/items", token=token)
         elif kind == "signin":
             email = f"drill-{n}-{secrets.token_hex(3)}@example.com"
-            status, body, _ = request(url, "POST", "/v1/auth/dev", {"email": email})
+            status, body, _ = send("POST", "/v1/auth/dev", {"email": email})
             if status == 200:
                 with self._lock:
                     self.signed_in.append(email)
+                    self.signin_tokens.append((email, body["access_token"]))
         else:
-            status, body, _ = request(url, "POST", "/v1/items", {
+            status, body, _ = send("POST", "/v1/items", {
                 "url": f"https://www.example-shop.de/p/{n}", "target_price": "10.00",
                 "currency": "EUR", "title": f"drill {n}"}, token=token)
             if status == 201:
