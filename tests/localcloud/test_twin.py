@@ -236,7 +236,7 @@ def test_stopping_the_server_leaves_nothing_behind(twin: Twin) -> None:
     report = twin.report()
     owner = report["network"].removeprefix("localcloud-")
     containers = _docker("ps", "-q", "--filter", f"label={LABEL}={owner}").stdout.split()
-    assert len(containers) == 2  # the registry and the database
+    assert len(containers) == 3  # the registry, the database and the demo shop
     volumes = [v for c in containers for v in _docker(
         "inspect", "-f", "{{range .Mounts}}{{if .Name}}{{.Name}} {{end}}{{end}}",
         c.decode()).stdout.split()]

@@ -23,7 +23,9 @@ def stack_values(**change: Any) -> dict[str, Any]:
     values.update({"aws_endpoint_url": "http://127.0.0.1:4566",
                    "autobuy_zone_name": values["autobuy_domain"],
                    "autobuy_api_record": "api." + values["autobuy_domain"],
-                   "autobuy_certificate_domain": "*." + values["autobuy_domain"]})
+                   "autobuy_certificate_domain": "*." + values["autobuy_domain"],
+                   "autobuy_mail_domain": values["autobuy_domain"],
+                   "autobuy_alerts_from": "alerts@" + values["autobuy_domain"]})
     values.update(change)
     return values
 

@@ -549,7 +549,7 @@ def test_instances_carry_the_launch_template_hardening(stack: Stack) -> None:
     assert instances
     for instance in instances:
         assert instance["MetadataOptions"]["HttpTokens"] == "required"
-        assert instance["MetadataOptions"]["HttpPutResponseHopLimit"] == 1
+        assert instance["MetadataOptions"]["HttpPutResponseHopLimit"] == 2  # autobuy_imds_hop_limit: the containers use the role
         volume_ids = [m["Ebs"]["VolumeId"] for m in instance["BlockDeviceMappings"]]
         volumes = ec2.describe_volumes(VolumeIds=volume_ids)["Volumes"]
         assert [(v["Encrypted"], v["VolumeType"], v["Size"]) for v in volumes] == [(True, "gp3", 8)]
