@@ -34,8 +34,8 @@ class BillingChange:
     """What one Stripe event changes (None = leave as is)."""
 
     user_id: str
-    tier: str
-    status: str
+    tier: str | None = None
+    status: str | None = None
     stripe_customer_id: str | None = None
     stripe_subscription_id: str | None = None
     amount: Decimal | None = None

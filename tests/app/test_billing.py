@@ -179,3 +179,23 @@ def test_stripe_gateway_posts_form_with_idempotency_key():
     assert seen[0][0]["Idempotency-Key"] == headers["Idempotency-Key"]  # a retry is the same request
     assert form["line_items[0][price]"] == ["price_pro"] and form["customer_email"] == ["a@example.com"]
     assert form["subscription_data[metadata][user_id]"] == ["u1"]
+
+
+def test_a_completed_checkout_never_undoes_a_subscription_event(client, auth, stores, settings, tokens):
+    # Stripe does not order its events: the checkout's completion may be worked out while the
+    # subscription's own event is applied. What the completion changes must not carry a tier
+    # or status read before that (the upgrade would be lost: the web e2e run saw it).
+    from autobuy.services.billing import BillingService
+
+    uid = tokens["user"]["id"]
+    service = BillingService(billing=stores.billing, users=stores.users, items=stores.items,
+                             gateway=stores.gateway, settings=settings)
+    completed = {"id": "cs_1", "object": "checkout.session", "customer": "cus_123",
+                 "client_reference_id": uid, "metadata": {"user_id": uid}}
+    change = service._change_for("checkout.session.completed", completed)
+    assert change is not None and change.tier is None and change.status is None
+    post_event(client, event("evt_s", "customer.subscription.created", subscription(uid)))
+    stores.billing.apply_event("evt_c", "checkout.session.completed", change)
+    billing = client.simulate_get("/v1/billing", headers=auth).json
+    assert billing["tier"] == "pro" and billing["status"] == "active" and billing["has_customer"]
+    assert client.simulate_get("/v1/me", headers=auth).json["limits"]["item_limit"] == 50

@@ -100,11 +100,13 @@ class MemoryBillingRepository(BillingRepository):
                 getattr(old, name) if old else None)
             self.rows[change.user_id] = Billing(
                 user_id=change.user_id, stripe_customer_id=keep("stripe_customer_id"),
-                stripe_subscription_id=keep("stripe_subscription_id"), status=change.status,
-                tier=change.tier, amount=keep("amount"), currency=keep("currency"),
+                stripe_subscription_id=keep("stripe_subscription_id"),
+                status=keep("status") or "incomplete",
+                tier=keep("tier") or self._users.get(change.user_id).tier,
+                amount=keep("amount"), currency=keep("currency"),
                 current_period_end=keep("current_period_end"),
                 updated_at=datetime.now(UTC).replace(tzinfo=None))
-            self._users.set_tier(change.user_id, change.tier)
+            self._users.set_tier(change.user_id, self.rows[change.user_id].tier)
             return True
 
 

@@ -181,12 +181,14 @@ class SqlBillingRepository(BillingRepository):
             row = BillingRow(user_id=change.user_id, created_at=_now())
             session.add(row)
         for name in ("stripe_customer_id", "stripe_subscription_id", "amount", "currency",
-                     "current_period_end"):
+                     "current_period_end", "status", "tier"):
             value = getattr(change, name)
             if value is not None:
                 setattr(row, name, value)
-        row.status = change.status
-        row.tier = change.tier
+        # a new row from an event that says nothing of the subscription (a completed checkout,
+        # which Stripe may deliver before or after the subscription's own events)
+        row.status = row.status or "incomplete"
+        row.tier = row.tier or user.subscription_tier
         row.updated_at = _now()
-        user.subscription_tier = change.tier
+        user.subscription_tier = row.tier
         user.updated_at = _now()

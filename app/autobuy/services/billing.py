@@ -188,11 +188,6 @@ class BillingService:
         customer = obj.get("customer")
         return self._billing.find_user_by_customer(customer) if isinstance(customer, str) else None
 
-    def _current(self, user_id: str) -> tuple[str, str | None]:
-        user = self._users.get(user_id)
-        billing = self._billing.get(user_id)
-        return (user.tier if user else "free"), (billing.status if billing else None)
-
     def _change_for(self, event_type: str, obj: dict[str, Any]) -> BillingChange | None:
         user_id = self._user_of(obj)
         if user_id is None:
@@ -200,9 +195,10 @@ class BillingService:
             return None
         customer = obj.get("customer") if isinstance(obj.get("customer"), str) else None
         if event_type == "checkout.session.completed":
-            tier, status = self._current(user_id)
-            return BillingChange(user_id=user_id, tier=tier, status=status or "incomplete",
-                                 stripe_customer_id=customer)
+            # Only the customer: the subscription's own events set tier and status. Stripe
+            # does not order its events, so reading the current tier here and writing it back
+            # would undo a subscription event applied in between (a paid upgrade lost).
+            return BillingChange(user_id=user_id, stripe_customer_id=customer)
         if event_type in SUBSCRIPTION_EVENTS:
             return self._subscription_change(user_id, customer, obj)
         if event_type == "customer.subscription.deleted":
