@@ -4,7 +4,9 @@ from __future__ import annotations
 import random
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from sqlalchemy import select, text, update
 from sqlalchemy.engine import Engine
@@ -16,19 +18,31 @@ from autobuy.models import Billing, BillingChange, RefreshRecord, User
 from autobuy.repositories.base import BillingRepository, RefreshTokenRepository, UserRepository
 
 
+_T = TypeVar("_T")
 _ATTEMPTS = 6
 _DEADLOCK = 1213  # ER_LOCK_DEADLOCK: InnoDB rolled the transaction back
 
 
-def _retryable(exc: IntegrityError | OperationalError) -> bool:
-    if isinstance(exc, IntegrityError):
-        return True
-    args = getattr(exc.orig, "args", ())
-    return bool(args) and args[0] == _DEADLOCK
-
-
-def _backoff(attempt: int) -> None:
-    time.sleep(random.uniform(0, 0.01 * 2 ** attempt))  # noqa: S311 - jitter, not a secret
+def _transaction(sessions: sessionmaker[Session], work: Callable[[Session], _T], *,
+                 retry_duplicates: bool = False) -> _T:
+    """``work(session)`` in one transaction, run again (with jittered backoff) when InnoDB
+    rolled it back whole as a deadlock victim (1213) or, with ``retry_duplicates``, when a
+    concurrent insert won (the next attempt finds its row). Anything else, or running out of
+    attempts, is raised."""
+    for attempt in range(_ATTEMPTS):
+        try:
+            with sessions.begin() as session:
+                return work(session)
+        except (IntegrityError, OperationalError) as exc:
+            if isinstance(exc, IntegrityError):
+                again = retry_duplicates
+            else:
+                args = getattr(exc.orig, "args", ())
+                again = bool(args) and args[0] == _DEADLOCK
+            if attempt == _ATTEMPTS - 1 or not again:
+                raise
+            time.sleep(random.uniform(0, 0.01 * 2 ** attempt))  # noqa: S311 - jitter, not a secret
+    raise AssertionError("unreachable")
 
 
 def _now() -> datetime:
@@ -45,19 +59,9 @@ class SqlUserRepository(UserRepository):
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     def upsert(self, *, email: str, name: str | None, google_id: str | None) -> User:
-        # A concurrent first sign-in may win the insert (IntegrityError: then the row exists
-        # and the next attempt updates it), and InnoDB may pick this transaction as a
-        # deadlock victim (1213: the whole transaction was rolled back, so it is safe to run
-        # again). Anything else, or running out of attempts, is raised.
-        for attempt in range(_ATTEMPTS):
-            try:
-                with self._sessions.begin() as session:
-                    return _user(self._upsert(session, email=email, name=name, google_id=google_id))
-            except (IntegrityError, OperationalError) as exc:
-                if attempt == _ATTEMPTS - 1 or not _retryable(exc):
-                    raise
-                _backoff(attempt)
-        raise AssertionError("unreachable")
+        # a concurrent first sign-in may win the insert: then the next attempt updates its row
+        return _user(_transaction(self._sessions, lambda session: self._upsert(
+            session, email=email, name=name, google_id=google_id), retry_duplicates=True))
 
     @staticmethod
     def _upsert(session: Session, *, email: str, name: str | None, google_id: str | None) -> UserRow:
@@ -150,25 +154,21 @@ class SqlBillingRepository(BillingRepository):
                                   .where(BillingRow.stripe_customer_id == stripe_customer_id))
 
     def apply_event(self, event_id: str, event_type: str, change: BillingChange | None) -> bool:
-        for attempt in range(_ATTEMPTS):
-            try:
-                with self._sessions.begin() as session:
-                    session.add(StripeEventRow(event_id=event_id, event_type=event_type,
-                                               processed_at=_now()))
-                    session.flush()  # a duplicate event id fails here, before any change
-                    if change is not None:
-                        self._apply(session, change)
-                return True
-            except IntegrityError:
-                with self._sessions() as session:
-                    if session.get(StripeEventRow, event_id) is not None:
-                        return False
-                raise
-            except OperationalError as exc:  # a deadlock victim was rolled back whole
-                if attempt == _ATTEMPTS - 1 or not _retryable(exc):
-                    raise
-                _backoff(attempt)
-        raise AssertionError("unreachable")
+        def record(session: Session) -> bool:
+            session.add(StripeEventRow(event_id=event_id, event_type=event_type,
+                                       processed_at=_now()))
+            session.flush()  # a duplicate event id fails here, before any change
+            if change is not None:
+                self._apply(session, change)
+            return True
+
+        try:
+            return _transaction(self._sessions, record)
+        except IntegrityError:
+            with self._sessions() as session:
+                if session.get(StripeEventRow, event_id) is not None:
+                    return False
+            raise
 
     @staticmethod
     def _apply(session: Session, change: BillingChange) -> None:
