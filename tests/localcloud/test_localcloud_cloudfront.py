@@ -80,3 +80,39 @@ def test_distribution_keeps_origin_access_control_and_functions(localcloud: str)
     etag = cf.get_response_headers_policy(Id=policy)["ETag"]
     with pytest.raises(ClientError, match="ResponseHeadersPolicyInUse"):
         cf.delete_response_headers_policy(Id=policy, IfMatch=etag)
+
+
+SPA = b"function handler(event) { return event.request; }"
+
+
+def test_function_update_and_publish_keep_two_stages(localcloud: str) -> None:
+    cf = boto3.client("cloudfront")
+    name = f"spa-{uuid.uuid4().hex[:8]}"
+    config = {"Comment": "SPA routing", "Runtime": "cloudfront-js-2.0"}
+    created = cf.create_function(Name=name, FunctionConfig=config, FunctionCode=SPA)
+    assert created["FunctionSummary"]["Status"] == "UNPUBLISHED"
+    with pytest.raises(ClientError, match="NoSuchFunctionExists"):
+        cf.describe_function(Name=name, Stage="LIVE")  # never published
+    with pytest.raises(ClientError, match="PreconditionFailed"):
+        cf.publish_function(Name=name, IfMatch="STALE")
+    published = cf.publish_function(Name=name, IfMatch=created["ETag"])
+    assert published["FunctionSummary"]["FunctionMetadata"]["Stage"] == "LIVE"
+    live = cf.describe_function(Name=name, Stage="LIVE")
+    assert live["FunctionSummary"]["Status"] == "UNASSOCIATED"
+    assert cf.get_function(Name=name, Stage="LIVE")["FunctionCode"].read() == SPA
+
+    development = cf.describe_function(Name=name)
+    assert development["ETag"] != created["ETag"]  # publishing gives a new ETag
+    newer = SPA.replace(b"return", b"/* v2 */ return")
+    updated = cf.update_function(Name=name, IfMatch=development["ETag"], FunctionConfig=config,
+                                 FunctionCode=newer)
+    assert updated["FunctionSummary"]["Status"] == "UNPUBLISHED"
+    assert cf.get_function(Name=name)["FunctionCode"].read() == newer
+    assert cf.get_function(Name=name, Stage="LIVE")["FunctionCode"].read() == SPA  # until published
+    cf.publish_function(Name=name, IfMatch=updated["ETag"])
+    assert cf.get_function(Name=name, Stage="LIVE")["FunctionCode"].read() == newer
+    with pytest.raises(ClientError, match="PreconditionFailed"):
+        cf.delete_function(Name=name, IfMatch=updated["ETag"])  # stale since the publish
+    cf.delete_function(Name=name, IfMatch=cf.describe_function(Name=name)["ETag"])
+    with pytest.raises(ClientError, match="NoSuchFunctionExists"):
+        cf.describe_function(Name=name)
