@@ -96,6 +96,7 @@ PATCHES: tuple[Patch, ...] = (
     Patch("fidelity", "ses_dns_verification", moto="5.2.5"),
     Patch("fidelity", "cloudfront_policies", moto="5.2.5"),
     Patch("fidelity", "cloudfront_functions", moto="5.2.5"),
+    Patch("fidelity", "s3_bucket_policy_conditions", moto="5.2.5"),
     Patch("speed", "dynamodb_fast_serializer", moto="5.2.5"),
     Patch("speed", "dynamodb_hot_paths", moto="5.2.5"),
     Patch("speed", "dynamodb_item_tracking", moto="5.2.5"),
