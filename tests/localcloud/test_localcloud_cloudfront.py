@@ -74,6 +74,7 @@ def test_distribution_keeps_origin_access_control_and_functions(localcloud: str)
     })["Distribution"]
     config = cf.get_distribution_config(Id=distribution["Id"])["DistributionConfig"]
     assert config["Origins"]["Items"][0]["OriginAccessControlId"] == oac
+    assert config["Origins"]["Items"][0]["S3OriginConfig"] == {"OriginAccessIdentity": ""}
     behaviour = config["DefaultCacheBehavior"]
     assert behaviour["FunctionAssociations"]["Items"] == [{"FunctionARN": function_arn, "EventType": "viewer-request"}]
     assert behaviour["ResponseHeadersPolicyId"] == policy

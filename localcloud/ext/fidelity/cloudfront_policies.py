@@ -1,7 +1,7 @@
 """CloudFront: response headers policies, and distributions that keep what a site needs.
 
 moto has no ``*ResponseHeadersPolicy*`` actions (a request gets no route), and a
-distribution forgets an origin's ``OriginAccessControlId`` and every behaviour's
+distribution forgets an origin's ``OriginAccessControlId`` and ``S3OriginConfig`` and every behaviour's
 ``FunctionAssociations`` (read back as none), so a private S3 origin behind origin access
 control, or SPA routing by a CloudFront Function, cannot be provisioned or checked. Here:
 
@@ -12,7 +12,7 @@ control, or SPA routing by a CloudFront Function, cannot be provisioned or check
   stale; a name is unique: ``ResponseHeadersPolicyAlreadyExists``; a policy a distribution
   uses cannot be deleted: ``ResponseHeadersPolicyInUse``). An update whose configuration
   equals the stored one changes neither the ETag nor ``LastModifiedTime``.
-- origins keep ``OriginAccessControlId``; default and path behaviours keep
+- origins keep ``OriginAccessControlId`` and ``S3OriginConfig``; default and path behaviours keep
   ``FunctionAssociations``.
 """
 from __future__ import annotations
@@ -178,6 +178,8 @@ def _keep_origin_access_control(original: Any) -> Any:
     def __init__(self: Origin, origin: dict[str, Any]) -> None:
         original(self, origin)
         self.origin_access_control_id = origin.get("OriginAccessControlId") or ""
+        if "S3OriginConfig" in origin:  # read back as none, like the access control
+            self.s3_origin_config = {"OriginAccessIdentity": origin["S3OriginConfig"].get("OriginAccessIdentity") or ""}
     return __init__
 
 
