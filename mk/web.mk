@@ -5,7 +5,7 @@
 #   make web        npm ci + production build into web/dist, prints the first page's JS size
 #   make test-web   type check, generated API types up to date, vitest (in `make test`)
 #   make web-dev    Vite dev server on http://127.0.0.1:5173, /v1 and /health sent to `make api`
-.PHONY: web web-deps test-web web-dev web-types web-e2e
+.PHONY: web web-deps test-web web-dev web-types web-e2e lighthouse
 
 TEST_TARGETS += test-web
 
@@ -39,3 +39,9 @@ web-dev: web-deps ## Vite dev server on 127.0.0.1:$(WEB_PORT); run `make api` al
 # origin, Debian's chromium driven by Playwright; it refreshes the screenshots in docs/.
 web-e2e: setup web ## End-to-end run in headless Chromium; screenshots into docs/screenshots
 	AUTOBUY_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest tests/app/test_web_e2e.py -q -p no:cacheprovider
+
+# Lighthouse 12 from npm (not a dependency of the app: LIGHTHOUSE=DIR/node_modules/.bin/lighthouse
+# after `npm i -E lighthouse@12` in DIR), Debian's chromium; LIGHTHOUSE_URL defaults to the
+# twin's web_url.
+lighthouse: setup ## Lighthouse scores and first-page JS (gzipped) of the web app (bench/lighthouse.py)
+	$(BIN)/python bench/lighthouse.py $(if $(LIGHTHOUSE_URL),--url $(LIGHTHOUSE_URL))
