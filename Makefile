@@ -62,7 +62,7 @@ localcloud-stop: ## Stop the local cloud
 	@if [ -x $(BIN)/python ]; then $(BIN)/python -m localcloud stop --port $(LOCALCLOUD_PORT); fi
 
 local: LOCALCLOUD_TWIN ?= on
-local: setup twin-images localcloud ## The main job: the whole stack on the local cloud's twin, serving (LOCALCLOUD_TWIN=off: API records only)
+local: setup twin-images web localcloud ## The main job: the whole stack on the local cloud's twin, serving (LOCALCLOUD_TWIN=off: API records only)
 	$(BIN)/ansible-playbook site.yml -i inventories/local -e aws_endpoint_url=$(LOCALCLOUD_URL)
 	$(BIN)/ansible-playbook playbooks/summary.yml -i inventories/local -e aws_endpoint_url=$(LOCALCLOUD_URL)
 	@if [ "$(LOCALCLOUD_TWIN)" = on ]; then scripts/local-twin.sh $(LOCALCLOUD_URL); fi

@@ -249,6 +249,50 @@ def mail_errors(v: Mapping[str, Any]) -> Errors:
     return errors
 
 
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+_PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
+
+
+def frontend_errors(v: Mapping[str, Any]) -> Errors:
+    errors: Errors = []
+    bucket = v.get("autobuy_web_bucket")
+    if not (isinstance(bucket, str) and _BUCKET.match(bucket)):
+        errors.append(f"autobuy_web_bucket must be an S3 bucket name of 3-63 lowercase letters, digits "
+                      f"and hyphens, without dots (CloudFront reaches it over TLS) (got {bucket!r})")
+    aliases, zone = v.get("autobuy_web_aliases"), str(v.get("autobuy_zone_name") or "").lower().rstrip(".")
+    if not (isinstance(aliases, list) and aliases):
+        errors.append(f"autobuy_web_aliases must be a non-empty list of domain names (got {aliases!r})")
+    else:
+        for alias in aliases:
+            bad = domain_errors("autobuy_web_aliases", alias)
+            errors += bad
+            if not bad and zone and not (alias.lower() == zone or alias.lower().endswith("." + zone)):
+                errors.append(f"autobuy_web_aliases: {alias} is not in the zone {zone} (its alias record "
+                              "and certificate validation records go there)")
+    if v.get("autobuy_web_price_class") not in _PRICE_CLASSES:
+        errors.append(f"autobuy_web_price_class must be one of {', '.join(_PRICE_CLASSES)} "
+                      f"(got {v.get('autobuy_web_price_class')!r})")
+    errors += _int_range("autobuy_web_assets_max_age", v.get("autobuy_web_assets_max_age"), 0, 31536000)
+    errors += _int_range("autobuy_web_hsts_seconds", v.get("autobuy_web_hsts_seconds"), 0, 63072000)
+    errors += _int_range("autobuy_web_deploy_timeout", v.get("autobuy_web_deploy_timeout"), 60, 7200)
+    csp = v.get("autobuy_web_csp")
+    if not isinstance(csp, str) or not csp.strip():
+        errors.append("autobuy_web_csp must be a Content-Security-Policy")
+    else:
+        directives = {d.strip().split(" ", 1)[0]: d.strip() for d in csp.split(";") if d.strip()}
+        script = directives.get("script-src", directives.get("default-src", ""))
+        if "'unsafe-inline'" in script:
+            errors.append("autobuy_web_csp must not allow 'unsafe-inline' scripts")
+        if directives.get("frame-ancestors") != "frame-ancestors 'none'":
+            errors.append("autobuy_web_csp must hold frame-ancestors 'none' (no site may frame this one)")
+    types = v.get("autobuy_web_content_types")
+    if not (isinstance(types, Mapping) and types and all(
+            isinstance(k, str) and k.startswith(".") and isinstance(t, str) and "/" in t for k, t in types.items())):
+        errors.append("autobuy_web_content_types must map file extensions ('.js') to content types "
+                      f"('text/javascript') (got {types!r})")
+    return errors
+
+
 def compute_errors(v: Mapping[str, Any]) -> Errors:
     errors: Errors = []
     sizes = {k: v.get(k) for k in ("autobuy_asg_min_size", "autobuy_asg_desired_capacity",
@@ -369,7 +413,7 @@ def general_errors(v: Mapping[str, Any]) -> Errors:
 
 CHECKS: tuple[Callable[[Mapping[str, Any]], Errors], ...] = (
     general_errors, network_errors, security_errors, data_errors, backup_errors, edge_errors,
-    mail_errors,
+    mail_errors, frontend_errors,
     compute_errors, monitoring_errors, delivery_errors,
 )
 

@@ -114,3 +114,19 @@ def changed_tasks(output: str) -> list[str]:
         elif line.startswith("changed:") and task:
             found.append(task)
     return found
+
+
+WEB_INDEX = '<!doctype html><html lang="en"><script type="module" src="/assets/index-AbCd1234.js"></script></html>'
+
+
+def web_build(root: Path) -> Path:
+    """A small stand-in for web/dist (the frontend tier uploads it): what Vite writes,
+    hashed assets under assets/ and its manifest under .vite/ (not uploaded)."""
+    (root / "assets").mkdir(parents=True)
+    (root / ".vite").mkdir()
+    (root / "index.html").write_text(WEB_INDEX)
+    (root / "favicon.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
+    (root / "assets" / "index-AbCd1234.js").write_text("console.log(1)")
+    (root / "assets" / "index-EfGh5678.css").write_text("body{margin:0}")
+    (root / ".vite" / "manifest.json").write_text("{}")
+    return root

@@ -28,6 +28,8 @@ def stack_defaults() -> dict[str, Any]:
         "autobuy_certificate_domain": "*." + values["autobuy_domain"],
         "autobuy_mail_domain": values["autobuy_domain"],
         "autobuy_alerts_from": "alerts@" + values["autobuy_domain"],
+        "autobuy_web_bucket": values["autobuy_domain"].replace(".", "-") + "-web",
+        "autobuy_web_aliases": [values["autobuy_domain"], "www." + values["autobuy_domain"]],
     })
     return values
 
@@ -61,6 +63,15 @@ def test_local_symlink_points_at_the_one_stack_file() -> None:
         ({"autobuy_secret_admin_arns": "arn:aws:iam::123456789012:role/admin"}, "autobuy_secret_admin_arns"),
         ({"autobuy_alerts_from": "alerts"}, "autobuy_alerts_from must be an e-mail address"),
         ({"autobuy_alerts_from": "alerts@elsewhere.example"}, "must be an address of autobuy_mail_domain"),
+        ({"autobuy_web_bucket": "autobuyguard.store-web"}, "autobuy_web_bucket must be an S3 bucket name"),
+        ({"autobuy_web_aliases": ["www.elsewhere.example"]}, "is not in the zone autobuyguard.store"),
+        ({"autobuy_web_aliases": []}, "autobuy_web_aliases must be a non-empty list"),
+        ({"autobuy_web_price_class": "all"}, "autobuy_web_price_class must be one of"),
+        ({"autobuy_web_assets_max_age": -1}, "autobuy_web_assets_max_age"),
+        ({"autobuy_web_csp": "default-src 'self'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"},
+         "must not allow 'unsafe-inline' scripts"),
+        ({"autobuy_web_csp": "default-src 'self'"}, "must hold frame-ancestors 'none'"),
+        ({"autobuy_web_content_types": {"js": "text/javascript"}}, "autobuy_web_content_types must map"),
         ({"autobuy_imds_hop_limit": 0}, "autobuy_imds_hop_limit"),
         ({"autobuy_instance_endpoint_url": "localhost:4566"}, "autobuy_instance_endpoint_url"),
         ({"autobuy_dev_signin": "yes"}, "autobuy_dev_signin must be true or false"),

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
-from provision_helpers import ROOT, Run, client, private_cloud, run_playbook
+from provision_helpers import ROOT, Run, client, private_cloud, run_playbook, web_build
 
 pytestmark = [pytest.mark.slow, pytest.mark.playbook, pytest.mark.localcloud]
 
@@ -26,8 +26,10 @@ DOMAIN = STACK["autobuy_domain"]
 class Stack:
     """The converged stack: the local cloud's URL and the first run's outcome."""
 
-    def __init__(self, url: str, cold: Run) -> None:
+    def __init__(self, url: str, cold: Run, web: dict[str, str]) -> None:
         self.url, self.cold = url, cold
+        # the frontend tier uploads a build of the web app: a small stand-in of web/dist
+        self.web = web
 
     def client(self, service: str) -> Any:
         return client(service, self.url)
@@ -48,9 +50,11 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with private_cloud(tmp_path_factory.mktemp("stack") / "localcloud.log") as url:
-        cold = run_playbook("site.yml", url)
-        yield Stack(url, cold)
+    tmp = tmp_path_factory.mktemp("stack")
+    web = {"autobuy_web_dist": str(web_build(tmp / "dist"))}
+    with private_cloud(tmp / "localcloud.log") as url:
+        cold = run_playbook("site.yml", url, extra=web)
+        yield Stack(url, cold, web)
 
 
 def assert_ok(run: Run, changed: int | None = None) -> None:
@@ -577,16 +581,17 @@ def test_alerts_topic_is_encrypted_with_our_key(stack: Stack) -> None:
 # --- Idempotence, check mode, tiers alone ----------------------------------------------
 
 def test_second_run_changes_nothing(stack: Stack) -> None:
-    assert_ok(run_playbook("site.yml", stack.url), changed=0)
+    assert_ok(run_playbook("site.yml", stack.url, extra=stack.web), changed=0)
 
 
 def test_check_mode_on_the_converged_stack_changes_nothing(stack: Stack) -> None:
-    assert_ok(run_playbook("site.yml", stack.url, "--check", "--diff"), changed=0)
+    assert_ok(run_playbook("site.yml", stack.url, "--check", "--diff", extra=stack.web), changed=0)
 
 
-@pytest.mark.parametrize("tier", ["network", "security", "data", "backup", "edge", "compute", "monitoring"])
+@pytest.mark.parametrize("tier", ["network", "security", "data", "backup", "edge", "frontend", "compute",
+                                  "monitoring"])
 def test_each_tier_runs_alone(stack: Stack, tier: str) -> None:
-    run = run_playbook("site.yml", stack.url, "--tags", tier)
+    run = run_playbook("site.yml", stack.url, "--tags", tier, extra=stack.web)
     assert_ok(run, changed=0)
     plays = [line for line in run.output.splitlines() if line.startswith("PLAY [")]
     assert any(line.startswith(f"PLAY [{tier.capitalize()}]") for line in plays), plays
@@ -618,6 +623,8 @@ def test_teardown_removes_everything(stack: Stack) -> None:
     assert [r for r in c("iam").list_roles()["Roles"] if r["RoleName"] in (
         "EC2-ECR-SecretsManager-Role", "taskapp-rds-enhanced-monitoring")] == []
     assert c("budgets").describe_budgets(AccountId="123456789012").get("Budgets", []) == []
+    assert c("cloudfront").list_distributions()["DistributionList"].get("Items") in (None, [])
+    assert STACK["autobuy_domain"].replace(".", "-") + "-web" not in [b["Name"] for b in c("s3").list_buckets()["Buckets"]]
 
 
 def test_teardown_removes_the_acls_the_key_and_the_ebs_setting(stack: Stack) -> None:
