@@ -15,6 +15,17 @@ from typing import Any
 MARK = "_localcloud_patches"
 
 
+def answer(response_cls: type, *handlers: Callable[..., Any]) -> None:
+    """Make moto's ``response_cls`` answer the AWS actions it lacks, one handler each.
+
+    moto dispatches an action to the method of the response class named after it in
+    snake_case (``StartInstanceRefresh`` -> ``start_instance_refresh``), so each handler
+    is installed under its own ``__name__``. Installing again is harmless (idempotent).
+    """
+    for handler in handlers:
+        setattr(response_cls, handler.__name__, handler)
+
+
 def after_init(cls: type, patch: str, step: Callable[[Any], None]) -> None:
     """Make ``cls.__init__`` call ``step(self)`` after moto's own ``__init__``, once per ``patch``."""
     original = cls.__init__
