@@ -16,9 +16,9 @@ run after moto's own code; neither reads what the other sets):
 * ``ec2_launch_template_instances`` and ``ec2_containers``: ``InstanceBackend.run_instances``
   (the container starts for an instance that already carries its template's settings);
 * ``rds_database`` replaces the timed ``DBInstance.status`` of ``rds_slow_create`` with one
-  that also waits for the twin's database to answer (``LOCALCLOUD_TWIN=on`` only);
-  ``rds_backups`` replaces it again with one that also waits for a restore to fill the
-  database, and wraps ``create_db_instance`` / ``delete_db_instance`` outside rds_database's;
+  that also waits for the twin's database to answer and for a restore (``rds_backups``) to
+  fill it (``LOCALCLOUD_TWIN=on`` only); ``rds_backups`` wraps ``create_db_instance`` /
+  ``delete_db_instance`` outside rds_database's;
 * ``dynamodb_point_in_time`` and then ``dynamodb_atomic_writes`` wrap the mutating
   ``DynamoHandler`` actions (the lock outside the before-image record; the restore takes
   that lock, ``dynamodb_atomic_writes.LOCK``, itself), and

@@ -8,27 +8,21 @@
 # anyone else, or elsewhere, it prints exactly what is missing and exits 1.
 set -euo pipefail
 
-declare -A PKG=(
-  [python]="python3-venv"
-  [docker]="docker.io"
-  [debootstrap]="debootstrap"
-  [mariadb]="mariadb-server"
-  [node]="nodejs npm"
-)
-declare -A PROBE=(
-  [python]="python3 -c 'import venv, ensurepip'"
-  [docker]="command -v dockerd && command -v docker"
-  [debootstrap]="command -v debootstrap"
-  [mariadb]="command -v mariadbd || test -x /usr/sbin/mariadbd"
+# One row per need: the Debian packages that provide it, " : ", the probe that says it is there.
+declare -A NEED=(
+  [python]="python3-venv : python3 -c 'import venv, ensurepip'"
+  [docker]="docker.io : command -v dockerd && command -v docker"
+  [debootstrap]="debootstrap : command -v debootstrap"
+  [mariadb]="mariadb-server : command -v mariadbd || test -x /usr/sbin/mariadbd"
   # web/ builds on Node 18.18+ (Debian 12's nodejs is 18.20) with its npm.
-  [node]="command -v npm && node -e 'const [a,b]=process.versions.node.split(\".\").map(Number); process.exit(a>18||(a===18&&b>=18)?0:1)'"
+  [node]="nodejs npm : command -v npm && node -e 'const [a,b]=process.versions.node.split(\".\").map(Number); process.exit(a>18||(a===18&&b>=18)?0:1)'"
 )
 
 missing=()
 for need in "$@"; do
-  [[ -n "${PKG[$need]:-}" ]] || { echo "system-deps: unknown need '$need'" >&2; exit 2; }
-  read -ra pkgs <<<"${PKG[$need]}"
-  eval "${PROBE[$need]}" >/dev/null 2>&1 || missing+=("${pkgs[@]}")
+  [[ -n "${NEED[$need]:-}" ]] || { echo "system-deps: unknown need '$need'" >&2; exit 2; }
+  read -ra pkgs <<<"${NEED[$need]%% : *}"
+  eval "${NEED[$need]#* : }" >/dev/null 2>&1 || missing+=("${pkgs[@]}")
 done
 
 if ((${#missing[@]})); then

@@ -28,6 +28,7 @@ from autobuy.schema import load_tables
 
 __all__ = [
     "ALERTS", "ALERTS_BY_ITEM_INDEX", "AlertAttr", "CheckMessage", "CheckReason", "DUE_SHARDS",
+    "DynamoTables",
     "HistoryAttr", "ITEMS", "ITEMS_BY_USER_INDEX", "ITEMS_DUE_INDEX", "ITEM_FIELDS", "ItemAttr",
     "ORDERS", "ORDERS_BY_ITEM_INDEX", "OrderAttr", "PRICE_HISTORY", "Table", "USERS",
     "UserAttr", "conditional_write", "decode", "due_shard", "encode", "is_condition_failure",
@@ -212,6 +213,24 @@ ORDERS_BY_ITEM_INDEX: Final = ORDERS.index("itemId-createdAt-index")
 if PRICE_HISTORY.ttl_attribute != HistoryAttr.EXPIRES_AT:
     raise LookupError("dynamodb_tables.yml: autobuy_price_history must expire by "
                       f"{HistoryAttr.EXPIRES_AT}")
+
+
+class DynamoTables:
+    """A DynamoDB client bound to the deployed names of the contract's tables.
+
+    The base of every store that writes these tables (the API's repositories and the
+    engine's store): the name of each table is resolved once, here, by :meth:`Table.named`
+    (``AUTOBUY_TABLE_NAMES`` override, else ``AUTOBUY_TABLE_PREFIX`` + its name).
+    """
+
+    def __init__(self, client: Any, table_prefix: str = "",
+                 table_names: Mapping[str, str] | None = None) -> None:
+        self._db = client
+        self._items = ITEMS.named(table_prefix, table_names)
+        self._users = USERS.named(table_prefix, table_names)
+        self._history = PRICE_HISTORY.named(table_prefix, table_names)
+        self._alerts = ALERTS.named(table_prefix, table_names)
+        self._orders = ORDERS.named(table_prefix, table_names)
 
 
 # -- due shard --------------------------------------------------------------------------

@@ -177,14 +177,12 @@ class Plan:
     errors: list[str] = field(default_factory=list)
 
 
-class Balancer:
+class Balancer(docker.Service):
     """The HAProxy container of one local cloud server."""
 
     def __init__(self, workdir: Path, owner: str, network: str, image: str = IMAGE) -> None:
+        super().__init__("alb", owner, network, image)
         self.workdir = workdir
-        self.owner = owner
-        self.network = network
-        self.image = image
         self.container = f"localcloud-alb-{owner}"
         self.address = ""
         self.http_port = 0
@@ -204,13 +202,11 @@ class Balancer:
         return self.workdir / "run" / "admin.sock"
 
     def _start(self, text: str) -> None:
-        if not docker.image_exists(self.image):
-            raise docker.DockerError(
-                f"the twin's load balancer needs the image {self.image}: run `make images`")
+        self.require_image("the twin's load balancer")
         http, https = settings.alb_http_port(), settings.alb_https_port()
         self._write(text)
         result = docker.run(["run", "-d", "--name", self.container,
-                             *docker.labels("alb", self.owner), "--network", self.network,
+                             *self.labels(), "--network", self.network,
                              "-p", f"127.0.0.1:{http}:{HOST_HTTP}",
                              "-p", f"127.0.0.1:{https}:{HOST_HTTPS}",
                              "-v", f"{self.workdir}:{MOUNT}",

@@ -98,14 +98,12 @@ def write_private(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
-class Databases:
+class Databases(docker.Service):
     """The DB containers of one local cloud server."""
 
     def __init__(self, owner: str, network: str, snapshot_dir: Path, image: str = IMAGE) -> None:
-        self.owner = owner
-        self.network = network
+        super().__init__("database", owner, network, image)
         self.snapshot_dir = snapshot_dir
-        self.image = image
         self._all: dict[str, Database] = {}
         self.snapshots: dict[str, str] = {}  # final snapshot id -> dump file
         self._lock = threading.Lock()
@@ -130,11 +128,9 @@ class Databases:
     def _start(self, database: Database, password: str,
                on_failure: Callable[[str], None]) -> None:
         try:
-            if not docker.image_exists(self.image):
-                raise docker.DockerError(
-                    f"LOCALCLOUD_TWIN=on needs the image {self.image}: run `make images`")
+            self.require_image("LOCALCLOUD_TWIN=on")
             docker.run(["create", "--name", database.container,
-                        *docker.labels("database", self.owner),
+                        *self.labels(),
                         "--label", f"{docker.ROLE_LABEL}.db-instance={database.identifier}",
                         "--network", self.network, "--network-alias", database.endpoint,
                         "-p", f"127.0.0.1::{PORT}", self.image])

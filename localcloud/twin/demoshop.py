@@ -26,25 +26,22 @@ PORT = 8000
 SCRIPT = Path(__file__).resolve().parents[2] / "tests" / "app" / "support" / "demoshop.py"
 
 
-class DemoShop:
+class DemoShop(docker.Service):
     def __init__(self, owner: str, network: str) -> None:
-        self.owner = owner
-        self.network = network
+        super().__init__("demo-shop", owner, network, IMAGE)
         self.container = f"localcloud-demoshop-{owner}"
         self.address = ""  # 127.0.0.1:port once started
 
     def start(self) -> None:
-        if not docker.image_exists(IMAGE):
-            raise docker.DockerError(f"the twin's demo shop needs the image {IMAGE}: run "
-                                     "`make images` (or LOCALCLOUD_DEMO_SHOP=off)")
+        self.require_image("the twin's demo shop", " (or LOCALCLOUD_DEMO_SHOP=off)")
         docker.run(["run", "-d", "--name", self.container,
-                    *docker.labels("demo-shop", self.owner),
+                    *self.labels(),
                     "--network", self.network, "--network-alias", HOST,
                     "-p", f"127.0.0.1::{PORT}",
                     "--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
                     "--user", "10001:10001",
                     "-v", f"{SCRIPT}:/opt/demoshop/demoshop.py:ro",
-                    "--entrypoint", "python3", IMAGE,
+                    "--entrypoint", "python3", self.image,
                     "/opt/demoshop/demoshop.py", "--host", "0.0.0.0", "--port", str(PORT)])
         self.address = f"127.0.0.1:{docker.host_port(self.container, PORT)}"
         self._wait_until_serving()

@@ -55,6 +55,26 @@ def image_exists(image: str) -> bool:
     return run(["image", "inspect", image], check=False).returncode == 0
 
 
+class Service:
+    """One kind of container the twin runs for a local cloud server (balancer, databases,
+    registry, demo shop): whose it is (``owner``), the network it joins, the image it runs
+    and the role its containers are labelled with."""
+
+    def __init__(self, role: str, owner: str, network: str, image: str) -> None:
+        self.role = role
+        self.owner = owner
+        self.network = network
+        self.image = image
+
+    def labels(self) -> list[str]:
+        return labels(self.role, self.owner)
+
+    def require_image(self, needed_by: str, otherwise: str = "") -> None:
+        """Refuse to start without the image, saying which make target builds it."""
+        if not image_exists(self.image):
+            raise DockerError(f"{needed_by} needs the image {self.image}: run `make images`{otherwise}")
+
+
 def host_port(container: str, port: int) -> int:
     """The loopback port Docker published for the container's ``port``."""
     out = run(["port", container, f"{port}/tcp"]).stdout.decode().split()

@@ -100,17 +100,15 @@ def host_names(account: str, regions: list[str]) -> list[str]:
     return [f"{account}.dkr.ecr.{region}.amazonaws.com" for region in regions]
 
 
-class Registry:
+class Registry(docker.Service):
     """The registry container of one local cloud server."""
 
     def __init__(self, ca: CertificateAuthority, workdir: Path, owner: str, network: str,
                  names: list[str], image: str = IMAGE) -> None:
+        super().__init__("registry", owner, network, image)
         self.ca = ca
         self.workdir = workdir
-        self.owner = owner
-        self.network = network
         self.names = names
-        self.image = image
         self.container = f"localcloud-registry-{owner}"
         self.address = ""  # 127.0.0.1:port once started
         self._token: Token | None = None
@@ -120,9 +118,7 @@ class Registry:
 
     # -- lifecycle of the container -------------------------------------------------
     def start(self) -> None:
-        if not docker.image_exists(self.image):
-            raise docker.DockerError(
-                f"LOCALCLOUD_TWIN=on needs the image {self.image}: run `make images`")
+        self.require_image("LOCALCLOUD_TWIN=on")
         self.workdir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.workdir, 0o700)
         self.ca.issue(self.names + ["localhost"], ["127.0.0.1"]).write(self.workdir, "tls")
@@ -130,7 +126,7 @@ class Registry:
         self._rotate()
         aliases = [arg for name in self.names for arg in ("--network-alias", name)]
         docker.run(["run", "-d", "--name", self.container,
-                    *docker.labels("registry", self.owner),
+                    *self.labels(),
                     "--network", self.network, *aliases,
                     "-p", "127.0.0.1::443",
                     "-v", f"{self.workdir}:/etc/twin-registry:ro",

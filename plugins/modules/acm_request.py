@@ -43,9 +43,6 @@ options:
     description:
       - C(present) requests the certificate unless a matching one exists.
       - C(absent) deletes every matching certificate (same domain name and names).
-    type: str
-    choices: [present, absent]
-    default: present
   wait:
     description:
       - Wait until the certificate is C(ISSUED). Fails when validation fails or times out.
@@ -64,6 +61,7 @@ options:
     type: dict
 extends_documentation_fragment:
   - autobuy.guard.autobuy_aws
+  - autobuy.guard.state
 notes:
   - Supports check mode. In check mode nothing is requested or deleted and
     RV(certificate_arn) is empty when a certificate would be requested.

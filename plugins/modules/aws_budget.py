@@ -23,9 +23,6 @@ options:
     required: true
   state:
     description: Whether the budget exists.
-    type: str
-    choices: [present, absent]
-    default: present
   limit_amount:
     description: Budget limit, in O(limit_unit). Required when O(state=present); must be > 0.
     type: float
@@ -83,6 +80,7 @@ options:
     type: str
 extends_documentation_fragment:
   - autobuy.guard.autobuy_aws
+  - autobuy.guard.state
 notes:
   - Supports check mode. In check mode nothing is created, updated or deleted and
     RV(budget) is not returned.

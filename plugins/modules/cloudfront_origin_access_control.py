@@ -38,11 +38,9 @@ options:
     default: always
   state:
     description: C(present) creates or updates the control, C(absent) deletes it.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - autobuy.guard.autobuy_aws
+  - autobuy.guard.state
 notes:
   - Supports check mode. The signing protocol is C(sigv4), the only one CloudFront offers.
   - A control that a distribution still uses cannot be deleted (CloudFront refuses).

@@ -29,9 +29,6 @@ options:
       - C(present) applies O(point_in_time_recovery) and O(sse_type).
       - C(absent) turns point-in-time recovery off and returns to the AWS owned key,
         whatever O(point_in_time_recovery) and O(sse_type) say.
-    type: str
-    choices: [present, absent]
-    default: present
   point_in_time_recovery:
     description: Whether point-in-time recovery is on.
     type: bool
@@ -48,6 +45,7 @@ options:
     type: str
 extends_documentation_fragment:
   - autobuy.guard.autobuy_aws
+  - autobuy.guard.state
 notes:
   - Supports check mode. In check mode nothing is changed and RV(tables) shows the
     settings the tables would have.

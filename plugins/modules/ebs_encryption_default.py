@@ -25,11 +25,9 @@ options:
     description:
       - C(present) turns EBS encryption by default on.
       - C(absent) turns it off.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - autobuy.guard.autobuy_aws
+  - autobuy.guard.state
 notes:
   - Supports check mode. In check mode nothing is changed and RV(enabled) shows the
     setting the region would have.

@@ -42,11 +42,9 @@ options:
     default: {}
   state:
     description: Whether the provider exists.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - autobuy.guard.autobuy_aws
+  - autobuy.guard.state
 notes:
   - Supports check mode; RV(arn) is then the ARN the provider has or would have.
 """

@@ -26,11 +26,9 @@ options:
     description:
       - C(present) gets DKIM tokens for the domain when it has none and turns signing on.
       - C(absent) turns DKIM signing off (the tokens stay with the identity, as in SES).
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - autobuy.guard.autobuy_aws
+  - autobuy.guard.state
 notes:
   - Supports check mode. In check mode nothing is changed; a domain without tokens yet
     (or without an identity yet, which an earlier task of the same run would create)

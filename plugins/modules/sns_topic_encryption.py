@@ -33,11 +33,9 @@ options:
     description:
       - C(present) encrypts the topic with O(kms_key_id).
       - C(absent) removes the key (messages are stored unencrypted by SNS's own key).
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - autobuy.guard.autobuy_aws
+  - autobuy.guard.state
 notes:
   - Supports check mode. In check mode nothing is changed and RV(kms_key_id) shows the
     key the topic would have.

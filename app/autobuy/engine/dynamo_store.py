@@ -28,6 +28,7 @@ from autobuy.contract import (
     PRICE_HISTORY,
     USERS,
     AlertAttr,
+    DynamoTables,
     HistoryAttr,
     ItemAttr,
     OrderAttr,
@@ -53,15 +54,10 @@ def _dec(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
-class DynamoEngineStore(EngineStore, OrderStore):
+class DynamoEngineStore(DynamoTables, EngineStore, OrderStore):
     def __init__(self, client: Any, table_prefix: str = "",
                  table_names: Mapping[str, str] | None = None) -> None:
-        self._db = client
-        self._items = ITEMS.named(table_prefix, table_names)
-        self._users = USERS.named(table_prefix, table_names)
-        self._history = PRICE_HISTORY.named(table_prefix, table_names)
-        self._alerts = ALERTS.named(table_prefix, table_names)
-        self._orders = ORDERS.named(table_prefix, table_names)
+        super().__init__(client, table_prefix, table_names)
         self._tiers: dict[str, tuple[float, str]] = {}
 
     @staticmethod

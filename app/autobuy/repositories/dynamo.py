@@ -11,17 +11,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from autobuy.contract import (
+    DynamoTables,
     ITEM_FIELDS,
     ITEMS,
     ITEMS_BY_USER_INDEX,
-    PRICE_HISTORY,
     USERS,
     HistoryAttr,
     ItemAttr,
@@ -93,14 +92,7 @@ def item_to_dynamo(item: Item) -> dict[str, Any]:
     return encode(row)
 
 
-class DynamoItemRepository(ItemRepository):
-    def __init__(self, client: Any, table_prefix: str = "",
-                 table_names: Mapping[str, str] | None = None) -> None:
-        self._db = client
-        self._items = ITEMS.named(table_prefix, table_names)
-        self._users = USERS.named(table_prefix, table_names)
-        self._history = PRICE_HISTORY.named(table_prefix, table_names)
-
+class DynamoItemRepository(DynamoTables, ItemRepository):
     # -- item limit -----------------------------------------------------------------
     # The user's row holds the set of item ids that occupy a slot (itemIds, a string
     # set). Adding an id is conditional on the set being smaller than the limit, in one

@@ -16,6 +16,7 @@ from moto.autoscaling.responses import AutoScalingResponse
 from moto.autoscaling.exceptions import ValidationError
 from moto.core.responses import ActionResult
 
+from localcloud import patching
 from localcloud.instance_refresh import (
     LT_ATTR,
     REGISTRY,
@@ -109,12 +110,10 @@ def _instance_launch_template(original: property) -> property:
 
 
 def apply() -> None:
+    patching.answer(AutoScalingResponse, start_instance_refresh, describe_instance_refreshes,
+                    cancel_instance_refresh, rollback_instance_refresh)
     if getattr(FakeAutoScalingGroup.replace_autoscaling_group_instances, "_localcloud", False):
         return
-    AutoScalingResponse.start_instance_refresh = start_instance_refresh
-    AutoScalingResponse.describe_instance_refreshes = describe_instance_refreshes
-    AutoScalingResponse.cancel_instance_refresh = cancel_instance_refresh
-    AutoScalingResponse.rollback_instance_refresh = rollback_instance_refresh
     FakeAutoScalingGroup.replace_autoscaling_group_instances = _remember_launch_template(
         FakeAutoScalingGroup.replace_autoscaling_group_instances)
     InstanceState.launch_template = _instance_launch_template(  # type: ignore[assignment]

@@ -11,6 +11,8 @@ from moto.autoscaling.exceptions import ValidationError
 from moto.autoscaling.responses import AutoScalingResponse
 from moto.core.responses import ActionResult, EmptyResult
 
+from localcloud import patching
+
 ALL_METRICS = (
     "GroupMinSize", "GroupMaxSize", "GroupDesiredCapacity", "GroupInServiceInstances",
     "GroupPendingInstances", "GroupStandbyInstances", "GroupTerminatingInstances",
@@ -47,5 +49,4 @@ def disable_metrics_collection(self: AutoScalingResponse) -> ActionResult:
 
 
 def apply() -> None:
-    AutoScalingResponse.enable_metrics_collection = enable_metrics_collection
-    AutoScalingResponse.disable_metrics_collection = disable_metrics_collection
+    patching.answer(AutoScalingResponse, enable_metrics_collection, disable_metrics_collection)

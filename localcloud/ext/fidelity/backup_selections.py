@@ -29,6 +29,8 @@ from moto.backup.responses import BackupResponse
 from moto.core.utils import unix_time
 from moto.moto_api._internal import mock_random
 
+from localcloud import patching
+
 SELECTION_FIELDS = ("SelectionName", "IamRoleArn", "Resources", "ListOfTags",
                     "NotResources", "Conditions")
 
@@ -126,13 +128,10 @@ def update_backup_plan(self: BackupResponse) -> str:
 
 def apply() -> None:
     """Install the gap fills (idempotent)."""
+    patching.answer(BackupResponse, create_backup_selection, get_backup_selection,
+                    list_backup_selections, delete_backup_selection, update_backup_plan)
     if getattr(BackupBackend.delete_backup_plan, "_localcloud", False):
         return
-    BackupResponse.create_backup_selection = create_backup_selection
-    BackupResponse.get_backup_selection = get_backup_selection
-    BackupResponse.list_backup_selections = list_backup_selections
-    BackupResponse.delete_backup_selection = delete_backup_selection
-    BackupResponse.update_backup_plan = update_backup_plan
 
     delete_plan = BackupBackend.delete_backup_plan
 

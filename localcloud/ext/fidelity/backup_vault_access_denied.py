@@ -14,6 +14,8 @@ from typing import Any
 from moto.backup.models import BackupBackend
 from moto.core.exceptions import JsonRESTError
 
+from localcloud import patching
+
 
 class AccessDeniedException(JsonRESTError):
     code = 403
@@ -22,16 +24,15 @@ class AccessDeniedException(JsonRESTError):
         super().__init__("AccessDeniedException", "Insufficient privileges to perform this action.")
 
 
-def apply() -> None:
-    """Install the gap fill (idempotent)."""
-    original = BackupBackend.describe_backup_vault
-    if getattr(original, "_localcloud", False):
-        return
-
+def _denied_when_missing(original: Any) -> Any:
     def describe_backup_vault(self: BackupBackend, backup_vault_name: str) -> Any:
         if backup_vault_name not in self.vaults:
             raise AccessDeniedException()
         return original(self, backup_vault_name)
 
-    describe_backup_vault._localcloud = True  # type: ignore[attr-defined]
-    BackupBackend.describe_backup_vault = describe_backup_vault  # type: ignore[method-assign]
+    return describe_backup_vault
+
+
+def apply() -> None:
+    """Install the gap fill (idempotent)."""
+    patching.wrap(BackupBackend, "describe_backup_vault", _denied_when_missing)

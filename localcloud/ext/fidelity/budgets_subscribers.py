@@ -12,6 +12,8 @@ from typing import Any
 from moto.budgets.exceptions import DuplicateRecordException, NotFoundException
 from moto.budgets.responses import BudgetsResponse
 
+from localcloud import patching
+
 
 def _key(notification: dict[str, Any]) -> tuple[Any, ...]:
     return (
@@ -68,6 +70,5 @@ def delete_subscriber(self: BudgetsResponse) -> str:
 
 
 def apply() -> None:
-    BudgetsResponse.describe_subscribers_for_notification = describe_subscribers_for_notification
-    BudgetsResponse.create_subscriber = create_subscriber
-    BudgetsResponse.delete_subscriber = delete_subscriber
+    patching.answer(BudgetsResponse, describe_subscribers_for_notification, create_subscriber,
+                    delete_subscriber)

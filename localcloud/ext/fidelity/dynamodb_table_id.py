@@ -7,11 +7,12 @@ UUID for its lifetime, like on AWS.
 """
 from __future__ import annotations
 
-import functools
 import uuid
 from typing import Any
 
 from moto.dynamodb.models.table import Table
+
+from localcloud import patching
 
 _ATTR = "_localcloud_table_id"
 
@@ -25,16 +26,14 @@ def table_id(table: Table) -> str:
     return value
 
 
-def apply() -> None:
-    original = Table.describe
-    if getattr(original, "_localcloud", False):
-        return
-
-    @functools.wraps(original)
+def _with_table_id(original: Any) -> Any:
     def describe(self: Table, base_key: str = "TableDescription") -> dict[str, Any]:
         result = original(self, base_key)
         result[base_key]["TableId"] = table_id(self)
         return result
 
-    describe._localcloud = True  # type: ignore[attr-defined]
-    Table.describe = describe  # type: ignore[method-assign]
+    return describe
+
+
+def apply() -> None:
+    patching.wrap(Table, "describe", _with_table_id)

@@ -10,13 +10,14 @@ setting it would replace moto's default images instead of adding to them.
 from __future__ import annotations
 
 import copy
-import functools
 import json
 from pathlib import Path
 from typing import Any
 
 from botocore.utils import parse_timestamp
 from moto.ec2.models.amis import Ami, AmiBackend
+
+from localcloud import patching
 
 AMIS_FILE = Path(__file__).resolve().parents[2] / "debian_amis.json"
 DEBIAN_OWNER = "136693071363"
@@ -32,13 +33,9 @@ def load_definitions(path: Path = AMIS_FILE) -> list[dict[str, Any]]:
     return definitions
 
 
-def apply() -> None:
-    original = AmiBackend._load_amis
-    if getattr(original, "_localcloud", False):
-        return
+def _with_debian_amis(original: Any) -> Any:
     definitions = load_definitions()
 
-    @functools.wraps(original)
     def _load_amis(self: AmiBackend) -> None:
         original(self)
         for item in copy.deepcopy(definitions):
@@ -46,5 +43,8 @@ def apply() -> None:
             item["owner_alias"] = item.get("owner_alias") or None
             self.amis[item["ami_id"]] = Ami(self, **item)
 
-    _load_amis._localcloud = True  # type: ignore[attr-defined]
-    AmiBackend._load_amis = _load_amis  # type: ignore[method-assign]
+    return _load_amis
+
+
+def apply() -> None:
+    patching.wrap(AmiBackend, "_load_amis", _with_debian_amis)

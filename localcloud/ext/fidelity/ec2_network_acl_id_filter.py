@@ -8,19 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from localcloud import patching
+
+
+def _by_id(original: Any) -> Any:
+    def get_filter_value(self: Any, filter_name: str, method_name: str | None = None) -> Any:
+        if filter_name == "network-acl-id":
+            return self.id
+        return original(self, filter_name, method_name)
+
+    return get_filter_value
+
 
 def apply() -> None:
     """Install the gap fill (idempotent)."""
     from moto.ec2.models.network_acls import NetworkAcl
 
-    original = NetworkAcl.get_filter_value
-    if getattr(original, "_localcloud", False):
-        return
-
-    def get_filter_value(self: NetworkAcl, filter_name: str, method_name: str | None = None) -> Any:
-        if filter_name == "network-acl-id":
-            return self.id
-        return original(self, filter_name, method_name)
-
-    get_filter_value._localcloud = True  # type: ignore[attr-defined]
-    NetworkAcl.get_filter_value = get_filter_value  # type: ignore[method-assign]
+    patching.wrap(NetworkAcl, "get_filter_value", _by_id)

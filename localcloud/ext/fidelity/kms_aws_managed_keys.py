@@ -12,18 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from localcloud import patching
+
 PREFIX = "alias/aws/"
 
 
-def apply() -> None:
-    """Install the gap fill (idempotent)."""
-    from moto.kms.models import KmsBackend
-
-    original = KmsBackend.create_alias
-    if getattr(original, "_localcloud", False):
-        return
-
-    def create_alias(self: KmsBackend, target_key_id: str, alias_name: str) -> Any:
+def _aws_managed(original: Any) -> Any:
+    def create_alias(self: Any, target_key_id: str, alias_name: str) -> Any:
         alias = original(self, target_key_id, alias_name)
         if alias_name.startswith(PREFIX):
             key = self.keys[self.get_key_id(target_key_id)]
@@ -31,5 +26,11 @@ def apply() -> None:
             key.key_rotation_status = True
         return alias
 
-    create_alias._localcloud = True  # type: ignore[attr-defined]
-    KmsBackend.create_alias = create_alias  # type: ignore[method-assign]
+    return create_alias
+
+
+def apply() -> None:
+    """Install the gap fill (idempotent)."""
+    from moto.kms.models import KmsBackend
+
+    patching.wrap(KmsBackend, "create_alias", _aws_managed)

@@ -49,7 +49,6 @@ from moto.rds.exceptions import InvalidParameterValue, RDSClientError
 from moto.rds.models import DBInstance, RDSBackend
 
 from localcloud import settings, twin
-from localcloud.timed import TimedStatus
 from localcloud.twin.database import write_private
 
 __all__ = ["LOG_SECONDS", "apply", "backups"]
@@ -253,19 +252,9 @@ def _automated(tracked: Tracked, database: DBInstance, now: float, retention: in
                     _backups.snapshots.pop(snapshot_id, None)
 
 
-def _filled(database: DBInstance) -> bool:
-    running = twin.current()
-    if running is None or not running.databases.has(database.db_instance_identifier):
-        return True
-    return running.databases.filled(database.db_instance_identifier)
-
-
 def apply() -> None:
     if not settings.twin() or getattr(RDSBackend.create_db_snapshot, "_localcloud_backups", False):
         return
-    # rds_database's status also waits for a restore to finish filling the database.
-    DBInstance.status = TimedStatus(  # type: ignore[assignment]
-        "status", "creating", "available", condition=_filled)
     create_instance = RDSBackend.create_db_instance
     create_snapshot = RDSBackend.create_db_snapshot
     delete_instance = RDSBackend.delete_db_instance

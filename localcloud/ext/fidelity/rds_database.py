@@ -5,7 +5,8 @@ container (:mod:`localcloud.twin.database`) with the master user, password and d
 name of the call, answering at the endpoint address ``DescribeDBInstances`` reports on
 the twin network and at a loopback port of the host (``GET /localcloud/twin``). The
 instance is ``creating`` until both ``LOCALCLOUD_RDS_CREATE_SECONDS`` have passed
-(``rds_slow_create``) and the database lets the master user in; ``failed`` when its
+(``rds_slow_create``), the database lets the master user in and no restore
+(``rds_backups``) is still loading a dump into it; ``failed`` when its
 container cannot start. ``DeleteDBInstance`` removes the container, after dumping it to
 ``<state dir>/twin/snapshots/<FinalDBSnapshotIdentifier>.sql`` when a final snapshot is
 asked for. MariaDB stands in for MySQL 8.4 (docs/localcloud.md says where they differ).
@@ -28,18 +29,19 @@ def _backed(database: DBInstance) -> bool:
             and twin.current() is not None)
 
 
-def _answers(database: DBInstance) -> bool:
+def _available(database: DBInstance) -> bool:
+    """The twin's database answers, and no restore (``rds_backups``) is still filling it."""
     running = twin.current()
     if running is None or not running.databases.has(database.db_instance_identifier):
         return True
-    return running.databases.ready(database.db_instance_identifier)
+    return running.databases.filled(database.db_instance_identifier)
 
 
 def apply() -> None:
     if not settings.twin() or getattr(RDSBackend.create_db_instance, "_localcloud", False):
         return
     DBInstance.status = TimedStatus(  # type: ignore[assignment]
-        "status", "creating", "available", condition=_answers)
+        "status", "creating", "available", condition=_available)
     create, delete = RDSBackend.create_db_instance, RDSBackend.delete_db_instance
 
     @functools.wraps(create)

@@ -13,23 +13,24 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from localcloud import patching
+
 _DEFAULT = re.compile(r"^arn:(?P<partition>[^:]+):sts::(?P<account>\d{12}):user/moto$")
 
 
-def apply() -> None:
-    """Install the gap fill (idempotent)."""
-    from moto.sts.models import STSBackend
-
-    original = STSBackend.get_caller_identity
-    if getattr(original, "_localcloud", False):
-        return
-
-    def get_caller_identity(self: STSBackend, *args: Any, **kwargs: Any) -> tuple[str, str, str]:
+def _user_moto(original: Any) -> Any:
+    def get_caller_identity(self: Any, *args: Any, **kwargs: Any) -> tuple[str, str, str]:
         user_id, arn, account_id = original(self, *args, **kwargs)
         match = _DEFAULT.match(arn)
         if match:
             arn = f"arn:{match['partition']}:iam::{match['account']}:user/moto"
         return user_id, arn, account_id
 
-    get_caller_identity._localcloud = True  # type: ignore[attr-defined]
-    STSBackend.get_caller_identity = get_caller_identity  # type: ignore[method-assign]
+    return get_caller_identity
+
+
+def apply() -> None:
+    """Install the gap fill (idempotent)."""
+    from moto.sts.models import STSBackend
+
+    patching.wrap(STSBackend, "get_caller_identity", _user_moto)
