@@ -16,7 +16,7 @@ depends on nothing from ansible-core.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_aws import (
@@ -47,3 +47,15 @@ class AutobuyAWSModule(AnsibleModule):
         if isinstance(exc, ModuleFailure):
             self.fail_json(msg=str(exc))
         fail_on_aws_error(self, exc, what, **result)
+
+    def run(self, service: str, ensure: Callable[[Any, dict[str, Any], bool], dict[str, Any]],
+            what: str) -> None:
+        """Exit with ``ensure(client, params, check_mode)``'s result for a client of
+        ``service``; an error fails the task as :meth:`fail_on_error` says (``what`` names
+        the task's object)."""
+        try:
+            result = ensure(self.client(service), self.params, self.check_mode)
+        except Exception as exc:  # noqa: BLE001 - ModuleFailure as it is, botocore errors with their AWS code
+            self.fail_on_error(exc, what)
+            raise
+        self.exit_json(**result)

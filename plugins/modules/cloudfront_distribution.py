@@ -45,11 +45,9 @@ options:
     default: 1800
   state:
     description: C(present) creates or updates it; C(absent) disables it, waits until that is deployed, and deletes it.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - autobuy.guard.autobuy_aws
+  - autobuy.guard.state
 notes:
   - Supports check mode.
   - Deleting takes one deployment of the disabled distribution (about 15 minutes on AWS).
@@ -232,14 +230,8 @@ def argument_spec() -> dict[str, Any]:
 def main() -> None:
     module = AutobuyAWSModule(argument_spec=argument_spec(), supports_check_mode=True,
                               required_if=[("state", "present", ["config"])])
-    result: dict[str, Any] = _result(False, None)
-    try:
-        client = module.client("cloudfront")
-        ensure = present if module.params["state"] == "present" else absent
-        result = ensure(client, module.params, module.check_mode)
-    except Exception as exc:  # noqa: BLE001 - ModuleFailure as it is, botocore errors with their AWS code
-        module.fail_on_error(exc, f"Could not manage distribution {module.params['caller_reference']}")
-    module.exit_json(**result)
+    module.run("cloudfront", present if module.params["state"] == "present" else absent,
+               f"Could not manage distribution {module.params['caller_reference']}")
 
 
 if __name__ == "__main__":

@@ -36,11 +36,9 @@ options:
     default: cloudfront-js-2.0
   state:
     description: C(present) creates, updates and publishes it; C(absent) deletes it.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - autobuy.guard.autobuy_aws
+  - autobuy.guard.state
 notes:
   - Supports check mode.
   - A function that a distribution still uses cannot be deleted (CloudFront refuses).
@@ -141,13 +139,7 @@ def argument_spec() -> dict[str, Any]:
 def main() -> None:
     module = AutobuyAWSModule(argument_spec=argument_spec(), supports_check_mode=True,
                               required_if=[("state", "present", ["code"])])
-    result: dict[str, Any] = {"changed": False, "arn": ""}
-    try:
-        client = module.client("cloudfront")
-        result = ensure(client, module.params, module.check_mode)
-    except Exception as exc:  # noqa: BLE001 - ModuleFailure as it is, botocore errors with their AWS code
-        module.fail_on_error(exc, f"Could not manage function {module.params['name']}")
-    module.exit_json(**result)
+    module.run("cloudfront", ensure, f"Could not manage function {module.params['name']}")
 
 
 if __name__ == "__main__":

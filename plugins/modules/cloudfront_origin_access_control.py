@@ -137,13 +137,7 @@ def argument_spec() -> dict[str, Any]:
 
 def main() -> None:
     module = AutobuyAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
-    result: dict[str, Any] = {"changed": False, "id": ""}
-    try:
-        client = module.client("cloudfront")
-        result = ensure(client, module.params, module.check_mode)
-    except Exception as exc:  # noqa: BLE001 - ModuleFailure as it is, botocore errors with their AWS code
-        module.fail_on_error(exc, f"Could not manage origin access control {module.params['name']}")
-    module.exit_json(**result)
+    module.run("cloudfront", ensure, f"Could not manage origin access control {module.params['name']}")
 
 
 if __name__ == "__main__":

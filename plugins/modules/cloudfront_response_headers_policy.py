@@ -31,11 +31,9 @@ options:
     type: dict
   state:
     description: C(present) creates or updates it; C(absent) deletes it (refused while a distribution uses it).
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - autobuy.guard.autobuy_aws
+  - autobuy.guard.state
 notes:
   - Supports check mode.
 """
@@ -128,13 +126,7 @@ def argument_spec() -> dict[str, Any]:
 def main() -> None:
     module = AutobuyAWSModule(argument_spec=argument_spec(), supports_check_mode=True,
                               required_if=[("state", "present", ["config"])])
-    result: dict[str, Any] = {"changed": False, "id": "", "differences": []}
-    try:
-        client = module.client("cloudfront")
-        result = ensure(client, module.params, module.check_mode)
-    except Exception as exc:  # noqa: BLE001 - ModuleFailure as it is, botocore errors with their AWS code
-        module.fail_on_error(exc, f"Could not manage response headers policy {module.params['name']}")
-    module.exit_json(**result)
+    module.run("cloudfront", ensure, f"Could not manage response headers policy {module.params['name']}")
 
 
 if __name__ == "__main__":
