@@ -98,6 +98,24 @@ def test_tls_with_the_twin_ca_works_and_plain_is_refused_while_required(cloud: C
                   ssl_verify_identity=True) as connection:
         assert _cipher(connection)
 
+    # The app's engine (AUTOBUY_DB_TLS_CA) connects over verified TLS.
+    from sqlalchemy import text
+
+    from autobuy.config import Settings
+    from autobuy.db import make_engine
+
+    host, port = address.split(":")
+    settings = Settings(_env_file=None, env="development", db_host=host, db_port=int(port),
+                        db_user=USER, db_password=PASSWORD, db_name=DB, db_tls_ca=cloud.ca_file,
+                        jwt_signing_key="j" * 40, google_client_id="c", stripe_secret_key="s" * 20,
+                        stripe_webhook_secret="w" * 20)
+    engine = make_engine(settings)
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("SHOW SESSION STATUS LIKE 'Ssl_cipher'")).one()[1]
+    finally:
+        engine.dispose()
+
     # Another CA does not verify the server.
     other = tmp_path / "other-ca.crt"
     other.write_bytes(CertificateAuthority.open(tmp_path).cert_pem)  # another state dir's CA
