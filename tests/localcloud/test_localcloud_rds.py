@@ -65,3 +65,9 @@ def test_mysql_parameter_group_lists_require_secure_transport_until_and_after_se
     rds.create_db_parameter_group(DBParameterGroupName=other, DBParameterGroupFamily="postgres16",
                                   Description="test")
     assert rds.describe_db_parameters(DBParameterGroupName=other)["Parameters"] == []
+
+
+def test_describing_a_missing_parameter_group_is_an_error(localcloud: str) -> None:
+    rds = boto3.client("rds")
+    with pytest.raises(rds.exceptions.DBParameterGroupNotFoundFault):
+        rds.describe_db_parameter_groups(DBParameterGroupName=f"missing-{uuid.uuid4().hex[:8]}")
