@@ -134,7 +134,7 @@ class Settings(SharedSettings):
     # signing keys) when the cached copy is older than secret_cache_seconds.
     db_secret_id: str = ""
     app_secret_id: str = ""
-    secret_cache_seconds: float = Field(default=60.0, gt=0, le=900)
+    secret_cache_seconds: float = Field(default=300.0, gt=0, le=900)
 
     # Bulkhead and breaker, per dependency and worker process (autobuy.dependencies): at
     # most this many calls to one dependency in flight, so a hanging dependency never

@@ -55,7 +55,7 @@ DOCUMENTATION = """
     settle_seconds:
       description: How long every app takes to re-read the secret (its cache time, with a margin).
       type: int
-      default: 120
+      default: 360
     token_seconds:
       description: How long an access token lives.
       type: int
@@ -103,7 +103,7 @@ def _when(moment: int) -> str:
 
 
 def autobuy_jwt_rotation(secret: Mapping[str, Any], step: str, now: int, new_key: str = "",
-                         new_kid: str = "", settle_seconds: int = 120,
+                         new_kid: str = "", settle_seconds: int = 360,
                          token_seconds: int = 900) -> dict[str, Any]:
     """The step's result; a step that cannot or may not run yet returns the secret
     unchanged with ``failed`` and the reason in ``msg`` (the playbook hides the secret with
