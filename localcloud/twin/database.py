@@ -203,7 +203,7 @@ class Databases:
             print(f"localcloud: twin: DB instance {database.identifier} is MariaDB container "
                   f"{database.container}, host address 127.0.0.1:{database.host_port}",
                   flush=True)
-        except docker.DockerError as exc:
+        except (docker.DockerError, ValueError, OSError) as exc:  # never left "starting"
             database.state, database.error = "failed", str(exc)
             print(f"localcloud: twin: DB instance {database.identifier}: {exc}",
                   file=sys.stderr, flush=True)
@@ -222,7 +222,9 @@ class Databases:
         created container; returns the CA file clients verify with (None without a CA)."""
         if self.ca is None:
             return None
-        issued = self.ca.issue([database.endpoint, "localhost"], ["127.0.0.1"])
+        # "localhost" first: it becomes the subject's CN, which X.509 limits to 64
+        # characters (an endpoint may be longer); clients check the names in the SAN.
+        issued = self.ca.issue(["localhost", database.endpoint], ["127.0.0.1"])
         uid, gid = self._mysql_user()
         tls = TLS_DIR.lstrip("/")
         docker.run(["cp", "-a", "-", f"{database.container}:/"], stdin=_tar([

@@ -137,3 +137,19 @@ def test_tls_with_the_twin_ca_works_and_plain_is_refused_while_required(cloud: C
     with _connect(address, ssl_disabled=True) as connection:
         assert _cipher(connection) == ""
     rds.delete_db_instance(DBInstanceIdentifier="tls-db", SkipFinalSnapshot=True)
+
+
+def test_an_endpoint_longer_than_a_common_name_gets_its_certificate(cloud: Cloud):
+    """X.509 limits the subject's CN to 64 characters; an endpoint may be longer (a restored
+    instance's, e.g.): the server still starts and its name verifies (SAN)."""
+    identifier = "taskapp-database-restored-20261201"
+    cloud.rds.create_db_instance(
+        DBInstanceIdentifier=identifier, Engine="mysql", DBInstanceClass="db.t4g.micro",
+        AllocatedStorage=20, MasterUsername=USER, MasterUserPassword=PASSWORD, DBName=DB)
+    cloud.wait_available(identifier)
+    database = cloud.database(identifier)
+    assert len(database["endpoint"]) > 64
+    with _connect(database["host_address"], ssl_ca=cloud.ca_file, ssl_verify_cert=True,
+                  ssl_verify_identity=True) as connection:
+        assert _cipher(connection)
+    cloud.rds.delete_db_instance(DBInstanceIdentifier=identifier, SkipFinalSnapshot=True)
