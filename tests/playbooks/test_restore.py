@@ -176,6 +176,8 @@ def test_the_drill_brings_back_users_and_items(twin: str, database: str,
         assert me.status_code == 200 and me.json["usage"]["items"] == 2, me.text
         # Signing in finds the same user again.
         assert _sign_in(restored_api, email)["user"]["id"] == tokens["user"]["id"]
+    # The secret keeps its resource policy (only the instance role and the deployer).
+    assert client("secretsmanager", twin).get_resource_policy(SecretId="taskapp/database").get("ResourcePolicy")
     group = client("autoscaling", twin).describe_instance_refreshes(
         AutoScalingGroupName="taskapp-backend-asg")["InstanceRefreshes"]
     assert group and group[0]["Status"] == "Successful"
