@@ -81,6 +81,7 @@ PATCHES: tuple[Patch, ...] = (
     Patch("fidelity", "elbv2_slow_provision", moto="5.2.5"),
     Patch("fidelity", "elbv2_target_group_attributes", moto="5.2.5"),
     Patch("fidelity", "rds_gp3_defaults", moto="5.2.5"),
+    Patch("fidelity", "rds_parameter_defaults", moto="5.2.5"),
     Patch("fidelity", "rds_slow_create", moto="5.2.5"),
     Patch("fidelity", "iam_managed_policies", moto="5.2.5"),
     Patch("fidelity", "ec2_launch_template_user_data", moto="5.2.5"),

@@ -25,5 +25,5 @@ summary: setup localcloud ## What exists on the local cloud (API URL, ALB, DB, E
 test-provision: setup ## Provisioning tests only (site.yml, idempotence, check mode, teardown)
 	$(BIN)/python -m pytest tests/playbooks -k provisioning
 
-bench-provision: setup ## Cold converge, re-run, teardown and concurrent vs serial converge
+bench-provision: setup web ## Cold converge, re-run, teardown and concurrent vs serial converge
 	$(BIN)/python bench/provision.py --json bench/results/provision.json

@@ -17,5 +17,5 @@ $(PROWLER_VENV)/.installed-$(PROWLER_VERSION):
 	$(PROWLER_VENV)/bin/python -m pip install -q prowler==$(PROWLER_VERSION)
 	touch $@
 
-audit: setup $(PROWLER_VENV)/.installed-$(PROWLER_VERSION) ## prowler on the stack (local cloud): failures by severity, non-zero on critical/high
+audit: setup web $(PROWLER_VENV)/.installed-$(PROWLER_VERSION) ## prowler on the stack (local cloud): failures by severity, non-zero on critical/high
 	$(BIN)/python scripts/audit.py --prowler $(PROWLER_VENV)/bin/prowler --json .cache/audit.json

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
+from typing import Any
 
 import falcon
 
@@ -131,13 +132,29 @@ def stripe_gateway(settings: Settings) -> StripeGateway:
                          timeout=settings.stripe_timeout_seconds, attempts=settings.stripe_attempts)
 
 
+def signing_keys(settings: Settings) -> Any:
+    """The JWT keys: AUTOBUY_JWT_SIGNING_KEY alone, or with AUTOBUY_APP_SECRET_ID the app
+    secret's keyring, read now and re-read every AUTOBUY_SECRET_CACHE_SECONDS."""
+    if not settings.app_secret_id:
+        return settings.jwt_signing_key.get_secret_value()
+    from autobuy.secret_values import (
+        KeyringSource,
+        SecretValue,
+        secrets_client,
+        secrets_manager_fetch,
+    )
+
+    fetch = secrets_manager_fetch(settings.app_secret_id, secrets_client(settings))
+    return KeyringSource(SecretValue(settings.app_secret_id, fetch, {},
+                                     max_age=settings.secret_cache_seconds))
+
+
 def create_app(settings: Settings, *, stores: Stores | None = None,
                limiter: Limiter | None = None) -> falcon.App:
     """Build the API. ``stores`` defaults to the real databases named by ``settings``."""
     stores = stores or real_stores(settings)
     limiter = limiter or stores.limiter or RateLimiter()
-    access = AccessTokens(settings.jwt_signing_key.get_secret_value(),
-                          settings.access_token_minutes * 60)
+    access = AccessTokens(signing_keys(settings), settings.access_token_minutes * 60)
     google = stores.google or GoogleIdTokenVerifier(settings.google_client_id, settings.google_jwks_url)
     gateway = stores.gateway or stripe_gateway(settings)
 

@@ -7,6 +7,7 @@ a placeholder secret, or the development sign-in, is refused in production.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from decimal import Decimal
 from typing import Literal
 
@@ -124,6 +125,16 @@ class Settings(SharedSettings):
     db_pool_timeout_seconds: float = Field(default=1.0, gt=0, le=10)
     db_pool_size: int = Field(default=5, gt=0, le=100)
     db_pool_max_overflow: int = Field(default=5, ge=0, le=100)
+    # TLS to MySQL: a CA bundle file; when set every connection uses TLS and verifies the
+    # server's certificate and name (docs/security.md, "Database TLS"). On an instance:
+    # the machine's trust store, which holds the RDS CA bundle on AWS, the twin CA locally.
+    db_tls_ca: str = ""
+    # Secrets Manager ids the app re-reads without a restart (autobuy.secret_values):
+    # the database secret when MySQL refuses the password (1045), the app secret (JWT
+    # signing keys) when the cached copy is older than secret_cache_seconds.
+    db_secret_id: str = ""
+    app_secret_id: str = ""
+    secret_cache_seconds: float = Field(default=300.0, gt=0, le=900)
 
     # Bulkhead and breaker, per dependency and worker process (autobuy.dependencies): at
     # most this many calls to one dependency in flight, so a hanging dependency never
@@ -173,6 +184,8 @@ class Settings(SharedSettings):
             raise ValueError("AUTOBUY_PURCHASE_WEBHOOK_URL must be an http(s) URL")
         if not self.stripe_api_url.startswith(("https://", "http://")):
             raise ValueError("AUTOBUY_STRIPE_API_URL must be an http(s) URL")
+        if self.db_tls_ca and not Path(self.db_tls_ca).is_file():
+            raise ValueError(f"AUTOBUY_DB_TLS_CA: no such file: {self.db_tls_ca}")
         if self.env != "production":
             return self
         if self.dev_signin:

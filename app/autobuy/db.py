@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     DECIMAL,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Integer,
     String,
     create_engine,
+    event,
     func,
     make_url,
 )
@@ -111,17 +113,65 @@ def database_url(settings: Settings) -> URL:
 MIGRATION_IO_TIMEOUT_SECONDS = 3600
 
 
-def make_engine(settings: Settings, *, migrations: bool = False) -> Engine:
+def tls_connect_args(settings: Settings) -> dict:
+    """PyMySQL's TLS options: with ``db_tls_ca`` TLS is required and the server's
+    certificate and name are verified; without it PyMySQL's default (TLS when the server
+    offers it, unverified) is unchanged."""
+    if not settings.db_tls_ca or settings.db_socket:
+        return {}
+    return {"ssl_ca": settings.db_tls_ca, "ssl_verify_cert": True, "ssl_verify_identity": True}
+
+
+ACCESS_DENIED = 1045  # ER_ACCESS_DENIED_ERROR: the password is not (or no longer) right
+
+
+def database_password(settings: Settings) -> Any:
+    """The database secret as the engine reads its password: the settings' value, and with
+    ``db_secret_id`` the secret re-read from Secrets Manager when MySQL refuses it."""
+    from autobuy.secret_values import SecretValue, secrets_client, secrets_manager_fetch
+
+    fetch = (secrets_manager_fetch(settings.db_secret_id, secrets_client(settings))
+             if settings.db_secret_id else None)
+    return SecretValue(settings.db_secret_id or "AUTOBUY_DB_PASSWORD", fetch,
+                       {"password": settings.db_password.get_secret_value()}, max_age=0)
+
+
+def make_engine(settings: Settings, *, migrations: bool = False, secret: Any = None) -> Engine:
     """The pooled engine, every call bounded by the settings (docs/api.md, "Timeouts").
 
     ``connect_timeout`` bounds the TCP connect; pymysql's ``read_timeout`` also bounds the
     server's greeting, so a frozen server fails a connect within connect + read timeout.
+    A connection refused with error 1045 re-reads the database secret (``secret``, by
+    default :func:`database_password`) and, when the password changed, connects again with
+    the new one: a rotated password needs no restart.
     """
     io_timeout = MIGRATION_IO_TIMEOUT_SECONDS if migrations else None
-    return create_engine(
+    engine = create_engine(
         database_url(settings), pool_pre_ping=True, pool_recycle=1800,
         pool_size=settings.db_pool_size, max_overflow=settings.db_pool_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
         connect_args={"connect_timeout": settings.db_connect_timeout_seconds,
                       "read_timeout": io_timeout or settings.db_read_timeout_seconds,
-                      "write_timeout": io_timeout or settings.db_write_timeout_seconds})
+                      "write_timeout": io_timeout or settings.db_write_timeout_seconds,
+                      **tls_connect_args(settings)})
+    secret = secret if secret is not None else database_password(settings)
+
+    @event.listens_for(engine, "do_connect")
+    def connect(dialect: Any, conn_rec: Any, cargs: Any, cparams: dict) -> Any:
+        import pymysql
+
+        password = str(secret.get()["password"])
+        cparams["password"] = password
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except pymysql.err.OperationalError as exc:
+            if exc.args[:1] != (ACCESS_DENIED,) or not secret.refreshable:
+                raise
+            secret.refresh()
+            fresh = str(secret.get().get("password", ""))
+            if not fresh or fresh == password:
+                raise
+            cparams["password"] = fresh
+            return dialect.connect(*cargs, **cparams)
+
+    return engine

@@ -44,7 +44,7 @@ class Twin:
         self.ca = CertificateAuthority.open(state_dir)
         self.registry: Registry | None = None
         self.databases = Databases(self.owner, self.network,
-                                   state_dir.resolve() / "twin" / "snapshots")
+                                   state_dir.resolve() / "twin" / "snapshots", ca=self.ca)
         self.balancer: Any = None  # localcloud.twin.balancer.Balancer, set by its patch
         self.instance_services: InstanceServices | None = None
         self.demo_shop: DemoShop | None = None

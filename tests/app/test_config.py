@@ -72,3 +72,11 @@ def test_wsgi_refuses_bad_settings_without_printing_secrets():
     assert proc.returncode == 3
     assert "AUTOBUY_JWT_SIGNING_KEY" in proc.stderr and "placeholder" in proc.stderr
     assert secret not in proc.stderr + proc.stdout
+
+
+def test_a_database_ca_file_that_does_not_exist_is_refused(tmp_path):
+    missing = tmp_path / "rds-ca.pem"
+    with pytest.raises(ValidationError, match=f"AUTOBUY_DB_TLS_CA: no such file: {missing}"):
+        Settings(_env_file=None, **{**PROD, "db_tls_ca": str(missing)})
+    missing.write_text("-----BEGIN CERTIFICATE-----\n")
+    assert Settings(_env_file=None, **{**PROD, "db_tls_ca": str(missing)}).db_tls_ca == str(missing)

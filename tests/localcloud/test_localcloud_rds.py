@@ -44,3 +44,30 @@ def test_gp2_instance_has_no_throughput(localcloud: str) -> None:
     )
     db = rds.describe_db_instances(DBInstanceIdentifier=name)["DBInstances"][0]
     assert "StorageThroughput" not in db
+
+
+def test_mysql_parameter_group_lists_require_secure_transport_until_and_after_set(
+        localcloud: str) -> None:
+    rds = boto3.client("rds")
+    name = f"pg-{uuid.uuid4().hex[:8]}"
+    rds.create_db_parameter_group(DBParameterGroupName=name, DBParameterGroupFamily="mysql8.4",
+                                  Description="test")
+    listed = {p["ParameterName"]: p for p in rds.describe_db_parameters(DBParameterGroupName=name)["Parameters"]}
+    found = listed["require_secure_transport"]
+    assert (found["Source"], found["DataType"], found["IsModifiable"]) == ("engine-default", "boolean", True)
+    assert "ParameterValue" not in found
+    rds.modify_db_parameter_group(DBParameterGroupName=name, Parameters=[{
+        "ParameterName": "require_secure_transport", "ParameterValue": "1", "ApplyMethod": "immediate"}])
+    listed = {p["ParameterName"]: p for p in rds.describe_db_parameters(DBParameterGroupName=name)["Parameters"]}
+    assert listed["require_secure_transport"]["ParameterValue"] == "1"
+    # A family of another engine does not get MySQL's parameters.
+    other = f"pg-{uuid.uuid4().hex[:8]}"
+    rds.create_db_parameter_group(DBParameterGroupName=other, DBParameterGroupFamily="postgres16",
+                                  Description="test")
+    assert rds.describe_db_parameters(DBParameterGroupName=other)["Parameters"] == []
+
+
+def test_describing_a_missing_parameter_group_is_an_error(localcloud: str) -> None:
+    rds = boto3.client("rds")
+    with pytest.raises(rds.exceptions.DBParameterGroupNotFoundFault):
+        rds.describe_db_parameter_groups(DBParameterGroupName=f"missing-{uuid.uuid4().hex[:8]}")

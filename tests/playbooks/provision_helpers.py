@@ -130,3 +130,8 @@ def web_build(root: Path) -> Path:
     (root / "assets" / "index-EfGh5678.css").write_text("body{margin:0}")
     (root / ".vite" / "manifest.json").write_text("{}")
     return root
+
+
+def web_extra(tmp: Path) -> dict[str, str]:
+    """The extra variables that give site.yml's frontend tier the stand-in build."""
+    return {"autobuy_web_dist": str(web_build(tmp / "dist"))}

@@ -12,6 +12,7 @@ from provision_helpers import (  # type: ignore[import-not-found]
     client,
     private_cloud,
     run_playbook,
+    web_extra,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.playbook, pytest.mark.localcloud]
@@ -40,7 +41,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A stack without delivery tier, then the tier in check mode, then for real."""
     with private_cloud(tmp_path_factory.mktemp("delivery") / "localcloud.log") as url:
         # Without a repository to trust, the tier creates nothing.
-        run = run_playbook("site.yml", url)
+        run = run_playbook("site.yml", url, extra=web_extra(tmp_path_factory.mktemp("web")))
         assert run.returncode == 0 and run.recap["failed"] == 0, run.output[-4000:]
         assert providers(url) == [] and ROLE not in role_names(url)
         # check mode first: it reports the changes and makes none

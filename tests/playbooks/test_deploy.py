@@ -15,6 +15,7 @@ from provision_helpers import (  # type: ignore[import-not-found]
     client,
     private_cloud,
     run_playbook,
+    web_extra,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.playbook, pytest.mark.localcloud]
@@ -25,7 +26,7 @@ ASG = "taskapp-backend-asg"
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with private_cloud(tmp_path_factory.mktemp("deploy") / "localcloud.log") as url:
-        run = run_playbook("site.yml", url)
+        run = run_playbook("site.yml", url, extra=web_extra(tmp_path_factory.mktemp("web")))
         assert run.returncode == 0 and run.recap["failed"] == 0, run.output[-4000:]
         # deploy.yml only rolls out tags the registry holds: these tests' images
         for tag in ("latest", "v2"):

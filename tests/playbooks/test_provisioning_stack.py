@@ -219,6 +219,17 @@ def test_database_matches_the_seed(stack: Stack) -> None:
     assert cidrs == {"10.0.3.0/24", "10.0.4.0/24", "10.0.6.0/24"}
 
 
+def test_database_requires_tls_through_its_parameter_group(stack: Stack) -> None:
+    rds = stack.client("rds")
+    db = rds.describe_db_instances(DBInstanceIdentifier="taskapp-database")["DBInstances"][0]
+    assert [g["DBParameterGroupName"] for g in db["DBParameterGroups"]] == ["taskapp-mysql"]
+    group = rds.describe_db_parameter_groups(DBParameterGroupName="taskapp-mysql")["DBParameterGroups"][0]
+    assert group["DBParameterGroupFamily"] == "mysql8.4"
+    params = {p["ParameterName"]: p for p in rds.describe_db_parameters(
+        DBParameterGroupName="taskapp-mysql")["Parameters"]}
+    assert params["require_secure_transport"]["ParameterValue"] == "1"
+
+
 def test_database_secret_holds_the_endpoint_and_a_generated_password(stack: Stack) -> None:
     secret = json.loads(stack.client("secretsmanager").get_secret_value(SecretId="taskapp/database")["SecretString"])
     assert set(secret) == {"host", "port", "username", "password", "dbname"}
@@ -580,8 +591,24 @@ def test_alerts_topic_is_encrypted_with_our_key(stack: Stack) -> None:
 
 # --- Idempotence, check mode, tiers alone ----------------------------------------------
 
+def test_a_jwt_key_rotation_on_the_stack_keeps_the_app_secret_whole(stack: Stack) -> None:
+    """playbooks/rotate_jwt_key.yml on the converged stack; the next converges (below: second
+    run, check mode, the data tier alone) must keep its keyring and change nothing."""
+    secrets = stack.client("secretsmanager")
+    before = json.loads(secrets.get_secret_value(SecretId="taskapp/app")["SecretString"])
+    assert_ok(run_playbook("playbooks/rotate_jwt_key.yml", stack.url,
+                           extra={"autobuy_jwt_settle_seconds": 1}))
+    after = json.loads(secrets.get_secret_value(SecretId="taskapp/app")["SecretString"])
+    assert after["jwt_keys"]["k0"] == before["jwt_signing_key"]
+    assert after["jwt_signing_key"] == after["jwt_keys"][after["jwt_current_kid"]]
+    assert {k: after[k] for k in before if k != "jwt_signing_key"} == \
+        {k: v for k, v in before.items() if k != "jwt_signing_key"}
+
+
 def test_second_run_changes_nothing(stack: Stack) -> None:
     assert_ok(run_playbook("site.yml", stack.url, extra=stack.web), changed=0)
+    value = json.loads(stack.client("secretsmanager").get_secret_value(SecretId="taskapp/app")["SecretString"])
+    assert set(value["jwt_keys"]) == {"k0", value["jwt_current_kid"]}  # the keyring is kept
 
 
 def test_check_mode_on_the_converged_stack_changes_nothing(stack: Stack) -> None:
@@ -605,6 +632,8 @@ def test_teardown_removes_everything(stack: Stack) -> None:
     assert c("ec2").describe_vpcs(Filters=[{"Name": "tag:Name", "Values": ["TaskApp-VPC"]}])["Vpcs"] == []
     assert c("rds").describe_db_instances()["DBInstances"] == []
     assert c("rds").describe_db_subnet_groups()["DBSubnetGroups"] == []
+    assert "taskapp-mysql" not in [g["DBParameterGroupName"] for g in
+                                   c("rds").describe_db_parameter_groups()["DBParameterGroups"]]
     assert c("dynamodb").list_tables()["TableNames"] == []
     assert c("secretsmanager").list_secrets()["SecretList"] == []
     assert c("ssm").describe_parameters()["Parameters"] == []

@@ -26,7 +26,7 @@ import pymysql
 import pytest
 
 from localcloud import launch
-from provision_helpers import client, run_playbook  # type: ignore[import-not-found]
+from provision_helpers import client, run_playbook, web_extra  # type: ignore[import-not-found]
 from tests.app import helpers
 
 pytestmark = [pytest.mark.slow, pytest.mark.playbook, pytest.mark.localcloud,
@@ -98,13 +98,13 @@ def _latest_restorable(rds: Any) -> datetime:
 
 
 @pytest.mark.parametrize("database", ["snapshot", "point_in_time"])
-def test_the_drill_brings_back_users_and_items(twin: str, database: str,
+def test_the_drill_brings_back_users_and_items(twin: str, database: str, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     # The API's AWS clients (an instance has its role's credentials).
     for name, value in (("AWS_ACCESS_KEY_ID", "localcloud"), ("AWS_SECRET_ACCESS_KEY", "localcloud"),
                         ("AWS_DEFAULT_REGION", "eu-central-1")):
         monkeypatch.setenv(name, value)
-    converge = run_playbook("site.yml", twin)
+    converge = run_playbook("site.yml", twin, extra=web_extra(tmp_path))
     assert converge.returncode == 0, converge.output[-4000:]
 
     api, settings = _api(twin)
@@ -176,6 +176,8 @@ def test_the_drill_brings_back_users_and_items(twin: str, database: str,
         assert me.status_code == 200 and me.json["usage"]["items"] == 2, me.text
         # Signing in finds the same user again.
         assert _sign_in(restored_api, email)["user"]["id"] == tokens["user"]["id"]
+    # The secret keeps its resource policy (only the instance role and the deployer).
+    assert client("secretsmanager", twin).get_resource_policy(SecretId="taskapp/database").get("ResourcePolicy")
     group = client("autoscaling", twin).describe_instance_refreshes(
         AutoScalingGroupName="taskapp-backend-asg")["InstanceRefreshes"]
     assert group and group[0]["Status"] == "Successful"

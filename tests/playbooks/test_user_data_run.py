@@ -139,7 +139,11 @@ def test_hardening_and_logs_are_the_instance_ones(rendered) -> None:
     assert common["security_opts"] == ["no-new-privileges"]
     # The containers trust what the machine trusts (on the twin: its CA) for AWS calls.
     assert common["volumes"] == ["/etc/ssl/certs/ca-certificates.crt:/etc/autobuy/ca-certificates.crt:ro"]
-    assert common["env"] == {"AWS_CA_BUNDLE": "/etc/autobuy/ca-certificates.crt"}
+    # The same trust store verifies MySQL's certificate; the app re-reads its secrets.
+    assert common["env"] == {"AWS_CA_BUNDLE": "/etc/autobuy/ca-certificates.crt",
+                             "AUTOBUY_DB_TLS_CA": "/etc/autobuy/ca-certificates.crt",
+                             "AUTOBUY_DB_SECRET_ID": "taskapp/database",
+                             "AUTOBUY_APP_SECRET_ID": "taskapp/app"}
     assert common["log_driver"] == "awslogs"
     assert common["log_options"] == {
         "awslogs-region": "eu-central-1", "awslogs-group": "/autobuy/taskapp-backend",

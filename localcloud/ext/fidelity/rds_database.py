@@ -10,6 +10,11 @@ instance is ``creating`` until both ``LOCALCLOUD_RDS_CREATE_SECONDS`` have passe
 container cannot start. ``DeleteDBInstance`` removes the container, after dumping it to
 ``<state dir>/twin/snapshots/<FinalDBSnapshotIdentifier>.sql`` when a final snapshot is
 asked for. MariaDB stands in for MySQL 8.4 (docs/localcloud.md says where they differ).
+
+The server offers TLS with a certificate from the twin CA for the endpoint name, and
+honours ``require_secure_transport`` of the instance's DB parameter group: read at
+``CreateDBInstance``, and applied to the running servers of every instance using the group
+at ``ModifyDBParameterGroup`` (a dynamic parameter on RDS as well).
 """
 from __future__ import annotations
 
@@ -22,6 +27,16 @@ from localcloud import settings, twin
 from localcloud.timed import TimedStatus
 
 ENGINES = ("mysql", "mariadb")
+TRUE = ("1", "on", "true")
+
+
+def require_secure_transport(database: DBInstance) -> bool:
+    """``require_secure_transport`` of the DB instance's parameter group (default off)."""
+    for group in database.db_parameter_groups():
+        value = group.parameters.get("require_secure_transport", {}).get("ParameterValue")
+        if value is not None:
+            return str(value).strip().lower() in TRUE
+    return False
 
 
 def _backed(database: DBInstance) -> bool:
@@ -43,6 +58,7 @@ def apply() -> None:
     DBInstance.status = TimedStatus(  # type: ignore[assignment]
         "status", "creating", "available", condition=_available)
     create, delete = RDSBackend.create_db_instance, RDSBackend.delete_db_instance
+    modify_group = RDSBackend.modify_db_parameter_group
 
     @functools.wraps(create)
     def create_db_instance(self: RDSBackend, db_kwargs: dict[str, Any]) -> DBInstance:
@@ -54,8 +70,22 @@ def apply() -> None:
 
             running.databases.create(
                 database.db_instance_identifier, database.address, database.master_username,
-                database._master_user_password, database.db_name, on_failure=failed)
+                database._master_user_password, database.db_name, on_failure=failed,
+                require_secure_transport=require_secure_transport(database))
         return database
+
+    @functools.wraps(modify_group)
+    def modify_db_parameter_group(self: RDSBackend, db_parameter_group_name: str,
+                                  db_parameter_group_parameters: Any) -> Any:
+        group = modify_group(self, db_parameter_group_name, db_parameter_group_parameters)
+        running = twin.current()
+        if running is not None:
+            for database in list(self.databases.values()):
+                if (_backed(database) and database.db_parameter_group_name
+                        and database.db_parameter_group_name.lower() == group.name):
+                    running.databases.set_require_secure_transport(
+                        database.db_instance_identifier, require_secure_transport(database))
+        return group
 
     @functools.wraps(delete)
     def delete_db_instance(self: RDSBackend, db_instance_identifier: str,
@@ -73,3 +103,4 @@ def apply() -> None:
     create_db_instance._localcloud = True  # type: ignore[attr-defined]
     RDSBackend.create_db_instance = create_db_instance  # type: ignore[method-assign]
     RDSBackend.delete_db_instance = delete_db_instance  # type: ignore[method-assign]
+    RDSBackend.modify_db_parameter_group = modify_db_parameter_group  # type: ignore[method-assign]
