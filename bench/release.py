@@ -63,6 +63,8 @@ def main() -> int:
     print(f"  requests: {f['requests']} sent, {d['count']} during the refresh")
     print(f"  failures (no answer or 5xx): {f['failed']} {f['failed_codes']} "
           f"{f['failed_by_kind']}")
+    for detail in f["failed_details"]:
+        print(f"    {detail}")
     print(f"  baseline before the release: p50 {b['p50_ms']} ms, p99 {b['p99_ms']} ms "
           f"({b['count']} requests, codes {b['codes']})")
     print(f"  during the refresh: p50 {d['p50_ms']} ms, p99 {d['p99_ms']} ms "
