@@ -6,15 +6,23 @@ Auto Scaling backends:
 
 - batch size from ``MinHealthyPercentage`` (terminate, then launch) or, with
   ``MaxHealthyPercentage`` > 100, launch before terminate;
-- each new instance warms up for ``InstanceWarmup`` seconds (default: the group's
-  health check grace period) times ``LOCALCLOUD_TIME_SCALE``;
+- each new instance must first pass the group's health checks — with ``HealthCheckType=ELB``,
+  be ``healthy`` in every target group of the group, as AWS waits ("insufficient data to
+  evaluate its health with Elastic Load Balancing") — then warms up for ``InstanceWarmup``
+  seconds (default: the group's health check grace period) times ``LOCALCLOUD_TIME_SCALE``;
+- an old instance leaves the group and its target groups first, and is terminated only
+  after the target groups' deregistration delay (on the twin, what the balancer drains:
+  :func:`localcloud.twin.balancer.drain_seconds`), so requests in flight finish, as on AWS;
 - ``CheckpointPercentages`` pause for ``CheckpointDelay`` (scaled), ``BakeTime``
   bakes (scaled);
 - ``SkipMatching`` leaves instances already on the desired launch template version;
 - ``DesiredConfiguration`` launch template: new instances use it, the group is
   switched to it on success;
-- failure (an instance that never becomes healthy, or an ``AlarmSpecification``
-  alarm in ALARM) ends ``Failed``, or rolls back with ``AutoRollback``;
+- failure (a new instance the group marks ``Unhealthy`` — on the twin, its target failed the
+  balancer's checks past the grace period — named with the target health reason, or an
+  ``AlarmSpecification`` alarm in ALARM) ends ``Failed``, or rolls back with
+  ``AutoRollback``: the instances it launched are replaced by ones of the previous launch
+  template version, and the group stays on that version;
 - fault injection: the group tag ``localcloud:fail-refresh-after`` = N makes the
   (N+1)-th instance launched by the refresh never become healthy.
 
@@ -45,6 +53,7 @@ FAIL_TAG = "localcloud:fail-refresh-after"
 LT_ATTR = "_localcloud_launch_template"
 ACTIVE = frozenset({"Pending", "InProgress", "Baking", "Cancelling", "RollbackInProgress"})
 TICK = 0.02
+HEALTH_POLL = 0.5  # real seconds between looks at new instances' target health
 LOCK = threading.RLock()
 
 
@@ -361,6 +370,7 @@ class Refresh:
             self._warm(new)
 
     def _warm(self, new: list[str]) -> None:
+        self._wait_healthy(new, self._check)
         self._sleep(self.prefs.warmup)
         with LOCK:
             sick = [s for s in self.group.instance_states
@@ -369,6 +379,42 @@ class Refresh:
             raise _Failed(
                 f"Instance refresh failed: instance {sick[0].instance.id} did not become "
                 f"healthy within the instance warmup ({self.prefs.warmup} s).")
+
+    def _wait_healthy(self, new: list[str], check: Any) -> None:
+        """Until every instance of ``new`` passes the group's health checks; ``_Failed``
+        naming the instance and its target health when the group marks one ``Unhealthy``
+        (or replaced it for that reason)."""
+        elb = str(self.group.health_check_type or "EC2").upper() == "ELB"
+        seen: dict[str, str] = {}  # instance -> the last unhealthy target health seen
+        while True:
+            check()
+            with LOCK:
+                states = {s.instance.id: s for s in self.group.instance_states
+                          if s.instance.id in new}
+            for instance_id in new:
+                state = states.get(instance_id)
+                if state is None or state.health_status != "Healthy":
+                    why = seen.get(instance_id) or (
+                        "the group marked it Unhealthy" if state is not None
+                        else "it left the group")
+                    raise _Failed(f"Instance refresh failed: instance {instance_id} did not "
+                                  f"become healthy: {why}.")
+            waiting = []
+            for instance_id in (new if elb else []):
+                health = target_health(self.backend, self.group, instance_id)
+                bad = [h for h in health if h[1] != "healthy"]
+                for name, status, reason, description in bad:
+                    if status == "unhealthy":
+                        seen[instance_id] = (f"target group {name} reports it unhealthy "
+                                             f"({reason}: {description})")
+                if bad or not health:
+                    waiting.append(instance_id)
+            if not waiting:
+                return
+            self.reason = (f"Waiting for remaining instances to be available. For example: "
+                           f"{waiting[0]} has insufficient data to evaluate its health with "
+                           f"Elastic Load Balancing.")
+            self._sleep_plain(HEALTH_POLL)
 
     def _wait_for_transitions(self, todo: list[str]) -> None:
         """``Wait`` preferences: hold while protected/standby instances are in the way."""
@@ -407,7 +453,8 @@ class Refresh:
             for start in range(0, len(new), size):
                 batch = new[start:start + size]
                 self._terminate(batch)
-                self._launch(self.previous, len(batch), count_faults=False)
+                back = self._launch(self.previous, len(batch), count_faults=False)
+                self._wait_healthy(back, lambda: None)
                 self._sleep_plain(self.prefs.warmup * self._scale)
                 self.to_update = len(new) - start - len(batch)
                 self.percentage = (len(new) - self.to_update) * 100 // max(1, len(new))
@@ -434,8 +481,14 @@ class Refresh:
         return [s.instance.id for s in states]
 
     def _terminate(self, ids: list[str]) -> None:
+        """Out of the group and its target groups now; terminated after the target groups'
+        deregistration delay (what the twin's balancer drains), as AWS does."""
         with LOCK:
-            terminate_instances(self.backend, self.group, ids)
+            drain = leave_group(self.backend, self.group, ids)
+        self._sleep_plain(drain)
+        with LOCK:
+            if ids:
+                self.backend.ec2_backend.terminate_instances(ids)
 
     # -- time -------------------------------------------------------------------
     def _check(self) -> None:
@@ -519,18 +572,43 @@ def launch_instance(backend: AutoScalingBackend, group: FakeAutoScalingGroup,
     return state
 
 
-def terminate_instances(backend: AutoScalingBackend, group: FakeAutoScalingGroup,
-                        ids: list[str]) -> None:
-    """Take ``ids`` out of the group and its target groups, and terminate them."""
+def leave_group(backend: AutoScalingBackend, group: FakeAutoScalingGroup,
+                ids: list[str]) -> float:
+    """Take ``ids`` out of the group and deregister them from its target groups; the real
+    seconds their targets drain on the twin's balancer (0 without the twin)."""
     doomed = set(ids)
     group.instance_states = [s for s in group.instance_states if s.instance.id not in doomed]
+    drain = 0.0
     for arn in group.target_group_arns or []:
+        target_group = backend.elbv2_backend.target_groups.get(arn)
         try:
             backend.elbv2_backend.deregister_targets(arn, [{"Id": i} for i in ids])
         except Exception:  # noqa: BLE001 - a target group deleted meanwhile is fine
-            pass
-    if ids:
-        backend.ec2_backend.terminate_instances(ids)
+            continue
+        if settings.twin() and target_group is not None and ids:
+            from localcloud.twin.balancer import drain_seconds
+
+            drain = max(drain, drain_seconds(float(target_group.attributes.get(
+                "deregistration_delay.timeout_seconds", 300))))
+    return drain
+
+
+def target_health(backend: AutoScalingBackend, group: FakeAutoScalingGroup,
+                  instance_id: str) -> list[tuple[str, str, str, str]]:
+    """(target group name, state, reason, description) of the instance in each target group
+    of the group that holds it (on the twin: what the balancer's checks see)."""
+    found = []
+    for arn in group.target_group_arns or []:
+        target_group = backend.elbv2_backend.target_groups.get(arn)
+        if target_group is None or instance_id not in target_group.targets:
+            continue
+        try:
+            (health,) = backend.elbv2_backend.describe_target_health(arn, [{"Id": instance_id}])
+        except Exception:  # noqa: BLE001 - deregistered or deleted meanwhile: not seen
+            continue
+        found.append((target_group.name, health.status, health.reason or "",
+                      health.description or ""))
+    return found
 
 
 def alarm_state(group: FakeAutoScalingGroup, name: str) -> str | None:

@@ -14,6 +14,11 @@
 #   scripts/release.sh --tag    print the tag this tree would get, and stop
 #   RELEASE_REGISTRY=HOST:PORT  where this machine reaches the registry, when that is not
 #                               the registry host ECR names (the twin's loopback port)
+#   RELEASE_IMAGE_ENV='NAME=value ...'  settings baked into the image as ENV on top of
+#                               `make image` (e.g. GUNICORN_BIND=127.0.0.1:5000, the broken
+#                               release of docs/delivery.md); the tag gets
+#                               `-env-<12 hex of their sha256>`, so such an image is never
+#                               mistaken for the commit's own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 INVENTORY=${INVENTORY:-inventories/local}
@@ -35,12 +40,31 @@ release_tag() {
   fi
 }
 
+read -ra image_env <<<"${RELEASE_IMAGE_ENV:-}"
+for setting in "${image_env[@]}"; do
+  if [[ ! $setting =~ ^[A-Z_][A-Z0-9_]*=[^\"]*$ ]]; then
+    echo "release: RELEASE_IMAGE_ENV entries are NAME=value (NAME in capitals, no quotes);" \
+         "got '$setting'" >&2
+    exit 2
+  fi
+done
 tag=$(release_tag)
+if ((${#image_env[@]})); then
+  tag="$tag-env-$(printf '%s\n' "${image_env[@]}" | sha256sum | cut -c1-12)"
+fi
 if [[ ${1:-} == --tag ]]; then echo "$tag"; exit 0; fi
 echo "release: taskapp-backend:$tag to $INVENTORY"
 make --no-print-directory image
+local_image=taskapp-backend:latest
+if ((${#image_env[@]})); then
+  local_image=taskapp-backend:$tag
+  { echo "FROM taskapp-backend:latest"
+    for setting in "${image_env[@]}"; do echo "ENV ${setting%%=*}=\"${setting#*=}\""; done
+  } | docker build -q -t "$local_image" - >/dev/null
+  echo "release: built $local_image with ${image_env[*]}"
+fi
 registry=()
 [[ -n ${RELEASE_REGISTRY:-} ]] && registry=(-e "autobuy_release_registry=$RELEASE_REGISTRY")
 "$BIN/ansible-playbook" playbooks/release.yml -i "$INVENTORY" -e "autobuy_image_tag=$tag" \
-  "${registry[@]}" "${extra[@]}"
+  -e "release_local_image=$local_image" "${registry[@]}" "${extra[@]}"
 "$BIN/ansible-playbook" playbooks/deploy.yml -i "$INVENTORY" -e "autobuy_image_tag=$tag" "${extra[@]}"

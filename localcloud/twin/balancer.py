@@ -109,6 +109,17 @@ def scaled(seconds: float, floor: float) -> float:
     return max(floor, float(seconds) * settings.time_scale())
 
 
+#: Real seconds a deregistered target keeps finishing its requests (when the target group's
+#: delay is at least that long): requests in flight are real work, not simulated time, so
+#: the scaled delay never cuts them shorter than this.
+DRAIN_MARGIN = 5.0
+
+
+def drain_seconds(delay: float) -> float:
+    """Real seconds of a target group's ``deregistration_delay.timeout_seconds``."""
+    return max(float(delay) * settings.time_scale(), min(float(delay), DRAIN_MARGIN))
+
+
 def _name(value: str) -> str:
     """An HAProxy identifier (letters, digits, ``-_.:``) for an AWS name or id."""
     return re.sub(r"[^A-Za-z0-9_.:-]", "_", value)

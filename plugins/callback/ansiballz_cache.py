@@ -22,7 +22,8 @@ description:
     directories, and the installed packages and collections (their directories and
     manifests; every plugin file of a collection used from its source tree, such as this
     one through the repository's C(collections/) link). Any change there starts a new,
-    empty cache; the four most recently used ones are kept.
+    empty cache; the four most recently used ones are kept, and any attached in the last
+    six hours (a playbook of another checkout may still run on it).
   - In-place edits of files inside an installed collection are not detected; remove
     C(<ANSIBLE_HOME>/autobuy-ansiballz) after such an edit, or set
     E(AUTOBUY_ANSIBALLZ_CACHE=off) to turn the callback off.
@@ -42,6 +43,7 @@ import hashlib  # noqa: E402
 import os  # noqa: E402
 import shutil  # noqa: E402
 import sys  # noqa: E402
+import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any, Iterable, Iterator  # noqa: E402
 
@@ -53,6 +55,9 @@ from ansible.release import __version__ as ansible_version  # noqa: E402
 from ansible_collections.autobuy.guard.plugins.plugin_utils.core_compat import untested  # noqa: E402
 
 KEEP = 4
+#: A cache attached this recently is never pruned: a playbook may still run on it (a
+#: release follows its instance refresh for up to an hour, autobuy_refresh_timeout).
+IN_USE_SECONDS = 6 * 3600
 
 
 def _files(directory: str) -> Iterator[tuple[str, int, int]]:
@@ -102,11 +107,16 @@ def source_key(playbook_dir: str) -> str:
     return digest.hexdigest()[:24]
 
 
-def prune(root: Path, keep: int = KEEP) -> None:
-    """Remove all but the ``keep`` most recently used caches."""
+def prune(root: Path, keep: int = KEEP, in_use: float = IN_USE_SECONDS) -> None:
+    """Remove all but the ``keep`` most recently used caches, sparing any attached in the
+    last ``in_use`` seconds: another playbook may still be running on it (runs from other
+    checkouts share ANSIBLE_HOME), and a cache removed under a run fails its next module
+    with ``[Errno 17] File exists`` (its link left dangling)."""
     caches = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+    recent = time.time() - in_use
     for old in caches[keep:]:
-        shutil.rmtree(old, ignore_errors=True)
+        if old.stat().st_mtime < recent:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def attach(local_tmp: str, root: Path, key: str) -> Path:

@@ -13,6 +13,12 @@ own state directory; then, only through what it printed and wrote (.localcloud/t
   healthy targets, 20 req/s of mixed traffic through the balancer, the API container of one
   instance killed (`docker kill` inside it): the balancer takes the target out, no request
   fails after that, the group is back at 2 healthy targets, no write answered done is lost;
+* a release (`make release`, tests/app/support/twin_release.py) of 3 instances under 20 req/s
+  through the balancer: 0 failed requests out of at least 2,000 during the instance refresh,
+  the sign-in made before it still works; then a broken release (an image whose /health
+  never answers) fails on the target group's health checks, `make release` fails naming the
+  instance and the reason, the refresh rolls back, the group stays on its launch template
+  version, and still no request fails;
 * `make localcloud-stop` leaves no container, network or volume of the twin.
 
 Slow (a real boot: Debian packages, the image pull, migrations): several minutes. Needs
@@ -23,6 +29,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import shlex
 import ssl
 import subprocess
@@ -201,6 +208,46 @@ def test_app_container_killed_under_load_the_balancer_routes_around_it(local: Lo
     assert set(figures["after_recovery"]["codes"]) <= {"200", "201", "403", "429"}, figures
     writes = figures["writes"]
     assert writes["users_lost"] == 0 and writes["items_lost"] == 0, writes
+
+
+def test_a_release_rolls_three_instances_with_no_failed_request(local: Local) -> None:
+    from tests.app.support.twin_drill import Twin
+    from tests.app.support.twin_release import run_release
+
+    port = int(local.env["LOCALCLOUD_PORT"])
+    figures = run_release(Twin(local.state / "twin.json", port), port)
+    print(json.dumps({k: v for k, v in figures.items() if k != "release_output"}, indent=1))
+    assert figures["release_rc"] == 0, figures["release_output"]
+    assert figures["refresh_status"] == "Successful", figures
+    during = figures["during_refresh"]
+    assert during["count"] >= 2000, figures  # the floor: 20 req/s over the refresh
+    assert figures["failed"] == 0, figures  # no connection error, no 5xx, before/during/after
+    assert set(during["codes"]) <= {"200", "201", "403", "429"}, figures
+    new_version = figures["group_version_after"]
+    assert int(new_version) > int(figures["group_version_before"]), figures
+    assert set(figures["instance_versions_after"].values()) == {new_version}, figures
+    assert len(figures["instance_versions_after"]) == 3, figures
+    assert figures["kept_sign_in_works"], figures
+
+
+def test_a_broken_release_is_rolled_back_by_the_health_checks(local: Local) -> None:
+    from tests.app.support.twin_drill import Twin
+    from tests.app.support.twin_release import run_release
+
+    port = int(local.env["LOCALCLOUD_PORT"])
+    figures = run_release(Twin(local.state / "twin.json", port), port, broken=True)
+    print(json.dumps({k: v for k, v in figures.items() if k != "release_output"}, indent=1))
+    output = " ".join(figures["release_output"].split())  # the YAML callback wraps lines
+    assert figures["release_rc"] != 0, output[-3000:]
+    assert figures["refresh_status"] == "RollbackSuccessful", figures
+    # make release names the instance and the target group's health reason
+    named = re.search(r"instance (i-[0-9a-f]+) did not become healthy: target group \S+ "
+                      r"reports it unhealthy \((Target\.\w+|Elb\.\w+): ", output)
+    assert named, output[-3000:]
+    assert named.group(1) not in figures["instance_versions_after"], figures  # replaced
+    assert figures["group_version_after"] == figures["group_version_before"], figures
+    assert figures["failed"] == 0, figures  # the old version served throughout
+    assert figures["kept_sign_in_works"], figures
 
 
 def test_localcloud_stop_leaves_nothing_of_the_twin(local: Local) -> None:

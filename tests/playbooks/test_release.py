@@ -1,6 +1,7 @@
 """make release: the tag of a commit or of a dirty tree, and the push of playbooks/release.yml on the twin."""
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -48,6 +49,22 @@ def test_a_dirty_tree_is_refused(repo: Path) -> None:
     run = release_tag(repo)
     assert run.returncode != 0
     assert "uncommitted changes" in run.stderr and "RELEASE_ALLOW_DIRTY=1" in run.stderr
+
+
+def test_settings_baked_into_the_image_get_a_tag_of_their_own(repo: Path) -> None:
+    sha = git(repo, "rev-parse", "HEAD")
+    run = release_tag(repo, RELEASE_IMAGE_ENV="GUNICORN_BIND=127.0.0.1:5000")
+    assert run.returncode == 0, run.stderr
+    digest = hashlib.sha256(b"GUNICORN_BIND=127.0.0.1:5000\n").hexdigest()[:12]
+    assert run.stdout.strip() == f"{sha}-env-{digest}"
+    other = release_tag(repo, RELEASE_IMAGE_ENV="GUNICORN_BIND=0.0.0.0:5000")
+    assert other.stdout.strip() not in (sha, run.stdout.strip())
+
+
+def test_a_malformed_image_setting_is_refused(repo: Path) -> None:
+    run = release_tag(repo, RELEASE_IMAGE_ENV="gunicorn_bind")
+    assert run.returncode == 2
+    assert "RELEASE_IMAGE_ENV entries are NAME=value" in run.stderr and "gunicorn_bind" in run.stderr
 
 
 def test_a_dirty_tree_allowed_gets_a_tag_no_commit_can_have(repo: Path) -> None:

@@ -9,7 +9,9 @@ registered target ``healthy``. With the twin on, HAProxy serves them
   the twin's cycle does the same every few seconds (ACM certificates being issued,
   draining targets leaving);
 * ``DeregisterTargets``: the target drains for the group's
-  ``deregistration_delay.timeout_seconds`` (scaled by ``LOCALCLOUD_TIME_SCALE``);
+  ``deregistration_delay.timeout_seconds`` (scaled by ``LOCALCLOUD_TIME_SCALE``, but at
+  least ``DRAIN_MARGIN`` real seconds when the delay is that long: see
+  :func:`localcloud.twin.balancer.drain_seconds`);
 * ``DescribeTargetHealth``: what HAProxy's health checks see (``initial``, ``healthy``,
   ``unhealthy`` with the reason, ``draining``, ``unavailable`` when checks are off),
   draining targets included as on AWS.
@@ -154,7 +156,7 @@ def deregister_targets(original: Any) -> Any:
             for target in instances:
                 port = target.get("Port") or ports.get(target["Id"]) or group.port
                 balancer.drain(lb.backend_name(group), _server(target["Id"], port),
-                               delay * settings.time_scale())
+                               lb.drain_seconds(delay))
         sync()
         return result
     wrapper._localcloud = True  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@ becomes the persistent one; old caches are pruned; a real run fills and reuses i
 from __future__ import annotations
 
 import os
+import time
 import subprocess
 import sys
 from pathlib import Path
@@ -57,6 +58,18 @@ def test_attach_links_the_run_cache_and_prunes_old_ones(tmp_path: Path) -> None:
     assert oct(root.stat().st_mode & 0o777) == "0o700"
     assert sorted(p.name for p in root.iterdir()) == ["newkey", "old3", "old4", "old5"]
 
+
+def test_prune_spares_a_cache_another_run_attached_recently(tmp_path: Path) -> None:
+    # a release from another checkout follows its instance refresh for minutes on its
+    # cache; pruning it under that run left its link dangling: [Errno 17] File exists
+    root = tmp_path / "autobuy-ansiballz"
+    for age, name in enumerate(["busy", "k1", "k2", "k3", "k4"]):
+        (root / name).mkdir(parents=True)
+        os.utime(root / name, (time.time() - 600 + age, time.time() - 600 + age))
+    (root / "stale").mkdir()
+    os.utime(root / "stale", (1000, 1000))
+    cache.prune(root)
+    assert sorted(p.name for p in root.iterdir()) == ["busy", "k1", "k2", "k3", "k4"]
 
 
 def test_attach_survives_ansible_making_its_cache_at_the_same_moment(

@@ -1,0 +1,122 @@
+"""Releases under load on the twin (issue 11 §2): a good one rolls with no failed request, a
+broken one is caught by the target group's health checks and rolled back.
+
+Shared by tests/localcloud/test_twin_make_local.py and bench/release.py.
+
+:func:`run_release` (on :class:`tests.app.support.twin_drill.Twin`, the stack `make local`
+runs): the group set to ``instances`` healthy targets, one development sign-in kept, the
+mixed traffic of :class:`tests.app.support.drills.Traffic` through the balancer's HTTPS
+listener (TLS verified with the twin's CA) for a baseline, then `scripts/release.sh` — what
+`make release` runs: `make image`, the image pushed to the twin's ECR under a new tag
+(playbooks/release.yml), playbooks/deploy.yml (launch template version + instance refresh
+with the inventory's preferences, followed by the asg_refresh module to its end) — while the
+traffic goes on, and a few seconds more after it. Figures: requests and failures (no answer
+or 5xx) during the refresh (its StartTime to EndTime as DescribeInstanceRefreshes reports
+them) against the baseline before the release, the refresh's duration and outcome, and
+whether the sign-in made before the release still works.
+
+Every release gets a tag of its own through ``RELEASE_IMAGE_ENV`` (settings baked into the
+image, scripts/release.sh): a marker ``RELEASE_MARK=<time>`` for a good release, and
+``GUNICORN_BIND=127.0.0.1:5000`` for the broken one — gunicorn then listens on the
+container's loopback only, so ``/health`` never answers through the published port (the
+image's own Docker HEALTHCHECK, inside the container, still passes).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tests.app.support.drills import Traffic, _stats
+from tests.app.support.twin_drill import Twin
+
+ROOT = Path(__file__).resolve().parents[3]
+BROKEN_ENV = "GUNICORN_BIND=127.0.0.1:5000"
+
+
+def release(twin: Twin, cloud_port: int, image_env: str,
+            timeout: float = 1800) -> subprocess.CompletedProcess[str]:
+    """`scripts/release.sh` (`make release`) against the twin on ``cloud_port``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update({"RELEASE_ARGS": f"-e aws_endpoint_url=http://127.0.0.1:{cloud_port}",
+                "RELEASE_REGISTRY": twin.twin["registry"], "RELEASE_IMAGE_ENV": image_env,
+                # a tree with uncommitted changes gets a -dirty- tag rather than a refusal
+                "RELEASE_ALLOW_DIRTY": "1", "LOCALCLOUD_PORT": str(cloud_port)})
+    return subprocess.run([str(ROOT / "scripts" / "release.sh")], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def _versions(twin: Twin) -> tuple[str, dict[str, str]]:
+    group = twin.group()
+    return (str(group["LaunchTemplate"]["Version"]),
+            {i["InstanceId"]: str(i.get("LaunchTemplate", {}).get("Version"))
+             for i in group["Instances"]})
+
+
+def _latest_refresh(twin: Twin) -> dict[str, Any] | None:
+    found = twin.asg.describe_instance_refreshes(AutoScalingGroupName=twin.asg_name)
+    refreshes = sorted(found["InstanceRefreshes"], key=lambda r: r["StartTime"])
+    return refreshes[-1] if refreshes else None
+
+
+def run_release(twin: Twin, cloud_port: int, *, broken: bool = False, rate: float = 20.0,
+                instances: int = 3, baseline: float = 20.0, after: float = 10.0,
+                users: int = 4) -> dict[str, Any]:
+    """A release under traffic; returns its figures (see the module docstring)."""
+    scaled_s = twin.scale(instances, timeout=900)
+    version_before, _ = _versions(twin)
+    before_refresh = _latest_refresh(twin)
+    kept_email = f"release-{secrets.token_hex(3)}@example.com"
+    kept = twin.sign_in(kept_email)
+    tokens = [kept] + [twin.sign_in(f"release-{i}-{secrets.token_hex(2)}@example.com")
+                       for i in range(users - 1)]
+    wall = time.time() - time.monotonic()  # monotonic -> epoch seconds
+    traffic = Traffic(twin, tokens, rate).start()  # type: ignore[arg-type]
+    time.sleep(baseline)
+    released_at = time.monotonic()
+    image_env = BROKEN_ENV if broken else f"RELEASE_MARK={time.strftime('%Y%m%dT%H%M%S')}"
+    shipped = release(twin, cloud_port, image_env)
+    released_s = time.monotonic() - released_at
+    time.sleep(after)
+    traffic.stop()
+    refresh = _latest_refresh(twin)
+    if refresh is None or (before_refresh is not None
+                           and refresh["InstanceRefreshId"] == before_refresh["InstanceRefreshId"]):
+        raise RuntimeError(f"the release started no instance refresh (rc {shipped.returncode}):"
+                           f"\n{(shipped.stdout + shipped.stderr)[-3000:]}")
+    start = _monotonic(refresh["StartTime"], wall)
+    end = _monotonic(refresh["EndTime"], wall) if refresh.get("EndTime") else time.monotonic()
+    samples = traffic.samples
+    during = [s for s in samples if start <= s.at <= end]
+    before = [s for s in samples if s.at < released_at]
+    failed = [s for s in samples if s.status == 0 or s.status >= 500]
+    version_after, instance_versions = _versions(twin)
+    status, me, _ = twin.request("GET", "/v1/me", token=kept)
+    return {
+        "release": "broken" if broken else "good", "image_env": image_env, "rate": rate,
+        "instances": instances, "scale_seconds": round(scaled_s, 1),
+        "release_rc": shipped.returncode, "release_seconds": round(released_s, 1),
+        "release_output": shipped.stdout + shipped.stderr,
+        "refresh_status": refresh["Status"], "refresh_reason": refresh.get("StatusReason", ""),
+        "rollback_reason": refresh.get("RollbackDetails", {}).get("RollbackReason", ""),
+        "refresh_seconds": round(end - start, 1),
+        "requests": len(samples), "before": _stats(before), "during_refresh": _stats(during),
+        "failed": len(failed), "failed_codes": _stats(failed)["codes"],
+        "failed_by_kind": {k: sum(1 for s in failed if s.kind == k)
+                           for k in sorted({s.kind for s in failed})},
+        "failed_at_seconds": [round(s.at - start, 2) for s in failed][:50],
+        # what a failed request got: the API's own 503s name the dependency that was slow
+        "failed_details": [f"{s.kind} {s.status} {s.detail}".strip() for s in failed][:20],
+        "group_version_before": version_before, "group_version_after": version_after,
+        "instance_versions_after": instance_versions,
+        "kept_sign_in_works": status == 200 and me.get("user", {}).get("email") == kept_email,
+        "kept_sign_in_status": status,
+    }
+
+
+def _monotonic(at: datetime, wall: float) -> float:
+    return at.timestamp() - wall
