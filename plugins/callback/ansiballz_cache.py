@@ -22,7 +22,10 @@ description:
     directories, and the installed packages and collections (their directories and
     manifests; every plugin file of a collection used from its source tree, such as this
     one through the repository's C(collections/) link). Any change there starts a new,
-    empty cache; the four most recently used ones are kept.
+    empty cache; the four most recently used ones are kept, and never one that a running
+    playbook uses (each run holds a shared lock on its cache's C(.in-use) file until it
+    exits; runs of other checkouts or worktrees share C(ANSIBLE_HOME), so a long run's
+    cache may be the oldest one while it is still in use).
   - In-place edits of files inside an installed collection are not detected; remove
     C(<ANSIBLE_HOME>/autobuy-ansiballz) after such an edit, or set
     E(AUTOBUY_ANSIBALLZ_CACHE=off) to turn the callback off.
@@ -37,6 +40,7 @@ description:
 author: AutoBuy Guard contributors (@autobuy-guard)
 """
 
+import fcntl  # noqa: E402
 import glob  # noqa: E402
 import hashlib  # noqa: E402
 import os  # noqa: E402
@@ -102,11 +106,54 @@ def source_key(playbook_dir: str) -> str:
     return digest.hexdigest()[:24]
 
 
+IN_USE = ".in-use"
+#: The lock descriptors of the caches this process uses: open until the process exits.
+_HELD: list[int] = []
+
+
+def _lock(cache: Path, operation: int) -> int | None:
+    """An open descriptor of ``cache``'s in-use file locked with ``operation``; None when
+    the cache is gone or (non-blocking) someone else holds a conflicting lock."""
+    try:
+        fd = os.open(cache / IN_USE, os.O_RDONLY | os.O_CREAT, 0o600)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    try:
+        fcntl.flock(fd, operation)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def hold(cache: Path) -> bool:
+    """Mark ``cache`` used by this process (a shared lock kept until it exits): ``prune`` of
+    any run leaves it alone. False when a prune removed it meanwhile."""
+    fd = _lock(cache, fcntl.LOCK_SH)
+    if fd is None:
+        return False
+    try:
+        same = os.stat(cache / IN_USE).st_ino == os.fstat(fd).st_ino
+    except FileNotFoundError:
+        same = False
+    if not same:  # a prune held it and removed the directory while we waited
+        os.close(fd)
+        return False
+    _HELD.append(fd)
+    return True
+
+
 def prune(root: Path, keep: int = KEEP) -> None:
-    """Remove all but the ``keep`` most recently used caches."""
+    """Remove all but the ``keep`` most recently used caches, except those in use."""
     caches = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in caches[keep:]:
-        shutil.rmtree(old, ignore_errors=True)
+        fd = _lock(old, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if fd is None:
+            continue  # a running playbook's cache
+        try:
+            shutil.rmtree(old, ignore_errors=True)
+        finally:
+            os.close(fd)
 
 
 def attach(local_tmp: str, root: Path, key: str) -> Path:
@@ -114,8 +161,13 @@ def attach(local_tmp: str, root: Path, key: str) -> Path:
     root.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(root, 0o700)
     cache = root / key
-    cache.mkdir(mode=0o700, exist_ok=True)
-    os.utime(cache)  # most recently used
+    for _attempt in range(3):
+        cache.mkdir(mode=0o700, exist_ok=True)
+        os.utime(cache)  # most recently used
+        if hold(cache):
+            break
+    else:
+        raise OSError(f"{cache} was removed three times while being attached")
     link = Path(local_tmp) / "ansiballz_cache"
     try:
         link.symlink_to(cache, target_is_directory=True)
