@@ -91,8 +91,13 @@ def test_create_image_snapshots_the_container_and_boots_from_it(container_cloud)
     ec2.stop_instances(InstanceIds=[builder])
     until(lambda: _container_state(f"localcloud-{builder}") == "exited")
 
-    ami = ec2.create_image(InstanceId=builder, Name="golden-test")["ImageId"]
+    # amazon.aws.ec2_ami sends its tags for the image and its snapshot
+    ami = ec2.create_image(InstanceId=builder, Name="golden-test", TagSpecifications=[
+        {"ResourceType": kind, "Tags": [{"Key": "Name", "Value": "golden-test"}]}
+        for kind in ("image", "snapshot")])["ImageId"]
     until(lambda: _image_state(ec2, ami) == "available")
+    assert {"Key": "Name", "Value": "golden-test"} in ec2.describe_images(ImageIds=[ami])[
+        "Images"][0]["Tags"]
     ec2.terminate_instances(InstanceIds=[builder])
     instance = ec2.run_instances(ImageId=ami, MinCount=1, MaxCount=1)[
         "Instances"][0]["InstanceId"]

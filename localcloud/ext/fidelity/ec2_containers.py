@@ -347,8 +347,16 @@ def _create_image(docker: Docker) -> None:
     create_image, deregister_image = AmiBackend.create_image, AmiBackend.deregister_image
 
     @functools.wraps(create_image)
-    def create(self: Any, instance_id: str, *args: Any, **kwargs: Any) -> Any:
-        ami = create_image(self, instance_id, *args, **kwargs)
+    def create(self: Any, instance_id: str, name: str, description: str,
+               tag_specifications: list[dict[str, Any]]) -> Any:
+        # moto refuses snapshot tags (NotImplementedError, a 500), which amazon.aws.ec2_ami
+        # always sends with its tags: they go to the AMI's snapshot, as on AWS.
+        snapshot_tags = [t for spec in tag_specifications if spec["ResourceType"] == "snapshot"
+                         for t in spec["Tags"]]
+        ami = create_image(self, instance_id, name, description,
+                           [s for s in tag_specifications if s["ResourceType"] != "snapshot"])
+        for tag in snapshot_tags:
+            ami.ebs_snapshot.add_tag(tag["Key"], tag["Value"])
         if not _has_container(self.get_instance(instance_id)):
             return ami
         ami.state = "pending"
