@@ -62,8 +62,12 @@ localcloud-stop: ## Stop the local cloud
 	@if [ -x $(BIN)/python ]; then $(BIN)/python -m localcloud stop --port $(LOCALCLOUD_PORT); fi
 
 local: LOCALCLOUD_TWIN ?= on
+# The launch template boots the golden AMI (Docker and the AWS CLI preinstalled) on the twin;
+# GOLDEN_AMI=false boots the bare Debian 12 AMI (the user data installs them by apt).
+local: GOLDEN_AMI ?= $(if $(filter on,$(LOCALCLOUD_TWIN)),true,false)
 local: setup twin-images web localcloud ## The main job: the whole stack on the local cloud's twin, serving (LOCALCLOUD_TWIN=off: API records only)
-	$(BIN)/ansible-playbook site.yml -i inventories/local -e aws_endpoint_url=$(LOCALCLOUD_URL)
+	$(BIN)/ansible-playbook site.yml -i inventories/local -e aws_endpoint_url=$(LOCALCLOUD_URL) \
+	  -e autobuy_golden_ami=$(GOLDEN_AMI)
 	$(BIN)/ansible-playbook playbooks/summary.yml -i inventories/local -e aws_endpoint_url=$(LOCALCLOUD_URL)
 	@if [ "$(LOCALCLOUD_TWIN)" = on ]; then scripts/local-twin.sh $(LOCALCLOUD_URL); fi
 

@@ -1,6 +1,15 @@
 """`make local` on the twin: how long it takes, what it changes, what the twin holds.
 
     .venv/bin/python bench/local.py [--fresh] [--instances 3] [--json bench/results/local.json]
+    .venv/bin/python bench/local.py --fresh-machine [--json ...]
+
+``--fresh-machine`` times `make local` on a fresh machine, images included, and nothing
+else: `make test-fresh`'s clean Debian 12 container (scripts/test-fresh.sh with
+FRESH_STEPS=local: debootstrap minbase + what a person has before the README, a clone of
+HEAD, its own Docker engine inside with an empty /var/lib/docker), where `make local` sets
+up the virtualenv, debootstraps the base image, builds every image the twin needs, the
+golden AMI included, and converges the stack until a target is healthy. The shared Docker's
+images are neither used nor touched (the container's engine has its own).
 
 Runs with the environment given (LOCALCLOUD_PORT, LOCALCLOUD_ALB_HTTP_PORT, ... as for
 `make local`) and measures, in one run:
@@ -35,7 +44,26 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 LABEL = "org.autobuy.localcloud"
+PHASES: dict[str, dict[str, float]] = {}  # instance id -> boot step -> seconds (scale())
 RECAP = re.compile(r"ok=\d+\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)")
+
+
+def fresh_machine() -> dict[str, Any]:
+    """`make local` in test-fresh's clean Debian 12 container: seconds (its own timing)."""
+    started = time.monotonic()
+    done = subprocess.run(["scripts/test-fresh.sh", "bookworm"], cwd=ROOT, text=True,
+                          capture_output=True, check=False,
+                          env={**os.environ, "FRESH_STEPS": "local"})
+    log = done.stdout + done.stderr
+    if done.returncode:
+        _failed("make local on a fresh machine (scripts/test-fresh.sh)", log)
+    took = re.search(r"make local passed in (\d+) s", log)
+    if took is None:
+        _failed("reading the time of make local from scripts/test-fresh.sh", log)
+    assert took is not None
+    return {"fresh_machine_seconds": int(took.group(1)),
+            "fresh_machine_wall_seconds": round(time.monotonic() - started, 1),
+            "fresh_machine_load": round(_load(), 1)}
 
 
 def _make(target: str) -> tuple[float, str, int]:
@@ -135,7 +163,7 @@ def scale(asg_name: str, count: int, timeout: float = 900) -> dict[str, float]:
     group = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[asg_name])[
         "AutoScalingGroups"][0]
     before = {i["InstanceId"] for i in group["Instances"]}
-    started = time.monotonic()
+    started, wall = time.monotonic(), time.time()
     asg.update_auto_scaling_group(AutoScalingGroupName=asg_name,
                                   MaxSize=max(count, group["MaxSize"]))
     asg.set_desired_capacity(AutoScalingGroupName=asg_name, DesiredCapacity=count)
@@ -151,9 +179,79 @@ def scale(asg_name: str, count: int, timeout: float = 900) -> dict[str, float]:
                 print(f"bench: {iid} healthy {healthy_at[iid]:.1f} s after SetDesiredCapacity",
                       flush=True)
         if sum(1 for s in health.values() if s == "healthy") >= count:
+            for iid, seconds in healthy_at.items():
+                phases = boot_phases(iid, wall)
+                phases["target healthy (DescribeTargetHealth)"] = round(seconds, 1)
+                PHASES[iid] = phases
+                print(f"bench: {iid} boot, seconds after SetDesiredCapacity: "
+                      + json.dumps(phases), flush=True)
             return healthy_at
         time.sleep(2)
     raise SystemExit(f"bench: {count} healthy targets not reached in {timeout:g} s: {healthy_at}")
+
+
+def _docker_out(*args: str) -> str:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, check=False,
+                          timeout=60).stdout.strip()
+
+
+def _epoch(stamp: str) -> float | None:
+    """Docker's RFC 3339 time (nanoseconds) as seconds since the epoch."""
+    from datetime import datetime
+
+    if not stamp or stamp.startswith("0001-"):
+        return None
+    head, _, frac = stamp.rstrip("Z").partition(".")
+    return datetime.fromisoformat(head + "+00:00").timestamp() + float(f"0.{frac or 0}")
+
+
+def boot_phases(instance_id: str, since: float) -> dict[str, float]:
+    """Where an instance's boot went: seconds from ``since`` (wall clock of the scale-out
+    call) to each step, read from the instance afterwards: its container's start, cloud-init's
+    stages (/run/cloud-init/status.json), the instance's own dockerd events (the app image
+    pulled, the migration's container, the API started) and the API's first passing health
+    check."""
+    name = f"localcloud-{instance_id}"
+    marks: dict[str, float | None] = {
+        "container started": _epoch(_docker_out("inspect", "-f", "{{.State.StartedAt}}", name))}
+    try:
+        stages = json.loads(_docker_out("exec", name, "cat", "/run/cloud-init/status.json"))["v1"]
+    except (ValueError, KeyError):
+        stages = {}
+    for stage in ("init-local", "init", "modules-config", "modules-final"):
+        marks[f"cloud-init {stage} start"] = (stages.get(stage) or {}).get("start")
+    marks["cloud-init done (user data ended)"] = (stages.get("modules-final") or {}).get("finished")
+    active = _docker_out("exec", name, "systemctl", "show", "-p", "ActiveEnterTimestamp",
+                         "--value", "docker.service")
+    if active:  # "Tue 2026-12-01 10:56:33 UTC": whole seconds
+        from datetime import datetime, timezone
+
+        try:
+            marks["dockerd active (whole seconds)"] = datetime.strptime(
+                active, "%a %Y-%m-%d %H:%M:%S %Z").replace(tzinfo=timezone.utc).timestamp()
+        except ValueError:
+            pass
+    events = _docker_out("exec", name, "docker", "events", "--since", "0", "--until",
+                         str(int(time.time())), "--format",
+                         "{{.TimeNano}} {{.Type}} {{.Action}} {{.Actor.Attributes.name}}")
+    for line in events.splitlines():
+        nano, kind, action, *rest = line.split() + [""]
+        key = {("image", "pull"): "image pulled", ("container", "start"): f"{rest[0]} started",
+               ("container", "die"): f"{rest[0]} exited"}.get((kind, action))
+        if key and key not in marks:
+            marks[key] = int(nano) / 1e9
+    api = _docker_out("exec", name, "docker", "ps", "--filter", "publish=80", "--format",
+                      "{{.Names}}")
+    if api:
+        health = _docker_out("exec", name, "docker", "inspect", "-f", "{{json .State.Health}}", api)
+        try:
+            passed = [e["End"] for e in json.loads(health)["Log"] if e["ExitCode"] == 0]
+        except (ValueError, KeyError, TypeError):
+            passed = []
+        if passed:
+            marks["API health check passed (its own)"] = _epoch(passed[0])
+    return {k: round(v - since, 1) for k, v in sorted(marks.items(), key=lambda kv: kv[1] or 0)
+            if v}
 
 
 def _load() -> float:
@@ -166,8 +264,20 @@ def main() -> None:
                         help="stop the local cloud first and time make local from scratch")
     parser.add_argument("--instances", type=int, default=3)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--fresh-machine", action="store_true",
+                        help="only: time make local in a clean Debian 12 container, images "
+                             "included (scripts/test-fresh.sh)")
     args = parser.parse_args()
     out: dict[str, Any] = {"cores": os.cpu_count()}
+    if args.fresh_machine:
+        out.update(fresh_machine())
+        print(f"bench: make local on a fresh machine (clean Debian 12 container, images "
+              f"included): {out['fresh_machine_seconds']} s (load {out['fresh_machine_load']})",
+              flush=True)
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(out, indent=2) + "\n")
+        return
     if args.fresh:
         _make("localcloud-stop")
         seconds, log, rc = _make("local")
@@ -196,6 +306,7 @@ def main() -> None:
     try:
         boots = scale(asg_name, args.instances)
         out["boot_to_healthy_seconds"] = {k: round(v, 1) for k, v in boots.items()}
+        out["boot_phases"] = PHASES
         out["scale_load"] = round(_load(), 1)
         many = memory(owner)
         out[f"memory_mib_{args.instances}"] = {k: round(v, 1) for k, v in many.items()}

@@ -31,11 +31,17 @@ mkdir -p "$logs"
 "$here/base-image.sh" "$suite"
 "$root/images/build.sh" fresh "autobuy/fresh:$suite" "autobuy/debian:$suite"
 
+# A clone of HEAD made here: the container could not read a git worktree's checkout (its
+# .git is a file naming the main repository's directory, which is not mounted).
+src=$(mktemp -d /tmp/autobuy-fresh-src.XXXXXX)
 cleanup() {
   docker rm -f "$name" >/dev/null 2>&1 || true
   docker volume rm -f "$name-docker" >/dev/null 2>&1 || true
+  rm -rf "$src"
 }
 trap cleanup EXIT
+git clone -q --no-local "$root" "$src/repo"
+git -C "$src/repo" checkout -q --detach "$(git -C "$root" rev-parse HEAD)"
 
 env_args=()
 if [[ -n $ca ]]; then
@@ -49,7 +55,7 @@ docker volume create "$name-docker" >/dev/null
 docker run -d --name "$name" --hostname fresh --cap-add ALL --cap-drop SYS_RESOURCE \
   --security-opt seccomp=unconfined --security-opt apparmor=unconfined --cgroupns=host \
   --tmpfs /run --tmpfs /run/lock -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
-  -v "$name-docker:/var/lib/docker" -v "$root:/src:ro" "${env_args[@]}" \
+  -v "$name-docker:/var/lib/docker" -v "$src/repo:/src:ro" "${env_args[@]}" \
   "autobuy/fresh:$suite" sleep infinity >/dev/null
 docker exec "$name" bash -c 'git config --global --add safe.directory "*" && git clone -q /src /root/autobuy-guard'
 echo "test-fresh: $(docker exec "$name" bash -c '. /etc/os-release; echo "$PRETTY_NAME, $(python3 --version)"'), clone of $(git -C "$root" rev-parse --short HEAD)"

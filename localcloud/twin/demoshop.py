@@ -40,6 +40,11 @@ class DemoShop(docker.Service):
                     "-p", f"127.0.0.1::{PORT}",
                     "--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
                     "--user", "10001:10001",
+                    # The image's own health check asks the test app's port (5000): the
+                    # shop's is its product page, or `docker ps` calls a serving shop unhealthy.
+                    "--health-cmd", "python3 -c \"import urllib.request; urllib.request"
+                    f".urlopen('http://127.0.0.1:{PORT}/p/0', timeout=2)\"",
+                    "--health-interval", "10s", "--health-timeout", "3s", "--health-retries", "3",
                     "-v", f"{SCRIPT}:/opt/demoshop/demoshop.py:ro",
                     "--entrypoint", "python3", self.image,
                     "/opt/demoshop/demoshop.py", "--host", "0.0.0.0", "--port", str(PORT)])

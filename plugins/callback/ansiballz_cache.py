@@ -22,8 +22,10 @@ description:
     directories, and the installed packages and collections (their directories and
     manifests; every plugin file of a collection used from its source tree, such as this
     one through the repository's C(collections/) link). Any change there starts a new,
-    empty cache; the four most recently used ones are kept, and any attached in the last
-    six hours (a playbook of another checkout may still run on it).
+    empty cache; the four most recently used ones are kept, and never one that a running
+    playbook uses (each run holds a shared lock on its cache's C(.in-use) file until it
+    exits; runs of other checkouts or worktrees share C(ANSIBLE_HOME), so a long run's
+    cache may be the oldest one while it is still in use).
   - In-place edits of files inside an installed collection are not detected; remove
     C(<ANSIBLE_HOME>/autobuy-ansiballz) after such an edit, or set
     E(AUTOBUY_ANSIBALLZ_CACHE=off) to turn the callback off.
@@ -38,12 +40,12 @@ description:
 author: AutoBuy Guard contributors (@autobuy-guard)
 """
 
+import fcntl  # noqa: E402
 import glob  # noqa: E402
 import hashlib  # noqa: E402
 import os  # noqa: E402
 import shutil  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any, Iterable, Iterator  # noqa: E402
 
@@ -55,9 +57,6 @@ from ansible.release import __version__ as ansible_version  # noqa: E402
 from ansible_collections.autobuy.guard.plugins.plugin_utils.core_compat import untested  # noqa: E402
 
 KEEP = 4
-#: A cache attached this recently is never pruned: a playbook may still run on it (a
-#: release follows its instance refresh for up to an hour, autobuy_refresh_timeout).
-IN_USE_SECONDS = 6 * 3600
 
 
 def _files(directory: str) -> Iterator[tuple[str, int, int]]:
@@ -107,16 +106,54 @@ def source_key(playbook_dir: str) -> str:
     return digest.hexdigest()[:24]
 
 
-def prune(root: Path, keep: int = KEEP, in_use: float = IN_USE_SECONDS) -> None:
-    """Remove all but the ``keep`` most recently used caches, sparing any attached in the
-    last ``in_use`` seconds: another playbook may still be running on it (runs from other
-    checkouts share ANSIBLE_HOME), and a cache removed under a run fails its next module
-    with ``[Errno 17] File exists`` (its link left dangling)."""
+IN_USE = ".in-use"
+#: The lock descriptors of the caches this process uses: open until the process exits.
+_HELD: list[int] = []
+
+
+def _lock(cache: Path, operation: int) -> int | None:
+    """An open descriptor of ``cache``'s in-use file locked with ``operation``; None when
+    the cache is gone or (non-blocking) someone else holds a conflicting lock."""
+    try:
+        fd = os.open(cache / IN_USE, os.O_RDONLY | os.O_CREAT, 0o600)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    try:
+        fcntl.flock(fd, operation)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def hold(cache: Path) -> bool:
+    """Mark ``cache`` used by this process (a shared lock kept until it exits): ``prune`` of
+    any run leaves it alone. False when a prune removed it meanwhile."""
+    fd = _lock(cache, fcntl.LOCK_SH)
+    if fd is None:
+        return False
+    try:
+        same = os.stat(cache / IN_USE).st_ino == os.fstat(fd).st_ino
+    except FileNotFoundError:
+        same = False
+    if not same:  # a prune held it and removed the directory while we waited
+        os.close(fd)
+        return False
+    _HELD.append(fd)
+    return True
+
+
+def prune(root: Path, keep: int = KEEP) -> None:
+    """Remove all but the ``keep`` most recently used caches, except those in use."""
     caches = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
-    recent = time.time() - in_use
     for old in caches[keep:]:
-        if old.stat().st_mtime < recent:
+        fd = _lock(old, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if fd is None:
+            continue  # a running playbook's cache
+        try:
             shutil.rmtree(old, ignore_errors=True)
+        finally:
+            os.close(fd)
 
 
 def attach(local_tmp: str, root: Path, key: str) -> Path:
@@ -124,8 +161,13 @@ def attach(local_tmp: str, root: Path, key: str) -> Path:
     root.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(root, 0o700)
     cache = root / key
-    cache.mkdir(mode=0o700, exist_ok=True)
-    os.utime(cache)  # most recently used
+    for _attempt in range(3):
+        cache.mkdir(mode=0o700, exist_ok=True)
+        os.utime(cache)  # most recently used
+        if hold(cache):
+            break
+    else:
+        raise OSError(f"{cache} was removed three times while being attached")
     link = Path(local_tmp) / "ansiballz_cache"
     try:
         link.symlink_to(cache, target_is_directory=True)

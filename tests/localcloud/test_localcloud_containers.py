@@ -75,6 +75,44 @@ def test_instance_lifecycle_drives_its_container(container_cloud) -> None:
     until(lambda: _container_state(name) is None)
 
 
+def _image_state(ec2, ami: str) -> str:
+    return ec2.describe_images(ImageIds=[ami])["Images"][0]["State"]
+
+
+def test_create_image_snapshots_the_container_and_boots_from_it(container_cloud) -> None:
+    """A golden AMI on the twin: what the builder installed is in the instances of its AMI."""
+    client, _, _ = container_cloud
+    ec2 = client("ec2")
+    builder = ec2.run_instances(ImageId=_image_id(ec2), MinCount=1, MaxCount=1)[
+        "Instances"][0]["InstanceId"]
+    until(lambda: _systemd(f"localcloud-{builder}") in ("running", "degraded"))
+    assert _docker("exec", f"localcloud-{builder}", "sh", "-c",
+                   "echo installed > /usr/local/share/golden-marker").returncode == 0
+    ec2.stop_instances(InstanceIds=[builder])
+    until(lambda: _container_state(f"localcloud-{builder}") == "exited")
+
+    # amazon.aws.ec2_ami sends its tags for the image and its snapshot
+    ami = ec2.create_image(InstanceId=builder, Name="golden-test", TagSpecifications=[
+        {"ResourceType": kind, "Tags": [{"Key": "Name", "Value": "golden-test"}]}
+        for kind in ("image", "snapshot")])["ImageId"]
+    until(lambda: _image_state(ec2, ami) == "available")
+    assert {"Key": "Name", "Value": "golden-test"} in ec2.describe_images(ImageIds=[ami])[
+        "Images"][0]["Tags"]
+    ec2.terminate_instances(InstanceIds=[builder])
+    instance = ec2.run_instances(ImageId=ami, MinCount=1, MaxCount=1)[
+        "Instances"][0]["InstanceId"]
+    name = f"localcloud-{instance}"
+    until(lambda: _systemd(name) in ("running", "degraded"))
+
+    assert _docker("inspect", "-f", "{{.Config.Image}}", name).stdout.strip() == \
+        f"localcloud-ami:{ami}"
+    assert _docker("exec", name, "cat", "/usr/local/share/golden-marker").stdout == "installed\n"
+    ec2.terminate_instances(InstanceIds=[instance])
+    until(lambda: _container_state(name) is None)
+    ec2.deregister_image(ImageId=ami)
+    until(lambda: _docker("image", "inspect", f"localcloud-ami:{ami}").returncode != 0)
+
+
 def test_auto_scaling_instances_get_containers_and_exit_removes_them(container_cloud) -> None:
     client, proc, state = container_cloud
     ec2, asg = client("ec2"), client("autoscaling")

@@ -146,7 +146,8 @@ def _boot_finished(cloud: Cloud, instance_id: str) -> bool:
     tags = cloud.ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0][
         "Instances"][0].get("Tags", [])
     name = {t["Key"]: t["Value"] for t in tags}[CONTAINER_TAG]
-    return subprocess.run(["docker", "exec", name, "test", "-e", BOOT_FINISHED],
+    return subprocess.run(["docker", "exec", name, "test", "-e",
+                           BOOT_FINISHED.format(instance_id=instance_id)],
                           capture_output=True, check=False, timeout=30).returncode == 0
 
 

@@ -5,6 +5,9 @@ own state directory; then, only through what it printed and wrote (.localcloud/t
 
 * the twin file has exactly the documented keys, a healthy instance, and the curl line it
   printed works as printed (HTTPS verified with the twin's CA, through the balancer);
+* the group's instances boot the golden AMI `make local` built (Docker and the AWS CLI
+  preinstalled: the user data installs nothing), the builder is gone, and the compute tier
+  run again finds the AMI and builds nothing (changed=0);
 * a price check end to end: development sign-in through the balancer, a demo shop product
   tracked, its price changed through the shop's admin interface, a manual check — the
   worker on the instance takes it from SQS, fetches the shop and the new price appears in
@@ -150,6 +153,50 @@ def test_make_local_prints_and_writes_what_a_person_needs(local: Local) -> None:
     assert twin["registry"].startswith("127.0.0.1:")
     for label in ("API URL:", "Registry:", "Auto Scaling:"):
         assert label in local.output
+
+
+def _ec2(local: Local) -> Any:
+    import boto3
+
+    return boto3.client("ec2", endpoint_url=f"http://127.0.0.1:{local.env['LOCALCLOUD_PORT']}",
+                        region_name="eu-central-1", aws_access_key_id="localcloud",
+                        aws_secret_access_key="localcloud")
+
+
+def _golden(ec2: Any) -> list[dict[str, Any]]:
+    return ec2.describe_images(Owners=["self"], Filters=[
+        {"Name": "name", "Values": ["autobuy-golden-debian12-*"]}])["Images"]
+
+
+def test_instances_boot_the_golden_ami_and_a_rerun_builds_none(local: Local) -> None:
+    ec2 = _ec2(local)
+    (golden,) = _golden(ec2)
+    data = ec2.describe_launch_template_versions(
+        LaunchTemplateName="taskapp-backend-lt", Versions=["$Latest"])["LaunchTemplateVersions"][
+        0]["LaunchTemplateData"]
+    assert data["ImageId"] == golden["ImageId"] and golden["State"] == "available"
+    reservations = ec2.describe_instances(Filters=[
+        {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}])[
+        "Reservations"]
+    names = [t["Value"] for r in reservations for i in r["Instances"] for t in i.get("Tags", [])
+             if t["Key"] == "Name"]
+    assert not [n for n in names if n.endswith("-builder")], names
+    instance = local.twin["instances"][0]["id"]
+    console = ec2.get_console_output(InstanceId=instance)["Output"]
+    assert "autobuy: Docker, the AWS CLI and jq are preinstalled" in console
+    assert "apt-get" not in console and "autobuy: installing" not in console
+
+    env = {**local.env, "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}"}
+    rerun = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "ansible-playbook"), "playbooks/compute.yml",
+         "-i", "inventories/local", "-e", f"aws_endpoint_url=http://127.0.0.1:{local.env['LOCALCLOUD_PORT']}",
+         "-e", "autobuy_golden_ami=true"], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=600, check=False)
+    assert rerun.returncode == 0, rerun.stdout[-3000:]
+    assert re.search(r"TASK \[Start the golden AMI builder\] \**\nskipping: ", rerun.stdout)
+    assert all(" changed=0 " in line for line in rerun.stdout.splitlines()
+               if line.startswith("localhost ")), rerun.stdout[-3000:]
+    assert [i["ImageId"] for i in _golden(ec2)] == [golden["ImageId"]]
 
 
 def _set_price(admin_url: str, n: int, price: str) -> None:

@@ -165,3 +165,38 @@ def test_role_tasks_take_their_options_from_the_same_settings(task_file: str, wh
         assert f"__app_run_common.{option}" in str(args[option]), (task_file, option)
     for option in ("healthcheck", "labels"):
         assert f"__app_run.{which}.{option}" in str(args[option]), (task_file, option)
+
+
+def _install_step(script: str) -> str:
+    """The user data's package step: from the list of what is missing to Docker's start."""
+    start = script.index("MISSING=()")
+    end = script.index("systemctl enable --now docker", start)
+    return script[start:end] + "systemctl enable --now docker\n"
+
+
+@pytest.mark.parametrize(("present", "installed"), [
+    ((), "docker.io awscli jq curl"),            # a bare Debian 12 AMI
+    (("docker", "curl"), "awscli jq"),
+    (("docker", "aws", "jq", "curl"), None),     # the golden AMI: apt is not run at all
+])
+def test_user_data_installs_only_what_the_ami_lacks(
+        rendered: tuple[str, dict[str, Any]], tmp_path: Path,
+        present: tuple[str, ...], installed: str | None) -> None:
+    script, _ = rendered
+    bin_dir, calls = tmp_path / "bin", tmp_path / "calls"
+    bin_dir.mkdir()
+    for command in (*present, "apt-get", "systemctl"):
+        stub = bin_dir / command
+        stub.write_text(f'#!/bin/bash\necho "{command} $*" >> {calls}\n')
+        stub.chmod(0o755)
+    done = subprocess.run(["/bin/bash", "-euo", "pipefail", "-c", _install_step(script)],
+                          env={"PATH": str(bin_dir)}, capture_output=True, text=True,
+                          timeout=30, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = calls.read_text().splitlines()
+    assert lines[-1] == "systemctl enable --now docker"
+    apt = [line for line in lines if line.startswith("apt-get")]
+    if installed is None:
+        assert apt == [] and "preinstalled" in done.stdout
+    else:
+        assert apt == ["apt-get update -q", f"apt-get install -y -q {installed}"]

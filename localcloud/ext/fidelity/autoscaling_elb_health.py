@@ -16,7 +16,7 @@ once its grace period is over. The grace period is scaled by ``LOCALCLOUD_TIME_S
 never shorter than the real boot (simulated waits are scaled; real work is not):
 
 * it starts when the instance's boot has finished (cloud-init's
-  ``/var/lib/cloud/instance/boot-finished`` exists in its container), and lasts the scaled
+  ``/var/lib/cloud/instances/<instance-id>/boot-finished`` exists in its container), and lasts the scaled
   ``HealthCheckGracePeriod``, but at least ``min(HealthCheckGracePeriod, BOOT_MARGIN)`` real
   seconds, for what the user data started in the background (containers, the app) to come up;
 * a boot that never finishes is judged after the unscaled ``HealthCheckGracePeriod``, but
@@ -39,7 +39,9 @@ from localcloud import settings, twin
 from localcloud.twin import docker
 
 CONTAINER_TAG = "localcloud:container"
-BOOT_FINISHED = "/var/lib/cloud/instance/boot-finished"
+#: cloud-init's mark of a finished boot, per instance id: an instance of an AMI made from
+#: another instance (a golden AMI) carries that one's boot-finished under its own id.
+BOOT_FINISHED = "/var/lib/cloud/instances/{instance_id}/boot-finished"
 #: Real seconds an instance's background work (docker run of the app, its start) gets after
 #: cloud-init finished before its target health counts, when the grace period is that long.
 BOOT_MARGIN = 60.0
@@ -105,7 +107,8 @@ def _join(name: str, network: str) -> None:
 
 def _booted(instance_id: str, name: str, now: float) -> float | None:
     if instance_id not in _boot_done:
-        found = docker.run(["exec", name, "test", "-e", BOOT_FINISHED], check=False, timeout=30)
+        finished = BOOT_FINISHED.format(instance_id=instance_id)
+        found = docker.run(["exec", name, "test", "-e", finished], check=False, timeout=30)
         if found.returncode == 0:
             _boot_done[instance_id] = now
     return _boot_done.get(instance_id)

@@ -15,6 +15,13 @@ The image's cloud-init (``images/ami``) runs it at boot as EC2 does; its output 
 ``/var/log/cloud-init-output.log``, which ``GetConsoleOutput`` answers (base64, the last
 64 KiB, as EC2's console output).
 
+CreateImage of a container instance snapshots its container (``docker commit``, the way
+EC2 snapshots the root volume): the new AMI is ``pending`` until the commit is done, then
+``available``, and an instance launched from it boots a container of that image
+(``localcloud-ami:<ami-id>``; DeregisterImage and the server's exit remove it). The
+anonymous ``/var/lib/docker`` volume and the mounts (seed, ``/etc/hosts``) are not part of
+the image, as instance-store data is not part of an AMI.
+
 Stop/start/terminate stop, start and remove the container. A container that exits while
 its instance is ``pending``/``running`` (``docker kill``: the machine died) is noticed
 through ``docker events``: the instance goes ``stopped`` with state reason
@@ -124,8 +131,18 @@ def run_command(image: str, instance: Instance, owner: str, seed: Path | None = 
     ]
 
 
+#: AMI id -> docker image, for the AMIs CreateImage made of container instances.
+CREATED: dict[str, str] = {}
+
+
+def created_image_name(ami_id: str) -> str:
+    return f"localcloud-ami:{ami_id}"
+
+
 def image_for(backend: InstanceBackend, instance: Instance) -> str | None:
     """The docker image the instance's AMI boots as; None when it maps to none."""
+    if instance.image_id in CREATED:
+        return CREATED[instance.image_id]
     override = settings.instance_image()
     if override:
         return override
@@ -235,6 +252,10 @@ class Docker:
         ids = found.stdout.split()
         if ids:
             subprocess.run(["docker", "rm", "-f", "-v", *ids], capture_output=True, check=False)
+        images = list(CREATED.values())
+        CREATED.clear()
+        if images:
+            subprocess.run(["docker", "rmi", "-f", *images], capture_output=True, check=False)
 
 
 def launch_settings(backend: InstanceBackend, instance: Instance, kwargs: dict[str, Any]) -> None:
@@ -314,6 +335,59 @@ def apply() -> None:
             lambda i: ["docker", "rm", "-f", "-v", container_name(i.id)], docker,
             after=lambda i: (live.pop(i.id, None), docker.remove_seed(i.id), _forget(i.id)))
     _console_output()
+    _create_image(docker)
+
+
+def _create_image(docker: Docker) -> None:
+    """CreateImage of a container instance commits its container; DeregisterImage removes
+    the image. The AMI stays ``pending`` until the commit has run (in the docker thread,
+    after the commands submitted before it), ``failed`` if it could not."""
+    from moto.ec2.models.amis import AmiBackend
+
+    create_image, deregister_image = AmiBackend.create_image, AmiBackend.deregister_image
+
+    @functools.wraps(create_image)
+    def create(self: Any, instance_id: str, name: str, description: str,
+               tag_specifications: list[dict[str, Any]]) -> Any:
+        # moto refuses snapshot tags (NotImplementedError, a 500), which amazon.aws.ec2_ami
+        # always sends with its tags: they go to the AMI's snapshot, as on AWS.
+        snapshot_tags = [t for spec in tag_specifications if spec["ResourceType"] == "snapshot"
+                         for t in spec["Tags"]]
+        ami = create_image(self, instance_id, name, description,
+                           [s for s in tag_specifications if s["ResourceType"] != "snapshot"])
+        for tag in snapshot_tags:
+            ami.ebs_snapshot.add_tag(tag["Key"], tag["Value"])
+        if not _has_container(self.get_instance(instance_id)):
+            return ami
+        ami.state = "pending"
+        image = created_image_name(ami.id)
+
+        def commit() -> None:
+            result = subprocess.run(
+                ["docker", "commit", "--change", f"LABEL {LABEL}.ami={ami.id}",
+                 container_name(instance_id), image],
+                capture_output=True, text=True, check=False)
+            if result.returncode != 0:
+                print(f"localcloud: CreateImage {ami.id} of {instance_id} failed: "
+                      f"{result.stderr.strip()}", file=sys.stderr, flush=True)
+                ami.state = "failed"
+                return
+            CREATED[ami.id] = image
+            ami.state = "available"
+
+        docker.submit(commit)
+        return ami
+
+    @functools.wraps(deregister_image)
+    def deregister(self: Any, ami_id: str, *args: Any, **kwargs: Any) -> Any:
+        result = deregister_image(self, ami_id, *args, **kwargs)
+        image = CREATED.pop(ami_id, None)
+        if image is not None:
+            docker.submit(["docker", "rmi", "-f", image])
+        return result
+
+    AmiBackend.create_image = create  # type: ignore[method-assign]
+    AmiBackend.deregister_image = deregister  # type: ignore[method-assign]
 
 
 def _died(live: dict[str, Instance], instance_id: str, exit_code: str) -> None:

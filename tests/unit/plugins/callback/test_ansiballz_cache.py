@@ -2,8 +2,8 @@
 becomes the persistent one; old caches are pruned; a real run fills and reuses it."""
 from __future__ import annotations
 
+import fcntl
 import os
-import time
 import subprocess
 import sys
 from pathlib import Path
@@ -59,17 +59,33 @@ def test_attach_links_the_run_cache_and_prunes_old_ones(tmp_path: Path) -> None:
     assert sorted(p.name for p in root.iterdir()) == ["newkey", "old3", "old4", "old5"]
 
 
-def test_prune_spares_a_cache_another_run_attached_recently(tmp_path: Path) -> None:
-    # a release from another checkout follows its instance refresh for minutes on its
-    # cache; pruning it under that run left its link dangling: [Errno 17] File exists
-    root = tmp_path / "autobuy-ansiballz"
-    for age, name in enumerate(["busy", "k1", "k2", "k3", "k4"]):
-        (root / name).mkdir(parents=True)
-        os.utime(root / name, (time.time() - 600 + age, time.time() - 600 + age))
-    (root / "stale").mkdir()
-    os.utime(root / "stale", (1000, 1000))
-    cache.prune(root)
-    assert sorted(p.name for p in root.iterdir()) == ["busy", "k1", "k2", "k3", "k4"]
+def test_a_cache_in_use_by_a_running_playbook_is_not_pruned(tmp_path: Path) -> None:
+    # Every checkout shares ANSIBLE_HOME: runs of other worktrees attach newer caches while a
+    # long `make local` still builds payloads into its own, the oldest. Pruning it left the
+    # run's link dangling, and every later module failed with [Errno 17] File exists:
+    # '<local_tmp>/ansiballz_cache' (ansible-core's makedirs on the dangling link).
+    root = tmp_path / "home" / "autobuy-ansiballz"
+    long_run = tmp_path / "ansible-local-long"
+    long_run.mkdir()
+    used = cache.attach(str(long_run), root, "long")
+    os.utime(used, (1000, 1000))  # the oldest of all, as after hours of other runs
+    idle = root / "idle"
+    idle.mkdir()
+    os.utime(idle, (999, 999))
+    for n in range(cache.KEEP):
+        other = tmp_path / f"ansible-local-{n}"
+        other.mkdir()
+        cache.attach(str(other), root, f"newer{n}")
+
+    assert used.is_dir() and (long_run / "ansiballz_cache").resolve() == used
+    assert not idle.exists()
+    # a run holds its cache: an exclusive lock (a prune's) is refused while it runs
+    fd = os.open(used / cache.IN_USE, os.O_RDONLY)
+    try:
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    finally:
+        os.close(fd)
 
 
 def test_attach_survives_ansible_making_its_cache_at_the_same_moment(
