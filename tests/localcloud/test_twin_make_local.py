@@ -183,7 +183,7 @@ def test_instances_boot_the_golden_ami_and_a_rerun_builds_none(local: Local) -> 
     assert not [n for n in names if n.endswith("-builder")], names
     instance = local.twin["instances"][0]["id"]
     console = ec2.get_console_output(InstanceId=instance)["Output"]
-    assert "autobuy: Docker, the AWS CLI and jq are preinstalled" in console
+    assert "autobuy: Docker, the AWS CLI, jq and curl are preinstalled" in console
     assert "apt-get" not in console and "autobuy: installing" not in console
 
     env = {**local.env, "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}"}
