@@ -71,7 +71,7 @@ EXAMPLES = """
 
 RETURN = """
   _value:
-    description: C(secret) (the new value), C(changed) (bool), C(failed) (bool: the step
+    description: C(secret) (the new value), C(changed) (bool), C(failed) (bool, true when the step
       could not or may not run yet), C(msg) (what the step did, or why it failed).
     type: dict
 """
