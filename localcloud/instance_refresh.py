@@ -384,7 +384,10 @@ class Refresh:
         """Until every instance of ``new`` passes the group's health checks; ``_Failed``
         naming the instance and its target health when the group marks one ``Unhealthy``
         (or replaced it for that reason)."""
-        elb = str(self.group.health_check_type or "EC2").upper() == "ELB"
+        # Instances that are records on the twin serve nothing: its balancer would never
+        # see them healthy, so only the group's own health counts for them.
+        elb = (str(self.group.health_check_type or "EC2").upper() == "ELB"
+               and not (settings.twin() and settings.instances() == "records"))
         seen: dict[str, str] = {}  # instance -> the last unhealthy target health seen
         while True:
             check()
