@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
-from provision_helpers import ROOT, Run, client, private_cloud, run_playbook, web_build
+from provision_helpers import ROOT, Run, client, private_cloud, run_playbook, web_extra
 
 pytestmark = [pytest.mark.slow, pytest.mark.playbook, pytest.mark.localcloud]
 
@@ -51,7 +51,7 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("stack")
-    web = {"autobuy_web_dist": str(web_build(tmp / "dist"))}
+    web = web_extra(tmp)
     with private_cloud(tmp / "localcloud.log") as url:
         cold = run_playbook("site.yml", url, extra=web)
         yield Stack(url, cold, web)
