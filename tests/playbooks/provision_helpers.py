@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
+import yaml
 
 from localcloud import launch
 
 ROOT = Path(__file__).resolve().parents[2]
+STACK_FILE = ROOT / "inventories" / "aws" / "group_vars" / "all" / "stack.yml"
 BIN = Path(sys.executable).parent
 REGION = "eu-central-1"
 INVENTORY = ROOT / "inventories" / "local" / "hosts.yml"
@@ -135,3 +137,21 @@ def web_build(root: Path) -> Path:
 def web_extra(tmp: Path) -> dict[str, str]:
     """The extra variables that give site.yml's frontend tier the stand-in build."""
     return {"autobuy_web_dist": str(web_build(tmp / "dist"))}
+
+
+def stack_defaults(**change: object) -> dict:
+    """stack.yml's values, with those that are templates rendered as Ansible renders them on a local cloud."""
+    values = yaml.safe_load(STACK_FILE.read_text())
+    domain = values["autobuy_domain"]
+    values.update({
+        "aws_endpoint_url": "http://127.0.0.1:4566",
+        "autobuy_zone_name": domain,
+        "autobuy_api_record": "api." + domain,
+        "autobuy_certificate_domain": "*." + domain,
+        "autobuy_mail_domain": domain,
+        "autobuy_alerts_from": "alerts@" + domain,
+        "autobuy_web_bucket": domain.replace(".", "-") + "-web",
+        "autobuy_web_aliases": [domain, "www." + domain],
+    })
+    values.update(change)
+    return values

@@ -5,33 +5,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import yaml
 from ansible.plugins.loader import init_plugin_loader
 from ansible.utils.collection_loader import AnsibleCollectionConfig
-from provision_helpers import ROOT, calls, private_cloud, reset_calls, run_playbook
-
+from provision_helpers import ROOT, calls, private_cloud, STACK_FILE, calls, private_cloud, reset_calls, run_playbook, stack_defaults
+from provision_helpers import ROOT, STACK_FILE, calls, private_cloud, reset_calls, run_playbook, stack_defaults
 # The filter as Ansible imports it: through the collection loader (ansible.cfg's collections path).
 if AnsibleCollectionConfig.collection_finder is None:
     init_plugin_loader([str(ROOT / "collections")])
 from ansible_collections.autobuy.guard.plugins.filter import autobuy_preflight as preflight  # noqa: E402
 
-STACK = ROOT / "inventories" / "aws" / "group_vars" / "all" / "stack.yml"
-
-
-def stack_defaults() -> dict[str, Any]:
-    values = yaml.safe_load(STACK.read_text())
-    # Values that are templates in stack.yml, as Ansible renders them on a local cloud.
-    values.update({
-        "aws_endpoint_url": "http://127.0.0.1:4566",
-        "autobuy_zone_name": values["autobuy_domain"],
-        "autobuy_api_record": "api." + values["autobuy_domain"],
-        "autobuy_certificate_domain": "*." + values["autobuy_domain"],
-        "autobuy_mail_domain": values["autobuy_domain"],
-        "autobuy_alerts_from": "alerts@" + values["autobuy_domain"],
-        "autobuy_web_bucket": values["autobuy_domain"].replace(".", "-") + "-web",
-        "autobuy_web_aliases": [values["autobuy_domain"], "www." + values["autobuy_domain"]],
-    })
-    return values
+STACK = STACK_FILE
 
 
 def test_the_seed_values_are_valid() -> None:
