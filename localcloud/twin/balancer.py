@@ -15,7 +15,10 @@ such load balancer (the stack has one; others are reported as not served):
 * each target group is a ``backend`` with its health check (path, matcher, interval,
   timeout, thresholds; intervals scaled by ``LOCALCLOUD_TIME_SCALE`` but never below
   :data:`MIN_INTERVAL` / :data:`MIN_TIMEOUT`), ``AWSALB`` cookie stickiness and
-  ``routing.http.drop_invalid_header_fields.enabled``.
+  ``routing.http.drop_invalid_header_fields.enabled``;
+* errors as an ALB answers them: no retry of a target that refused or reset the
+  connection (HAProxy's default is 3 retries, 1 s apart): 502 at once; 503 when the
+  target group has no target to send to; a target's own answers pass unchanged.
 
 The configuration is regenerated after every ELBv2 call that changes it (and every
 twin cycle); when its text changed it is checked (``haproxy -c``), the servers' state
@@ -485,6 +488,9 @@ def generate(state: ElbState, activated: Iterable[tuple[str, str]],
         f"    timeout client {idle}s   # idle_timeout.timeout_seconds",
         f"    timeout server {idle}s",
         "    timeout http-request 10s",
+        "    # An ALB does not retry a target that refused or reset the connection: it answers",
+        "    # 502 at once (HAProxy would retry 3 times, 1 s apart, then answer 503).",
+        "    retries 0",
     ]
     served: dict[str, Any] = {"name": served_lb.name, "arn": served_lb.arn,
                               "dns_name": served_lb.dns_name, "listeners": []}
@@ -530,6 +536,10 @@ def generate(state: ElbState, activated: Iterable[tuple[str, str]],
                 block += [f"    bind {b} {tls}" for b in binds]
             else:
                 raise BalancerError(f"listener protocol {protocol} is not served (HTTP, HTTPS)")
+            block += ["    # a target that could not be reached: 502, as an ALB answers; the target's",
+                      "    # own 503 and HAProxy's 503 when no target is registered stay 503",
+                      "    http-after-response set-status 502 if { status 503 } { srv_id -m found } "
+                      "!{ var(txn.answered) -m bool }"]
             if drop_invalid:
                 block += ["    # routing.http.drop_invalid_header_fields.enabled",
                           "    http-request del-header [^-A-Za-z0-9] -m reg"]
@@ -647,7 +657,8 @@ def _backend(group: Any, state: ElbState, activated: set[tuple[str, str]],
            f"(scaled: {scaled(interval, MIN_INTERVAL):g} s), timeout {timeout:g} s "
            f"(scaled: {scaled(timeout, MIN_TIMEOUT):g} s), healthy after {healthy}, "
            f"unhealthy after {unhealthy}, codes {matcher}",
-           f"backend {name}", "    balance roundrobin"]
+           f"backend {name}", "    balance roundrobin",
+           "    http-response set-var(txn.answered) bool(true)  # the target answered"]
     if checks:
         out += ["    option httpchk",
                 f"    http-check send meth GET uri {path} ver HTTP/1.1 hdr Host localhost",

@@ -383,3 +383,38 @@ def test_fixed_response_rule(cloud: Cloud, stack: dict[str, Any]) -> None:
     finally:
         elb.delete_rule(RuleArn=rule)
     assert request(cloud.https_port, "/teapot", tls=tls)[0] == 404  # the app's answer
+
+
+def test_a_target_that_refuses_connections_gets_502_at_once_and_no_target_503(
+        cloud: Cloud, stack: dict[str, Any]) -> None:
+    """As an ALB: a target whose port refuses the connection (here: its health check port
+    answers, its traffic port has nothing behind it) is answered 502 without retries; a
+    target group with no registered target is answered 503."""
+    elb = stack["elb"]
+    vpc = elb.describe_target_groups(TargetGroupArns=[stack["tg"]])["TargetGroups"][0]["VpcId"]
+    refused = elb.create_target_group(
+        Name="twin-alb-refused", Protocol="HTTP", Port=5001, VpcId=vpc, TargetType="ip",
+        HealthCheckPort="5000", HealthCheckPath="/health", HealthCheckIntervalSeconds=100,
+        HealthyThresholdCount=2)["TargetGroups"][0]["TargetGroupArn"]
+    empty = elb.create_target_group(
+        Name="twin-alb-empty", Protocol="HTTP", Port=5000, VpcId=vpc,
+        TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+    elb.register_targets(TargetGroupArn=refused, Targets=[{"Id": stack["ips"]["a"], "Port": 5001}])
+    rules = [elb.create_rule(ListenerArn=stack["listener"], Priority=priority, Conditions=[
+        {"Field": "path-pattern", "Values": [path]}],
+        Actions=[{"Type": "forward", "TargetGroupArn": group}])["Rules"][0]["RuleArn"]
+        for priority, path, group in ((30, "/refused", refused), (31, "/empty", empty))]
+    tls = _context(cloud, ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3)
+    try:
+        until(lambda: elb.describe_target_health(TargetGroupArn=refused)
+               ["TargetHealthDescriptions"][0]["TargetHealth"]["State"] == "healthy", 60,
+               "the target to pass its checks on the health check port")
+        started = time.monotonic()
+        assert request(cloud.https_port, "/refused", tls=tls)[0] == 502
+        assert time.monotonic() - started < 0.5, "answered without HAProxy's connect retries"
+        assert request(cloud.https_port, "/empty", tls=tls)[0] == 503
+    finally:
+        for rule in rules:
+            elb.delete_rule(RuleArn=rule)
+        for group in (refused, empty):
+            elb.delete_target_group(TargetGroupArn=group)
