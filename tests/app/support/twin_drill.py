@@ -146,6 +146,14 @@ def app_container_state(instance_container: str) -> tuple[str, int]:
     return status, int(count)
 
 
+def app_answers(instance_container: str, port: int) -> bool:
+    """Whether the API answers ``/health`` on the target port inside the instance (a running
+    container is not yet a serving one: gunicorn takes a moment to listen)."""
+    got = _docker("exec", instance_container, "curl", "-sf", "-o", "/dev/null", "-m", "1",
+                  f"http://127.0.0.1:{port}/health")
+    return got.returncode == 0
+
+
 def kill_app(instance_container: str, how: str) -> None:
     if how == "docker-kill":
         args = ["docker", "kill", APP_CONTAINER]
@@ -171,6 +179,8 @@ def run_app_kill(twin: Twin, *, how: str = "docker-kill", rate: float = 20.0,
     victim = sorted(i for i, (state, _) in twin.health(group).items()
                     if state == "healthy" and i in before_ids)[0]
     container = f"localcloud-{victim}"
+    port = int(twin.elb.describe_target_groups(TargetGroupArns=group["TargetGroupARNs"][:1])[
+        "TargetGroups"][0]["Port"])
     tokens = [twin.sign_in(f"app-kill-{i}-{secrets.token_hex(2)}@example.com")
               for i in range(users)]
     traffic = Traffic(twin, tokens, rate).start()  # type: ignore[arg-type]
@@ -202,6 +212,8 @@ def run_app_kill(twin: Twin, *, how: str = "docker-kill", rate: float = 20.0,
         status, restarts = app_container_state(container)
         if status == "running" and restarts > restarts_before:
             mark("container_restarted", f"(restart count {restarts})")
+            if "app_answering_again" not in events and app_answers(container, port):
+                mark("app_answering_again")
         if "target_out" in events and state == "healthy":
             mark("target_healthy_again")
         for iid in set(ids) - before_ids:
@@ -209,8 +221,9 @@ def run_app_kill(twin: Twin, *, how: str = "docker-kill", rate: float = 20.0,
             if health.get(iid, ("",))[0] == "healthy":
                 mark(f"new_instance_healthy {iid}")
         # recovered: 2 healthy targets once the balancer took the target out, or once the
-        # container came back (a restart faster than 3 failed checks is never taken out)
-        if ("target_out" in events or "container_restarted" in events) and sum(
+        # restarted container answers again (a restart faster than 3 failed checks is never
+        # taken out)
+        if ("target_out" in events or "app_answering_again" in events) and sum(
                 1 for i in ids if health.get(i, ("",))[0] == "healthy") >= 2:
             recovered = time.monotonic()
             mark("two_healthy_targets")
@@ -225,6 +238,11 @@ def run_app_kill(twin: Twin, *, how: str = "docker-kill", rate: float = 20.0,
     fault_end = recovered or time.monotonic()
     during = [s for s in samples if killed_at <= s.at < fault_end]
     out_at = killed_at + events["target_out"] if "target_out" in events else None
+    # from when on nothing should fail: the balancer took the target out, or (a crash the
+    # restart policy undid before that) the restarted container answered again
+    back_at = (killed_at + events["app_answering_again"]
+               if "app_answering_again" in events else None)
+    served_at = min((t for t in (out_at, back_at) if t is not None), default=None)
     return {
         "drill": f"app-kill ({how})", "rate": rate, "how": how, "instance": victim,
         "scale_to_2_seconds": round(scaled_s, 1),
@@ -237,6 +255,8 @@ def run_app_kill(twin: Twin, *, how: str = "docker-kill", rate: float = 20.0,
         "failed_codes": _stats(failed)["codes"],
         "failed_before_target_out": sum(1 for s in failed if out_at and s.at < out_at),
         "failed_after_target_out": sum(1 for s in failed if not out_at or s.at >= out_at),
+        "failed_after_out_or_back": sum(1 for s in failed
+                                        if served_at is None or s.at >= served_at),
         "last_failure_seconds": round(max((s.at for s in failed), default=killed_at) - killed_at,
                                       1),
         "after_recovery": _stats([s for s in samples if s.at >= fault_end]),
