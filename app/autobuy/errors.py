@@ -54,75 +54,42 @@ class DependencyFailed(DomainError):
 
 # ---- HTTP errors with fixed titles ---------------------------------------------------
 class ApiError(falcon.HTTPError):
+    """An HTTP error whose class fixes the status, the title and any header it always sends.
+
+    ``retry_after`` (seconds) adds a ``Retry-After`` header.
+    """
+
     http_status = falcon.HTTP_500
     title = "Internal server error"
+    always_headers: dict[str, str] = {}
 
-    def __init__(self, detail: str | None = None, **kwargs) -> None:
-        super().__init__(self.http_status, title=self.title, description=detail, **kwargs)
-
-
-class BadRequest(ApiError):
-    http_status = falcon.HTTP_400
-    title = "Bad request"
-
-
-class ValidationFailed(ApiError):
-    http_status = falcon.HTTP_422
-    title = "Validation failed"
+    def __init__(self, detail: str | None = None, retry_after: int | None = None, **kwargs) -> None:
+        headers = dict(self.always_headers)
+        if retry_after:
+            headers["Retry-After"] = str(retry_after)
+        super().__init__(self.http_status, title=self.title, description=detail,
+                         headers=headers or None, **kwargs)
 
 
-class Unauthorized(ApiError):
-    http_status = falcon.HTTP_401
-    title = "Unauthorized"
-
-    def __init__(self, detail: str | None = None) -> None:
-        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
-
-
-class Forbidden(ApiError):
-    http_status = falcon.HTTP_403
-    title = "Forbidden"
+def _http_error(name: str, status: str, title: str,
+                always_headers: dict[str, str] | None = None) -> type[ApiError]:
+    """The :class:`ApiError` subclass ``name``: answers ``status`` with ``title``."""
+    return type(name, (ApiError,), {"__module__": __name__, "__qualname__": name, "http_status": status,
+                                    "title": title, "always_headers": always_headers or {}})
 
 
-class TierLimitReached(ApiError):
-    http_status = falcon.HTTP_403
-    title = "Tier limit reached"
-
-
-class NotFoundError(ApiError):
-    http_status = falcon.HTTP_404
-    title = "Not found"
-
-
-class ConflictError(ApiError):
-    http_status = falcon.HTTP_409
-    title = "Conflict"
-
-
-class PayloadTooLarge(ApiError):
-    http_status = falcon.HTTP_413
-    title = "Payload too large"
-
-
-class UnsupportedMediaType(ApiError):
-    http_status = falcon.HTTP_415
-    title = "Unsupported media type"
-
-
-class TooManyRequests(ApiError):
-    http_status = falcon.HTTP_429
-    title = "Too many requests"
-
-    def __init__(self, detail: str, retry_after: int) -> None:
-        super().__init__(detail, headers={"Retry-After": str(retry_after)})
-
-
-class ServiceUnavailable(ApiError):
-    http_status = falcon.HTTP_503
-    title = "Service unavailable"
-
-    def __init__(self, detail: str | None = None, retry_after: int | None = None) -> None:
-        super().__init__(detail, headers={"Retry-After": str(retry_after)} if retry_after else None)
+# One row per error the API answers: the class, its status and its fixed title.
+BadRequest = _http_error("BadRequest", falcon.HTTP_400, "Bad request")
+Unauthorized = _http_error("Unauthorized", falcon.HTTP_401, "Unauthorized", {"WWW-Authenticate": "Bearer"})
+Forbidden = _http_error("Forbidden", falcon.HTTP_403, "Forbidden")
+TierLimitReached = _http_error("TierLimitReached", falcon.HTTP_403, "Tier limit reached")
+NotFoundError = _http_error("NotFoundError", falcon.HTTP_404, "Not found")
+ConflictError = _http_error("ConflictError", falcon.HTTP_409, "Conflict")
+PayloadTooLarge = _http_error("PayloadTooLarge", falcon.HTTP_413, "Payload too large")
+UnsupportedMediaType = _http_error("UnsupportedMediaType", falcon.HTTP_415, "Unsupported media type")
+ValidationFailed = _http_error("ValidationFailed", falcon.HTTP_422, "Validation failed")
+TooManyRequests = _http_error("TooManyRequests", falcon.HTTP_429, "Too many requests")
+ServiceUnavailable = _http_error("ServiceUnavailable", falcon.HTTP_503, "Service unavailable")
 
 
 def _body(req: falcon.Request, status: int, title: str, detail: str | None) -> str:

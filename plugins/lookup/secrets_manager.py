@@ -21,7 +21,7 @@ description:
 author: AutoBuy Guard contributors (@autobuy-guard)
 options:
   _terms:
-    description: Secret names or full ARNs.
+    description: Secret names, or full ARNs (a secret of another account needs its ARN).
     required: true
     type: list
     elements: str

@@ -75,7 +75,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 id:
-  description: The distribution's id (empty when absent, or not created yet in check mode).
+  description: The distribution's id, for invalidations (empty when absent, or not created yet in check mode).
   returned: always
   type: str
 arn:

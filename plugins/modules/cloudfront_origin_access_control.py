@@ -56,7 +56,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 id:
-  description: The control's id (empty when absent, or not created yet in check mode).
+  description: The control's id, for an origin's C(OriginAccessControlId) (empty when absent, or not created yet in check mode).
   returned: always
   type: str
   sample: E2QWRUHAPOMQZL

@@ -52,7 +52,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 id:
-  description: The policy's id (empty when absent, or not created yet in check mode).
+  description: The policy's id, for C(ResponseHeadersPolicyId) in a cache behaviour (empty when absent, or not created yet in check mode).
   returned: always
   type: str
 differences:

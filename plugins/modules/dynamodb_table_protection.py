@@ -20,7 +20,7 @@ version_added: "1.0.0"
 author: AutoBuy Guard contributors (@autobuy-guard)
 options:
   tables:
-    description: Names of existing tables.
+    description: Names of the tables to protect; a missing table fails the task with its name.
     type: list
     elements: str
     required: true
@@ -46,10 +46,7 @@ options:
 extends_documentation_fragment:
   - autobuy.guard.autobuy_aws
   - autobuy.guard.state
-notes:
-  - Supports check mode. In check mode nothing is changed and RV(tables) shows the
-    settings the tables would have.
-  - A missing table fails the task with its name.
+  - autobuy.guard.setting_check_mode
 """
 
 EXAMPLES = r"""

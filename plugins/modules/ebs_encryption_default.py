@@ -28,9 +28,7 @@ options:
 extends_documentation_fragment:
   - autobuy.guard.autobuy_aws
   - autobuy.guard.state
-notes:
-  - Supports check mode. In check mode nothing is changed and RV(enabled) shows the
-    setting the region would have.
+  - autobuy.guard.setting_check_mode
 """
 
 EXAMPLES = r"""

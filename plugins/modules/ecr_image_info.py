@@ -17,7 +17,7 @@ version_added: "1.0.0"
 author: AutoBuy Guard contributors (@autobuy-guard)
 options:
   repository:
-    description: Name of the ECR repository.
+    description: Name of the ECR repository; a missing repository fails the task with its name.
     type: str
     required: true
   image_tags:
@@ -28,7 +28,7 @@ options:
 extends_documentation_fragment:
   - autobuy.guard.autobuy_aws
 notes:
-  - Read-only; supports check mode. A missing repository fails the task with its name.
+  - Read-only; supports check mode.
 """
 
 EXAMPLES = r"""

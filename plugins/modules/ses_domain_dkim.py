@@ -44,15 +44,25 @@ EXAMPLES = r"""
     region: eu-central-1
   register: dkim
 
-- name: Publish the DKIM records
+# Easy DKIM's records are always three CNAMEs, TOKEN._domainkey.DOMAIN pointing to
+# TOKEN.dkim.amazonses.com; SES looks for them on its own and reports Success when found.
+- name: Publish the three DKIM CNAME records
   amazon.aws.route53:
     zone: autobuyguard.store
     record: "{{ item.name }}"
-    type: "{{ item.type }}"
+    type: CNAME
     value: "{{ item.value }}"
     ttl: 300
     overwrite: true
   loop: "{{ dkim.records }}"
+  loop_control:
+    label: "{{ item.name }}"
+
+- name: Turn DKIM signing off (the tokens stay with the identity)
+  autobuy.guard.ses_domain_dkim:
+    domain: autobuyguard.store
+    region: eu-central-1
+    state: absent
 """
 
 RETURN = r"""

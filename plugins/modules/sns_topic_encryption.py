@@ -20,7 +20,7 @@ version_added: "1.1.0"
 author: AutoBuy Guard contributors (@autobuy-guard)
 options:
   topic_arn:
-    description: ARN of an existing topic.
+    description: ARN of the topic; a missing topic fails the task with its ARN.
     type: str
     required: true
   kms_key_id:
@@ -36,10 +36,7 @@ options:
 extends_documentation_fragment:
   - autobuy.guard.autobuy_aws
   - autobuy.guard.state
-notes:
-  - Supports check mode. In check mode nothing is changed and RV(kms_key_id) shows the
-    key the topic would have.
-  - A missing topic fails the task with its ARN.
+  - autobuy.guard.setting_check_mode
 """
 
 EXAMPLES = r"""
