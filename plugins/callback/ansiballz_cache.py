@@ -50,10 +50,10 @@ from pathlib import Path  # noqa: E402
 from typing import Any, Iterable, Iterator  # noqa: E402
 
 from ansible import constants as C  # noqa: E402
-from ansible.plugins.callback import CallbackBase  # noqa: E402
 from ansible.module_utils.parsing.convert_bool import boolean  # noqa: E402
 from ansible.release import __version__ as ansible_version  # noqa: E402
 
+from ansible_collections.autobuy.guard.plugins.plugin_utils.aggregate_callback import AggregateCallback  # noqa: E402
 from ansible_collections.autobuy.guard.plugins.plugin_utils.core_compat import untested  # noqa: E402
 
 KEEP = 4
@@ -179,11 +179,9 @@ def attach(local_tmp: str, root: Path, key: str) -> Path:
     return cache
 
 
-class CallbackModule(CallbackBase):
+class CallbackModule(AggregateCallback):
     """Attaches the persistent payload cache when the playbook starts."""
 
-    CALLBACK_VERSION = 2.0
-    CALLBACK_TYPE = "aggregate"
     CALLBACK_NAME = "ansiballz_cache"
     CALLBACK_NEEDS_ENABLED = True
 

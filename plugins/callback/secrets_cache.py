@@ -25,16 +25,13 @@ import atexit  # noqa: E402
 import os  # noqa: E402
 from typing import Any, Optional  # noqa: E402
 
-from ansible.plugins.callback import CallbackBase  # noqa: E402
-
 from ansible_collections.autobuy.guard.plugins.plugin_utils import secrets_cache as cache  # noqa: E402
+from ansible_collections.autobuy.guard.plugins.plugin_utils.aggregate_callback import AggregateCallback  # noqa: E402
 
 
-class CallbackModule(CallbackBase):
+class CallbackModule(AggregateCallback):
     """Starts the cache server at the first play, stops it when the run ends."""
 
-    CALLBACK_VERSION = 2.0
-    CALLBACK_TYPE = "aggregate"
     CALLBACK_NAME = "secrets_cache"
     CALLBACK_NEEDS_ENABLED = False
 

@@ -17,6 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # the records stay free of the fetcher's imports (httpx)
+    from autobuy.engine.fetch import Outcome
 
 __all__ = ["AlertEvent", "AlertRule", "AlertState", "Observation", "evaluate"]
 
@@ -45,7 +49,7 @@ class AlertState:
 class Observation:
     """One check's result as the alert rules see it."""
 
-    outcome: str  # "ok" | "blocked" | "failed"
+    outcome: Outcome
     price: Decimal | None
     currency: str | None
     availability: str | None
@@ -55,13 +59,14 @@ class Observation:
 class AlertEvent:
     """An alert to record and deliver; ``crossing`` is set for price alerts."""
 
-    kind: str  # "price" | "drop" | "back_in_stock"
+    kind: Literal["price", "drop", "back_in_stock"]
     price: Decimal | None
     currency: str | None
     crossing: int | None
 
 
-def _price_met(rule: AlertRule, state: AlertState, seen: Observation) -> str | None:
+def _price_met(rule: AlertRule, state: AlertState,
+               seen: Observation) -> Literal["price", "drop"] | None:
     if seen.price is None or seen.currency != rule.currency or seen.availability == "out_of_stock":
         return None
     if rule.target_price is not None and seen.price <= rule.target_price:

@@ -96,34 +96,32 @@ def observe(fetched: FetchResult) -> tuple[Observation, str | None, str | None]:
     return Observation("ok", found.price, found.currency, found.availability), found.source, None
 
 
+@dataclass(frozen=True)
 class CheckService:
     """Runs checks against an :class:`EngineStore` with a fetcher, notifier and orders."""
 
-    def __init__(self, store: EngineStore, fetcher: PageFetcher, notifier: Notifier,
-                 orders: OrderService | None, policy: CheckPolicy, owner: str,
-                 clock: Callable[[], float] = time.time) -> None:
-        self._store = store
-        self._fetcher = fetcher
-        self._notifier = notifier
-        self._orders = orders
-        self._policy = policy
-        self._owner = owner
-        self._clock = clock
+    store: EngineStore
+    fetcher: PageFetcher
+    notifier: Notifier
+    orders: OrderService | None  # None: no auto-buy (alerts only)
+    policy: CheckPolicy
+    owner: str  # this worker's name on the leases it takes
+    clock: Callable[[], float] = time.time  # epoch seconds
 
     async def check(self, item_id: str, user_id: str) -> str:
         """Check one item; returns ok | blocked | failed | skipped."""
-        now = int(self._clock())
-        item = self._store.get_item(item_id, user_id)
+        now = int(self.clock())
+        item = self.store.get_item(item_id, user_id)
         if item is None:
             return "skipped"
         if item.status != "active":
             # Paused: look again at the tier's cadence (re-activation needs no API help).
-            interval = self._policy.intervals.get(self._store.user_tier(user_id),
-                                                  self._policy.intervals["free"])
-            self._store.postpone(item_id, user_id, item.next_check_at, now + interval)
+            interval = self.policy.intervals.get(self.store.user_tier(user_id),
+                                                  self.policy.intervals["free"])
+            self.store.postpone(item_id, user_id, item.next_check_at, now + interval)
             return "skipped"
-        if not self._store.claim(item_id, user_id, self._owner, now,
-                                 self._policy.lease_seconds):
+        if not self.store.claim(item_id, user_id, self.owner, now,
+                                 self.policy.lease_seconds):
             return "skipped"
         try:
             return await self._checked(item, user_id)
@@ -131,25 +129,25 @@ class CheckService:
             # Midway failure (DynamoDB, the notifier, a bug): the worker leaves the message
             # on the queue; give the lease back so its redelivery checks instead of skipping.
             try:
-                self._store.release(item_id, user_id, self._owner)
+                self.store.release(item_id, user_id, self.owner)
             except Exception:  # noqa: BLE001 - the store is down too: the lease runs out
                 log.warning("could not release the lease of item %s", item_id)
             raise
 
     async def _checked(self, item: EngineItem, user_id: str) -> str:
         item_id = item.item_id
-        fetched = await self._fetcher.fetch(item.url)
+        fetched = await self.fetcher.fetch(item.url)
         seen, source, reason = observe(fetched)
-        checked_at = int(self._clock())
-        tier = self._store.user_tier(user_id)
+        checked_at = int(self.clock())
+        tier = self.store.user_tier(user_id)
         state, events = evaluate(item.rule, item.alert, seen)
         record = CheckRecord(
             checked_at=checked_at, outcome=seen.outcome, price=seen.price, currency=seen.currency,
             availability=seen.availability, source=source, reason=reason,
             next_check_at=self._next_check(item, tier, seen.outcome, checked_at), alert=state,
-            history_expires_at=checked_at + 86400 * self._policy.history_days.get(
-                tier, self._policy.history_days["free"]))
-        if not self._store.record_check(item, self._owner, record):
+            history_expires_at=checked_at + 86400 * self.policy.history_days.get(
+                tier, self.policy.history_days["free"]))
+        if not self.store.record_check(item, self.owner, record):
             log.warning("lease lost for item %s; result dropped", item_id)
             return "skipped"
         for event in events:
@@ -157,13 +155,13 @@ class CheckService:
         return seen.outcome
 
     def _next_check(self, item: EngineItem, tier: str, outcome: str, now: int) -> int:
-        interval = self._policy.intervals.get(tier, self._policy.intervals["free"])
+        interval = self.policy.intervals.get(tier, self.policy.intervals["free"])
         if outcome == "ok":
-            spread = 1 + random.uniform(-self._policy.jitter, self._policy.jitter)
+            spread = 1 + random.uniform(-self.policy.jitter, self.policy.jitter)
             return now + max(1, int(interval * spread))
-        base = (self._policy.blocked_backoff_seconds if outcome == "blocked"
-                else self._policy.failure_retry_seconds)
-        delay = min(base * 2 ** min(item.fail_streak, 10), self._policy.max_backoff_seconds)
+        base = (self.policy.blocked_backoff_seconds if outcome == "blocked"
+                else self.policy.failure_retry_seconds)
+        delay = min(base * 2 ** min(item.fail_streak, 10), self.policy.max_backoff_seconds)
         return now + int(delay if outcome == "blocked" else min(delay, interval))
 
     async def _alert(self, item: EngineItem, event: AlertEvent, checked_at: int,
@@ -172,12 +170,12 @@ class CheckService:
         alert = StoredAlert(user_id=item.user_id,
                             alert_id=f"{checked_at:012d}-{item.item_id}-{event.kind}-{marker}",
                             item_id=item.item_id, created_at=checked_at, event=event)
-        self._store.add_alert(alert)
-        deliveries = await self._notifier.deliver(alert, item)
-        self._store.set_alert_deliveries(item.user_id, alert.alert_id, deliveries)
-        if (self._orders is not None and event.crossing is not None and item.auto_buy
+        self.store.add_alert(alert)
+        deliveries = await self.notifier.deliver(alert, item)
+        self.store.set_alert_deliveries(item.user_id, alert.alert_id, deliveries)
+        if (self.orders is not None and event.crossing is not None and item.auto_buy
                 and tier == "ultra" and event.price is not None and event.currency):
-            self._orders.create_intent(
+            self.orders.create_intent(
                 user_id=item.user_id, item_id=item.item_id, crossing=event.crossing,
                 price=event.price, currency=event.currency, checked_at=checked_at,
-                auto_confirm=self._policy.auto_confirm)
+                auto_confirm=self.policy.auto_confirm)

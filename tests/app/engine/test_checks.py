@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -136,11 +137,10 @@ def test_lost_lease_drops_the_result() -> None:
     class Thief:
         async def fetch(self, url: str) -> FetchResult:
             item = store.items[("i1", "u1")]
-            from dataclasses import replace
             store.items[("i1", "u1")] = replace(item, lease_owner="other-worker")
             return ok(page("90"))
 
-    service._fetcher = Thief()  # noqa: SLF001 - simulate a lease taken over mid-check
+    service = replace(service, fetcher=Thief())  # a lease taken over mid-check
     assert asyncio.run(service.check("i1", "u1")) == "skipped"
     assert notifier.sent == [] and "i1" not in store.history
 
@@ -202,10 +202,9 @@ def test_worker_stops_gracefully_and_finishes_checks_in_flight() -> None:
 
 def test_paused_item_is_not_fetched_and_looked_at_again_at_the_tier_cadence() -> None:
     service, store, notifier, clock = setup([ok(page("10"))], tier="pro")
-    from dataclasses import replace
     store.items[("i1", "u1")] = replace(store.items[("i1", "u1")], status="paused",
                                         next_check_at=NOW)
     assert asyncio.run(service.check("i1", "u1")) == "skipped"
-    assert service._fetcher.calls == 0  # noqa: SLF001
+    assert service.fetcher.calls == 0
     assert store.get_item("i1", "u1").next_check_at == NOW + 3600
     assert notifier.sent == [] and store.history == {}

@@ -4,30 +4,21 @@
 // token in an HttpOnly, SameSite=Strict cookie on /v1/auth that the browser sends along.
 // An expired access token is renewed once through that cookie, then the call is repeated;
 // a refused refresh ends the session. resume() does the same after a reload.
-import type { components, paths } from "./schema";
+import type {
+  AlertPage, Billing, Error as ErrorBody, HistoryPage, Item, ItemCreate, ItemPage, Me, Order,
+  OrderPage, Preview, PublicConfig, Tokens, paths,
+} from "./schema";
 
-type Schemas = components["schemas"];
-export type Item = Schemas["Item"];
-export type ItemCreate = Schemas["ItemCreate"];
+// Every schema of the API document as a type of its own name (Item, Order, ...):
+// generated into schema.d.ts by scripts/openapi.mjs and re-exported from here.
+export type * from "./schema";
+// Types the document does not name as a schema, read from their operation or schema:
 export type ItemPatch = NonNullable<paths["/v1/items/{item_id}"]["patch"]["requestBody"]>["content"]["application/json"];
-export type ItemPage = Schemas["ItemPage"];
-export type PricePoint = Schemas["PricePoint"];
-export type HistoryPage = Schemas["HistoryPage"];
-export type Order = Schemas["Order"];
-export type OrderPage = Schemas["OrderPage"];
-export type Alert = Schemas["Alert"];
-export type AlertPage = Schemas["AlertPage"];
-export type Me = Schemas["Me"];
-export type Billing = Schemas["Billing"];
-export type Tokens = Schemas["Tokens"];
-export type Preview = Schemas["Preview"];
-export type PublicConfig = Schemas["PublicConfig"];
 export type User = Tokens["user"];
 export type CheckAccepted =
   paths["/v1/items/{item_id}/check"]["post"]["responses"]["202"]["content"]["application/json"];
 export type Checkout =
   paths["/v1/billing/checkout"]["post"]["responses"]["201"]["content"]["application/json"];
-type ErrorBody = Schemas["Error"];
 
 /** An error answer of the API (its one error shape), or a network failure (status 0). */
 export class ApiError extends Error {

@@ -1304,5 +1304,25 @@ export interface components {
     headers: never;
     pathItems: never;
 }
+export type Alert = components['schemas']['Alert'];
+export type AlertPage = components['schemas']['AlertPage'];
+export type Billing = components['schemas']['Billing'];
+export type Error = components['schemas']['Error'];
+export type Health = components['schemas']['Health'];
+export type HistoryPage = components['schemas']['HistoryPage'];
+export type Item = components['schemas']['Item'];
+export type ItemCreate = components['schemas']['ItemCreate'];
+export type ItemPage = components['schemas']['ItemPage'];
+export type Limits = components['schemas']['Limits'];
+export type Me = components['schemas']['Me'];
+export type Order = components['schemas']['Order'];
+export type OrderPage = components['schemas']['OrderPage'];
+export type Preview = components['schemas']['Preview'];
+export type PreviewRequest = components['schemas']['PreviewRequest'];
+export type PricePoint = components['schemas']['PricePoint'];
+export type PublicConfig = components['schemas']['PublicConfig'];
+export type Ready = components['schemas']['Ready'];
+export type Tokens = components['schemas']['Tokens'];
+export type ResponseError = components['responses']['Error'];
 export type $defs = Record<string, never>;
 export type operations = Record<string, never>;
