@@ -23,7 +23,8 @@ from typing import Any
 import boto3
 import pytest
 
-from localcloud_helpers import free_port, start_server, stop_server, until
+from localcloud_helpers import (free_port, issued_certificate, start_server, stop_server,
+                               until)
 from test_twin import _docker, _json
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
@@ -111,15 +112,7 @@ def _api(cloud: Cloud) -> None:
                                  AvailabilityZone=f"{REGION}{az}")["Subnet"]["SubnetId"]
                for i, az in enumerate("ab")]
     zone = r53.create_hosted_zone(Name=ZONE, CallerReference="edge")["HostedZone"]["Id"]
-    cert = acm.request_certificate(DomainName=API, ValidationMethod="DNS")["CertificateArn"]
-    record = until(lambda: acm.describe_certificate(CertificateArn=cert)["Certificate"]
-                    ["DomainValidationOptions"][0].get("ResourceRecord"), 30, "validation record")
-    r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{
-        "Action": "UPSERT", "ResourceRecordSet": {
-            "Name": record["Name"], "Type": "CNAME", "TTL": 60,
-            "ResourceRecords": [{"Value": record["Value"]}]}}]})
-    until(lambda: acm.describe_certificate(CertificateArn=cert)["Certificate"]["Status"]
-           == "ISSUED", 30, "the certificate to be issued")
+    cert = issued_certificate(acm, r53, zone, API)
     alb = elb.create_load_balancer(Name="edge-alb", Subnets=subnets, Type="application",
                                    Scheme="internet-facing")["LoadBalancers"][0]
     tg = elb.create_target_group(
