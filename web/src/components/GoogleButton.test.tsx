@@ -13,7 +13,7 @@ describe("GoogleButton", () => {
     const { getByRole } = render(
       <GoogleButton clientId="123.apps.googleusercontent.com" onCredential={onCredential} />);
     expect(gis.initialize).not.toHaveBeenCalled();  // nothing of Google's before one asks
-    fireEvent.click(getByRole("button", { name: "Sign in with Google" }));
+    fireEvent.click(getByRole("button", { name: "Continue with Google" }));
     await waitFor(() => expect(gis.renderButton).toHaveBeenCalledTimes(1));
     const options = gis.initialize.mock.calls[0][0];
     expect(options.client_id).toBe("123.apps.googleusercontent.com");
@@ -24,7 +24,7 @@ describe("GoogleButton", () => {
   it("says so when Google cannot be reached", async () => {
     const { findByRole, getByRole } = render(<GoogleButton clientId="c" onCredential={() => {}} />);
     expect(document.head.querySelector('script[src*="accounts.google.com"]')).toBeNull();
-    fireEvent.click(getByRole("button", { name: "Sign in with Google" }));
+    fireEvent.click(getByRole("button", { name: "Continue with Google" }));
     const script = document.head.querySelector<HTMLScriptElement>('script[src*="accounts.google.com/gsi/client"]');
     expect(script).not.toBeNull();
     script!.dispatchEvent(new Event("error"));

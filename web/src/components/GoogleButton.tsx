@@ -1,4 +1,4 @@
-// "Sign in with Google" through Google Identity Services. Its script is loaded only when the
+// Sign-in with Google through Google Identity Services. Its script is loaded only when the
 // person asks for Google (this button), not with the page: the first page ships none of
 // Google's JavaScript, and Google hears of a visit only when one chooses to sign in with it.
 // Then Google's own button is rendered in its place; the ID token it hands back goes to
@@ -52,8 +52,8 @@ export function GoogleButton({ clientId, onCredential }:
     <div class="google">
       {state !== "ready" && (
         <button type="button" onClick={start} disabled={state === "loading"}
-                aria-busy={state === "loading"}>Sign in with Google</button>)}
-      {state === "ready" && <p class="muted">Continue with Google's button:</p>}
+                aria-busy={state === "loading"}>Continue with Google</button>)}
+      {state === "ready" && <p class="muted">Now use Google's own button:</p>}
       <div ref={box} />
       {error && <p class="error" role="alert">{error}.</p>}
     </div>
