@@ -66,7 +66,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from localcloud import settings
 from localcloud.twin.ca import CertificateAuthority
@@ -595,8 +595,6 @@ class Edge:
         bucket = origin.domain_name.split(".s3.")[0].split(".s3-")[0]
         key = (origin.origin_path.strip("/") + "/" if origin.origin_path else "") + \
             path.lstrip("/")
-        from urllib.parse import unquote
-
         obj = _object(bucket, unquote(key))
         if obj is None:
             body = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'

@@ -14,7 +14,6 @@ import gzip
 import json
 import socket
 import ssl
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
