@@ -5,6 +5,8 @@ own state directory; then, only through what it printed and wrote (.localcloud/t
 
 * the twin file has exactly the documented keys, a healthy instance, and the curl line it
   printed works as printed (HTTPS verified with the twin's CA, through the balancer);
+* web_url, printed first, is the twin's CloudFront edge: the app's built index.html (also for
+  an SPA route) with the response headers policy's headers, and /health through to the API;
 * the group's instances boot the golden AMI `make local` built (Docker and the AWS CLI
   preinstalled: the user data installs nothing), the builder is gone, and the compute tier
   run again finds the AMI and builds nothing (changed=0);
