@@ -181,6 +181,17 @@ def test_set_secret_falls_back_to_the_previous_password(mysql: FakeMySQL):
     assert mysql.logins == ["N3w-pw", "old-pw", "older-pw"]
 
 
+def test_an_incomplete_previous_version_is_not_tried(mysql: FakeMySQL):
+    """The stack's first value has no host yet (the database did not exist): not a login."""
+    mysql.password = "someone-elses"
+    secrets = FakeSecrets({"t0": (["AWSPREVIOUS"], {**CURRENT, "host": ""}),
+                           "t1": (["AWSCURRENT"], dict(CURRENT)),
+                           "t2": (["AWSPENDING"], {**CURRENT, "password": "N3w-pw"})})
+    with pytest.raises(fn.RotationError, match="no password of .* logs in"):
+        fn.lambda_handler(_event("setSecret"), None, client=secrets)
+    assert mysql.logins == ["N3w-pw", "old-pw"]
+
+
 def test_set_secret_fails_when_no_password_logs_in(mysql: FakeMySQL):
     mysql.password = "someone-elses"
     secrets = _rotating()

@@ -118,8 +118,8 @@ def set_secret(client: Any, arn: str, token: str) -> None:
         # function tries AWSPREVIOUS too.
         try:
             previous = get_secret_dict(client, arn, "AWSPREVIOUS")
-        except client.exceptions.ResourceNotFoundException:
-            previous = None
+        except (client.exceptions.ResourceNotFoundException, RotationError):
+            previous = None  # none, or not a complete value (e.g. from before the host was known)
         if previous is not None and (previous["username"], previous["host"]) == (pending["username"], pending["host"]):
             connection = get_connection(previous)
     if connection is None:
