@@ -118,11 +118,10 @@ def test_the_data_tier_schedules_a_rotation_that_changes_the_twins_password(clou
 
 def test_the_apps_engine_keeps_answering_across_a_rotation(cloud: Cloud, monkeypatch: pytest.MonkeyPatch):
     """The app's engine (AUTOBUY_DB_SECRET_ID) on the twin's database, a new connection every
-    0.1 s (as after a pool recycle) while the secret rotates again: it never restarts, and
-    once the rotation is over it connects with the new password. Single-user rotation has a
-    window AWS documents (setSecret has changed the password, finishSecret not yet moved
-    AWSCURRENT) in which a new connection is refused; it is measured and must close within
-    the engine's re-read bound (5 s) after the rotation."""
+    0.1 s (as after a pool recycle) while the secret rotates again: no connection is
+    refused and it never restarts. In single-user rotation's window (setSecret has changed
+    the password, finishSecret has not yet made it AWSCURRENT) the current password is
+    refused; the engine then connects with the staged AWSPENDING one."""
     from sqlalchemy import text
 
     from autobuy.db import make_engine
@@ -165,10 +164,7 @@ def test_the_apps_engine_keeps_answering_across_a_rotation(cloud: Cloud, monkeyp
         engine.dispose()
     assert cloud.value()["password"] != secret["password"]
     failed = [(t, e) for t, e in outcomes if e != "ok"]
-    print(f"\n{len(outcomes)} connections, {len(failed)} refused, rotation {finished - started:.1f} s; "
-          f"refused from {min((t for t, _ in failed), default=0) - started:+.1f} s "
-          f"to {max((t for t, _ in failed), default=0) - started:+.1f} s after RotateSecret")
-    assert all(e == "ok" for t, e in outcomes if t < started), failed
-    assert all(started <= t <= finished + 6 for t, _ in failed), failed
-    after = [e for t, e in outcomes if t > finished + 6]
-    assert after and set(after) == {"ok"}
+    print(f"\n{len(outcomes)} connections, {len(failed)} refused, rotation {finished - started:.1f} s"
+          + "".join(f"; {error} at {t - started:+.1f} s" for t, error in failed))
+    assert failed == []
+    assert [t for t, _ in outcomes if t > finished + 6]  # it went on after the rotation
