@@ -87,6 +87,10 @@ def _local_cloud_app(port: int | None = None) -> Any:
     app = LocalCloudApp(DomainDispatcherApplication(create_backend_app))
     from localcloud import twin
 
+    if port is not None:
+        from localcloud import lambda_runtime
+
+        lambda_runtime.serve_on(port)  # rotation functions call AWS here
     twin.start(port)  # LOCALCLOUD_TWIN=on: the registry and the network, before serving
     _settle_heap()
     return _SettleAfterFirstCall(app)

@@ -98,6 +98,7 @@ PATCHES: tuple[Patch, ...] = (
     Patch("fidelity", "cloudfront_policies", moto="5.2.5"),
     Patch("fidelity", "cloudfront_functions", moto="5.2.5"),
     Patch("fidelity", "s3_bucket_policy_conditions", moto="5.2.5"),
+    Patch("fidelity", "secretsmanager_rotation", moto="5.2.5"),
     Patch("speed", "dynamodb_fast_serializer", moto="5.2.5"),
     Patch("speed", "dynamodb_hot_paths", moto="5.2.5"),
     Patch("speed", "dynamodb_item_tracking", moto="5.2.5"),

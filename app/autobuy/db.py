@@ -130,7 +130,7 @@ def database_password(settings: Settings) -> Any:
     ``db_secret_id`` the secret re-read from Secrets Manager when MySQL refuses it."""
     from autobuy.secret_values import SecretValue, secrets_client, secrets_manager_fetch
 
-    fetch = (secrets_manager_fetch(settings.db_secret_id, secrets_client(settings))
+    fetch = (secrets_manager_fetch(settings.db_secret_id, secrets_client(settings), pending_password=True)
              if settings.db_secret_id else None)
     return SecretValue(settings.db_secret_id or "AUTOBUY_DB_PASSWORD", fetch,
                        {"password": settings.db_password.get_secret_value()}, max_age=0)
@@ -160,6 +160,8 @@ def make_engine(settings: Settings, *, migrations: bool = False, secret: Any = N
     def connect(dialect: Any, conn_rec: Any, cargs: Any, cparams: dict) -> Any:
         import pymysql
 
+        from autobuy.secret_values import PENDING_PASSWORD
+
         password = str(secret.get()["password"])
         cparams["password"] = password
         try:
@@ -168,10 +170,21 @@ def make_engine(settings: Settings, *, migrations: bool = False, secret: Any = N
             if exc.args[:1] != (ACCESS_DENIED,) or not secret.refreshable:
                 raise
             secret.refresh()
-            fresh = str(secret.get().get("password", ""))
-            if not fresh or fresh == password:
+            # The current password, else the one a rotation has staged (set in MySQL
+            # before the secret makes it current: docs/security.md, "Rotation").
+            value = secret.get()
+            candidates = [str(value.get(key) or "") for key in ("password", PENDING_PASSWORD)]
+            tries = [c for c in dict.fromkeys(candidates) if c and c != password]
+            if not tries:
                 raise
-            cparams["password"] = fresh
+            for candidate in tries[:-1]:
+                cparams["password"] = candidate
+                try:
+                    return dialect.connect(*cargs, **cparams)
+                except pymysql.err.OperationalError as again:
+                    if again.args[:1] != (ACCESS_DENIED,):
+                        raise
+            cparams["password"] = tries[-1]
             return dialect.connect(*cargs, **cparams)
 
     return engine

@@ -103,16 +103,37 @@ class SecretValue:
             return changed
 
 
-def secrets_manager_fetch(secret_id: str, client: Any) -> Fetch:
-    """A fetch of the JSON secret ``secret_id`` through a boto3 Secrets Manager client."""
-    def fetch() -> dict[str, Any]:
-        answer = client.get_secret_value(SecretId=secret_id)
+PENDING_PASSWORD = "pending_password"
+
+
+def secrets_manager_fetch(secret_id: str, client: Any, *, pending_password: bool = False) -> Fetch:
+    """A fetch of the JSON secret ``secret_id`` through a boto3 Secrets Manager client.
+
+    ``pending_password``: also read the ``AWSPENDING`` version, and when a rotation has
+    staged a password there that differs from the current one, add it to the value as
+    ``pending_password``. A single-user rotation sets it in the database (``setSecret``)
+    before the secret makes it current (``finishSecret``): in between, it is the one the
+    database accepts.
+    """
+    def parse(answer: dict[str, Any]) -> dict[str, Any]:
         try:
             value = json.loads(answer["SecretString"])
         except (KeyError, ValueError):
             raise SecretUnavailable(f"secret {secret_id} is not a JSON string") from None
         if not isinstance(value, dict):
             raise SecretUnavailable(f"secret {secret_id} is not a JSON object")
+        return value
+
+    def fetch() -> dict[str, Any]:
+        value = parse(client.get_secret_value(SecretId=secret_id))
+        if pending_password:
+            try:
+                pending = parse(client.get_secret_value(SecretId=secret_id, VersionStage="AWSPENDING"))
+            except client.exceptions.ResourceNotFoundException:
+                pending = {}  # no rotation in progress
+            staged = pending.get("password")
+            if staged and staged != value.get("password"):
+                value = {**value, PENDING_PASSWORD: staged}
         return value
     return fetch
 

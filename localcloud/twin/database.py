@@ -294,9 +294,19 @@ class Databases(docker.Service):
         if database is None or database.state != "available":
             return None
         what = ["--databases", database.db_name] if database.db_name else ["--all-databases"]
-        return docker.run(["exec", database.container, "mariadb-dump", "--single-transaction",
+        dump = docker.run(["exec", database.container, "mariadb-dump", "--single-transaction",
                            "--routines", "--events", "--skip-dump-date", *what],
                           timeout=600).stdout
+        # An RDS snapshot keeps the master user's password as it is then, also when it was
+        # changed in SQL (a Secrets Manager rotation's SET PASSWORD): its hash, so the
+        # restored server accepts the password the secret holds.
+        create = docker.run(["exec", database.container, "mariadb", "-N", "-B", "-e",
+                             f"SHOW CREATE USER {_sql_string(database.username)}@'%'"],
+                            timeout=60).stdout.decode().strip()
+        if not create.startswith("CREATE USER "):
+            raise docker.DockerError(f"DB instance {identifier}: no master user to keep in the dump")
+        return (dump + b"\n-- The master user's password at the time of the snapshot.\n"
+                + ("ALTER USER " + create[len("CREATE USER "):] + ";\n").encode())
 
     def load(self, identifier: str, dump: Path | None,
              on_failure: Callable[[str], None]) -> None:

@@ -199,3 +199,32 @@ def test_a_changed_database_password_is_read_from_the_secret_without_a_restart(
             plain.connect()
     finally:
         plain.dispose()
+
+
+@pytest.mark.mysql
+@pytest.mark.slow
+def test_in_a_rotations_window_the_engine_connects_with_the_staged_password(
+        mariadb, mysql_settings, localcloud):
+    """Single-user rotation: setSecret has changed the password in MySQL, finishSecret has
+    not yet made it AWSCURRENT. A new connection with the current password is refused
+    (1045); the engine finds the staged AWSPENDING password and connects with it."""
+    from autobuy.db import make_engine
+
+    old = mysql_settings.db_password.get_secret_value()
+    name = f"test/database-{secrets.token_hex(4)}"
+    client = boto3.client("secretsmanager", endpoint_url=localcloud, region_name="eu-central-1")
+    value = {"host": "127.0.0.1", "port": mariadb.port, "username": "autobuy", "password": old,
+             "dbname": mysql_settings.db_name}
+    client.create_secret(Name=name, SecretString=json.dumps(value))
+    engine = make_engine(mysql_settings.model_copy(update={"db_secret_id": name, "aws_endpoint_url": localcloud}))
+    try:
+        new = "pw-" + secrets.token_hex(12)
+        client.put_secret_value(SecretId=name, SecretString=json.dumps({**value, "password": new}),
+                                VersionStages=["AWSPENDING"])  # createSecret
+        mariadb.sql(f"ALTER USER 'autobuy'@'127.0.0.1' IDENTIFIED BY '{new}'")  # setSecret
+        assert json.loads(client.get_secret_value(SecretId=name)["SecretString"])["password"] == old
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT CURRENT_USER()")).scalar().startswith("autobuy@")
+
+    finally:
+        engine.dispose()

@@ -153,7 +153,9 @@ def test_security_groups_allow_only_the_seed_paths(stack: Stack) -> None:
     assert _ingress(alb) == {(80, "0.0.0.0/0"), (443, "0.0.0.0/0")}
     # No SSH rule while autobuy_admin_cidr is unset.
     assert _ingress(web) == {(80, alb["GroupId"])}
-    assert _ingress(db) == {(3306, web["GroupId"])}
+    # MySQL from the web servers and from the password rotation function (Lambda in the VPC).
+    rotation = stack.group("TaskApp-DbRotation-SG")
+    assert _ingress(db) == {(3306, web["GroupId"]), (3306, rotation["GroupId"])}
     assert db["IpPermissionsEgress"] == []
 
 
@@ -273,6 +275,58 @@ def test_secrets_refuse_every_principal_but_the_instance_role_and_the_deployer(
                   "arn:aws:iam::210987654321:role/EC2-ECR-SecretsManager-Role"):
         assert _denied(policy, other), other
     assert not [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+
+
+def test_database_password_rotates_every_30_days_with_our_function(stack: Stack, tmp_path) -> None:
+    """The schedule on taskapp/database, the function built from the repository (same code
+    hash as package.py's zip) in the private subnets, and only what it needs around it."""
+    import subprocess
+    import sys
+
+    arn = "arn:aws:lambda:eu-central-1:123456789012:function:taskapp-db-rotation"
+    secret = stack.client("secretsmanager").describe_secret(SecretId="taskapp/database")
+    assert (secret["RotationEnabled"], secret["RotationLambdaARN"], secret["RotationRules"]) == (
+        True, arn, {"AutomaticallyAfterDays": 30})
+
+    lam = stack.client("lambda")
+    config = lam.get_function(FunctionName="taskapp-db-rotation")["Configuration"]
+    digest = subprocess.run([sys.executable, str(ROOT / "playbooks/files/mysql_rotation/package.py"),
+                             str(tmp_path / "rotation.zip")], check=True, capture_output=True, text=True).stdout
+    assert config["CodeSha256"] == digest.strip()
+    assert (config["Runtime"], config["Handler"], config["Timeout"]) == (
+        "python3.12", "lambda_function.lambda_handler", 30)
+    assert config["Role"] == "arn:aws:iam::123456789012:role/taskapp-db-rotation"
+    ec2 = stack.client("ec2")
+    private = {s["SubnetId"] for s in ec2.describe_subnets(Filters=[
+        {"Name": "vpc-id", "Values": [stack.vpc_id()]}])["Subnets"] if s["CidrBlock"] in ("10.0.3.0/24", "10.0.4.0/24", "10.0.6.0/24")}
+    rotation, endpoint_group = stack.group("TaskApp-DbRotation-SG"), stack.group("TaskApp-SecretsManager-Endpoint-SG")
+    assert set(config["VpcConfig"]["SubnetIds"]) == private
+    assert config["VpcConfig"]["SecurityGroupIds"] == [rotation["GroupId"]]
+
+    (statement,) = json.loads(lam.get_policy(FunctionName="taskapp-db-rotation")["Policy"])["Statement"]
+    assert statement["Principal"] == {"Service": "secretsmanager.amazonaws.com"}
+    assert statement["Condition"] == {"StringEquals": {"AWS:SourceAccount": "123456789012"}}
+
+    document = stack.client("iam").get_role_policy(RoleName="taskapp-db-rotation",
+                                                   PolicyName="taskapp-db-rotation")["PolicyDocument"]
+    statements = {s["Sid"]: s for s in (json.loads(document) if isinstance(document, str) else document)["Statement"]}
+    assert statements["RotateTheDatabaseSecret"]["Resource"] == (
+        "arn:aws:secretsmanager:eu-central-1:123456789012:secret:taskapp/database-??????")
+
+    # The function reaches MySQL and HTTPS inside the VPC only; the endpoint takes HTTPS from it only.
+    assert {(p["FromPort"], r["CidrIp"]) for p in rotation["IpPermissionsEgress"] for r in p["IpRanges"]} == {
+        (3306, "10.0.0.0/16"), (443, "10.0.0.0/16")}
+    assert _ingress(rotation) == set()
+    assert _ingress(endpoint_group) == {(443, rotation["GroupId"])}
+    (endpoint,) = [e for e in ec2.describe_vpc_endpoints()["VpcEndpoints"] if e["State"] != "deleted"]
+    assert (endpoint["VpcEndpointType"], endpoint["ServiceName"], endpoint["PrivateDnsEnabled"]) == (
+        "Interface", "com.amazonaws.eu-central-1.secretsmanager", True)
+    assert len(endpoint["SubnetIds"]) == 1 and set(endpoint["SubnetIds"]) <= private
+    assert [g["GroupId"] for g in endpoint["Groups"]] == [endpoint_group["GroupId"]]
+
+    # The secrets' resource policy lets the function's role through.
+    policy = json.loads(stack.client("secretsmanager").get_resource_policy(SecretId="taskapp/database")["ResourcePolicy"])
+    assert not _denied(policy, "arn:aws:iam::123456789012:role/taskapp-db-rotation")
 
 
 def test_tables_follow_the_shared_definition(stack: Stack) -> None:
@@ -551,6 +605,7 @@ def test_the_vpc_default_acl_lets_nothing_in_or_out(stack: Stack) -> None:
     ("EC2-ECR-SecretsManager-Role", "ec2.amazonaws.com"),
     ("taskapp-rds-enhanced-monitoring", "monitoring.rds.amazonaws.com"),
     ("taskapp-backup", "backup.amazonaws.com"),
+    ("taskapp-db-rotation", "lambda.amazonaws.com"),
 ])
 def test_service_roles_trust_their_service_for_this_account_only(stack: Stack, role: str, service: str) -> None:
     document = stack.client("iam").get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
@@ -654,7 +709,10 @@ def test_teardown_removes_everything(stack: Stack) -> None:
     assert c("logs").describe_log_groups(logGroupNamePrefix="/autobuy/")["logGroups"] == []
     assert c("iam").list_instance_profiles()["InstanceProfiles"] == []
     assert [r for r in c("iam").list_roles()["Roles"] if r["RoleName"] in (
-        "EC2-ECR-SecretsManager-Role", "taskapp-rds-enhanced-monitoring")] == []
+        "EC2-ECR-SecretsManager-Role", "taskapp-rds-enhanced-monitoring", "taskapp-db-rotation")] == []
+    assert c("lambda").list_functions()["Functions"] == []
+    assert [e for e in c("ec2").describe_vpc_endpoints()["VpcEndpoints"] if e["State"] != "deleted"] == []
+    assert c("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/")["logGroups"] == []
     assert c("budgets").describe_budgets(AccountId="123456789012").get("Budgets", []) == []
     assert c("cloudfront").list_distributions()["DistributionList"].get("Items") in (None, [])
     assert STACK["autobuy_domain"].replace(".", "-") + "-web" not in [b["Name"] for b in c("s3").list_buckets()["Buckets"]]

@@ -28,9 +28,11 @@ def _binary(name: str) -> str:
 
 
 class MariaDB:
-    def __init__(self, base: Path, port: int) -> None:
+    def __init__(self, base: Path, port: int, server_args: tuple[str, ...] = ()) -> None:
+        """``server_args``: more ``mariadbd`` options (e.g. a test's TLS certificate)."""
         self.base = Path(base).resolve()
         self.port = port
+        self.server_args = tuple(server_args)
         self.datadir = self.base / "data"
         self.socket = self.base / "mysqld.sock"
         self.pidfile = self.base / "mysqld.pid"
@@ -73,7 +75,7 @@ class MariaDB:
                  f"--socket={self.socket}", f"--port={self.port}", "--bind-address=127.0.0.1",
                  f"--pid-file={self.pidfile}", "--skip-name-resolve", "--innodb-buffer-pool-size=64M",
                  "--innodb-log-file-size=16M", "--performance-schema=OFF", "--skip-log-bin",
-                 "--max-connections=200", *self._user_args()],
+                 "--max-connections=200", *self.server_args, *self._user_args()],
                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + timeout
         while not self.running():
