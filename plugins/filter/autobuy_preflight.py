@@ -359,10 +359,14 @@ def monitoring_errors(v: Mapping[str, Any]) -> Errors:
 
 def trail_errors(v: Mapping[str, Any]) -> Errors:
     errors: Errors = []
-    bucket = v.get("autobuy_trail_bucket")
-    if not (isinstance(bucket, str) and _BUCKET.match(bucket)):
-        errors.append(f"autobuy_trail_bucket must be an S3 bucket name of 3-63 lowercase letters, "
-                      f"digits and hyphens (got {bucket!r})")
+    for name in ("autobuy_trail_bucket", "autobuy_trail_access_log_bucket"):
+        bucket = v.get(name)
+        if not (isinstance(bucket, str) and _BUCKET.match(bucket)):
+            errors.append(f"{name} must be an S3 bucket name of 3-63 lowercase letters, "
+                          f"digits and hyphens (got {bucket!r})")
+    if v.get("autobuy_trail_access_log_bucket") == v.get("autobuy_trail_bucket"):
+        errors.append("autobuy_trail_access_log_bucket must differ from autobuy_trail_bucket "
+                      "(a bucket logging its own access logs loops)")
     for name in ("autobuy_trail_name", "autobuy_trail_logs_role_name"):
         if not isinstance(v.get(name), str) or not _NAME.match(v.get(name, "")):
             errors.append(f"{name} must be a non-empty name of letters, digits, '_', '.', '-'")

@@ -50,6 +50,8 @@ def test_local_symlink_points_at_the_one_stack_file() -> None:
         ({"autobuy_web_aliases": ["www.elsewhere.example"]}, "is not in the zone autobuyguard.store"),
         ({"autobuy_web_aliases": []}, "autobuy_web_aliases must be a non-empty list"),
         ({"autobuy_trail_bucket": "Trail_Logs"}, "autobuy_trail_bucket must be an S3 bucket name"),
+        ({"autobuy_trail_access_log_bucket": "autobuyguard-store-cloudtrail"},
+         "autobuy_trail_access_log_bucket must differ from autobuy_trail_bucket"),
         ({"autobuy_trail_log_retention_days": 31}, "autobuy_trail_log_retention_days must be one of"),
         ({"autobuy_trail_kms_alias": "taskapp-trail"}, "autobuy_trail_kms_alias must be a KMS alias"),
         ({"autobuy_trail_log_group": "cloudtrail"}, "autobuy_trail_log_group must be a log group path"),

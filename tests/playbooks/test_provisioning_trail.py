@@ -1,6 +1,6 @@
 """The audit trail tier alone on an empty local cloud: the multi-region trail (log file
-validation, KMS key of ours, private bucket only the trail writes to, CloudWatch Logs
-delivery by a role trusting CloudTrail for this account only), the CIS metric filters
+validation, KMS key of ours, private bucket only the trail writes to with its access
+logged, CloudWatch Logs delivery by a role trusting CloudTrail for this account only), the CIS metric filters
 with an alarm each on the alerts topic; idempotence, check mode, teardown (twice).
 
 The expected filters are CIS's (section 4.1-4.15 of the AWS Foundations Benchmark). What
@@ -104,14 +104,28 @@ def test_bucket_is_private_and_only_the_trail_writes(cloud: Cloud) -> None:
     assert [d["Condition"] for d in denies] == [{"Bool": {"aws:SecureTransport": "false"}}]
 
 
+def test_every_access_to_the_trail_bucket_is_logged_to_a_private_bucket(cloud: Cloud) -> None:
+    s3 = cloud.client("s3")
+    trail_bucket, access = STACK["autobuy_trail_bucket"], STACK["autobuy_trail_access_log_bucket"]
+    assert s3.get_bucket_logging(Bucket=trail_bucket)["LoggingEnabled"] == {
+        "TargetBucket": access, "TargetPrefix": trail_bucket + "/"}
+    block = s3.get_public_access_block(Bucket=access)["PublicAccessBlockConfiguration"]
+    assert all(block.values()) and len(block) == 4
+    policy = _document(s3.get_bucket_policy(Bucket=access)["Policy"])
+    (write,) = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+    assert write["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert write["Condition"]["ArnLike"] == {"aws:SourceArn": f"arn:aws:s3:::{trail_bucket}"}
+
+
 def test_trail_delivers_to_its_log_group_with_a_role_trusting_cloudtrail_only(cloud: Cloud) -> None:
     trail = cloud.trail()
     assert trail is not None
     group = STACK["autobuy_trail_log_group"]
     assert trail["CloudWatchLogsLogGroupArn"] == f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{group}:*"
     groups = cloud.client("logs").describe_log_groups(logGroupNamePrefix=group)["logGroups"]
-    assert [(g["logGroupName"], g["retentionInDays"]) for g in groups] == [
-        (group, STACK["autobuy_trail_log_retention_days"])]
+    assert [(g["logGroupName"], g["retentionInDays"]) for g in groups] == [(group, 365)]
+    key = cloud.client("kms").describe_key(KeyId=STACK["autobuy_trail_kms_alias"])["KeyMetadata"]
+    assert groups[0]["kmsKeyId"] == key["Arn"]
     iam = cloud.client("iam")
     role = iam.get_role(RoleName=STACK["autobuy_trail_logs_role_name"])["Role"]
     assert trail["CloudWatchLogsRoleArn"] == role["Arn"]
@@ -152,7 +166,7 @@ def test_check_mode_changes_nothing(cloud: Cloud) -> None:
 
 def test_check_mode_tells_a_changed_retention(cloud: Cloud) -> None:
     run = run_playbook("playbooks/trail.yml", cloud.url, "--check",
-                       extra={"autobuy_trail_log_retention_days": 90})
+                       extra={"autobuy_trail_log_retention_days": 400})
     assert_ok(run)
     assert run.recap["changed"] == 1
     (group,) = cloud.client("logs").describe_log_groups(
@@ -167,7 +181,7 @@ def test_teardown_removes_the_trail_tier_twice(cloud: Cloud) -> None:
         logGroupNamePrefix=STACK["autobuy_trail_log_group"])["logGroups"] == []
     assert cloud.client("cloudwatch").describe_alarms(AlarmNamePrefix="taskapp-cis-")["MetricAlarms"] == []
     buckets = {b["Name"] for b in cloud.client("s3").list_buckets()["Buckets"]}
-    assert STACK["autobuy_trail_bucket"] not in buckets
+    assert not {STACK["autobuy_trail_bucket"], STACK["autobuy_trail_access_log_bucket"]} & buckets
     roles = {r["RoleName"] for r in cloud.client("iam").list_roles()["Roles"]}
     assert STACK["autobuy_trail_logs_role_name"] not in roles
     key = cloud.client("kms").describe_key(KeyId=STACK["autobuy_trail_kms_alias"])["KeyMetadata"]
