@@ -91,6 +91,7 @@ PATCHES: tuple[Patch, ...] = (
     Patch("fidelity", "ecr_registry", moto="5.2.5"),
     Patch("fidelity", "kms_key_arn", moto="5.2.5"),
     Patch("fidelity", "kms_aws_managed_keys", moto="5.2.5"),
+    Patch("fidelity", "logs_test_metric_filter", moto="5.2.5"),
     Patch("fidelity", "rds_database", moto="5.2.5"),
     # after rds_database: its status waits for restores too, its wrappers wrap rds_database's
     Patch("fidelity", "rds_backups", moto="5.2.5"),

@@ -3,10 +3,10 @@ validation, KMS key of ours, private bucket only the trail writes to with its ac
 logged, CloudWatch Logs delivery by a role trusting CloudTrail for this account only), the CIS metric filters
 with an alarm each on the alerts topic; idempotence, check mode, teardown (twice).
 
-The expected filters are CIS's (section 4.1-4.15 of the AWS Foundations Benchmark). What
-each pattern catches is not evaluated here: the local cloud has no CloudWatch Logs JSON
-pattern matcher (moto 5.2.5 lacks ``TestMetricFilter``); docs/security.md records the
-check of the patterns against prowler's. The tests run in file order.
+The expected filters are CIS's (section 4.1-4.15 of the AWS Foundations Benchmark): each
+must count an event CIS names and leave alike events alone, asked of the local cloud's
+``TestMetricFilter`` (localcloud/ext/fidelity/logs_test_metric_filter.py) on sample
+CloudTrail events. The tests run in file order.
 """
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from provision_helpers import Run, client, private_cloud, run_playbook, stack_defaults
+import yaml
+from provision_helpers import ROOT, Run, client, private_cloud, run_playbook, stack_defaults
 
 pytestmark = [pytest.mark.slow, pytest.mark.playbook, pytest.mark.localcloud]
 
@@ -24,14 +25,51 @@ ACCOUNT = "123456789012"
 REGION = "eu-central-1"
 TRAIL_ARN = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/{STACK['autobuy_trail_name']}"
 
-# The CIS filters, by the name of their alarm (section 4.1-4.15).
-CIS = ("taskapp-cis-unauthorized-api-calls", "taskapp-cis-console-sign-in-without-mfa",
-       "taskapp-cis-root-usage", "taskapp-cis-iam-policy-changes", "taskapp-cis-cloudtrail-changes",
-       "taskapp-cis-console-auth-failures", "taskapp-cis-kms-key-disabled-or-deleted",
-       "taskapp-cis-s3-bucket-policy-changes", "taskapp-cis-config-changes",
-       "taskapp-cis-security-group-changes", "taskapp-cis-network-acl-changes",
-       "taskapp-cis-network-gateway-changes", "taskapp-cis-route-table-changes",
-       "taskapp-cis-vpc-changes", "taskapp-cis-organizations-changes")
+# One CloudTrail event CIS wants counted per filter, by the name of its alarm.
+CIS = {
+    "taskapp-cis-unauthorized-api-calls": {"errorCode": "AccessDenied", "eventName": "GetObject",
+                                           "sourceIPAddress": "203.0.113.9"},
+    "taskapp-cis-console-sign-in-without-mfa": {
+        "eventName": "ConsoleLogin", "additionalEventData": {"MFAUsed": "No"},
+        "userIdentity": {"type": "IAMUser"}, "responseElements": {"ConsoleLogin": "Success"}},
+    "taskapp-cis-root-usage": {"userIdentity": {"type": "Root"}, "eventType": "AwsApiCall",
+                               "eventName": "CreateAccessKey"},
+    "taskapp-cis-iam-policy-changes": {"eventName": "AttachRolePolicy"},
+    "taskapp-cis-cloudtrail-changes": {"eventName": "StopLogging"},
+    "taskapp-cis-console-auth-failures": {"eventName": "ConsoleLogin",
+                                          "errorMessage": "Failed authentication"},
+    "taskapp-cis-kms-key-disabled-or-deleted": {"eventSource": "kms.amazonaws.com",
+                                                "eventName": "ScheduleKeyDeletion"},
+    "taskapp-cis-s3-bucket-policy-changes": {"eventSource": "s3.amazonaws.com",
+                                             "eventName": "PutBucketPolicy"},
+    "taskapp-cis-config-changes": {"eventSource": "config.amazonaws.com",
+                                   "eventName": "StopConfigurationRecorder"},
+    "taskapp-cis-security-group-changes": {"eventName": "AuthorizeSecurityGroupIngress"},
+    "taskapp-cis-network-acl-changes": {"eventName": "ReplaceNetworkAclEntry"},
+    "taskapp-cis-network-gateway-changes": {"eventName": "AttachInternetGateway"},
+    "taskapp-cis-route-table-changes": {"eventSource": "ec2.amazonaws.com", "eventName": "CreateRoute"},
+    "taskapp-cis-vpc-changes": {"eventName": "ModifyVpcAttribute"},
+    "taskapp-cis-organizations-changes": {"eventSource": "organizations.amazonaws.com",
+                                          "eventName": "LeaveOrganization"},
+}
+# Alike events the filter must not count: an ordinary read, a sign-in with MFA, a
+# service acting for the root user, a refused HeadBucket, the same name from another service.
+NOT_COUNTED = {
+    "taskapp-cis-unauthorized-api-calls": {"errorCode": "AccessDenied", "eventName": "HeadBucket",
+                                           "sourceIPAddress": "203.0.113.9"},
+    "taskapp-cis-console-sign-in-without-mfa": {
+        "eventName": "ConsoleLogin", "additionalEventData": {"MFAUsed": "Yes"},
+        "userIdentity": {"type": "IAMUser"}, "responseElements": {"ConsoleLogin": "Success"}},
+    "taskapp-cis-root-usage": {"userIdentity": {"type": "Root", "invokedBy": "s3.amazonaws.com"},
+                               "eventType": "AwsApiCall", "eventName": "PutObject"},
+    "taskapp-cis-iam-policy-changes": {"eventName": "GetRolePolicy"},
+    "taskapp-cis-console-auth-failures": {"eventName": "ConsoleLogin"},
+    "taskapp-cis-kms-key-disabled-or-deleted": {"eventSource": "kms.amazonaws.com", "eventName": "Decrypt"},
+    "taskapp-cis-security-group-changes": {"eventName": "DescribeSecurityGroups"},
+    "taskapp-cis-route-table-changes": {"eventSource": "ec2.amazonaws.com", "eventName": "DescribeRouteTables"},
+    "taskapp-cis-organizations-changes": {"eventSource": "s3.amazonaws.com", "eventName": "AttachPolicy"},
+}
+ALARMS = yaml.safe_load((ROOT / "playbooks" / "vars" / "trail_alarms.yml").read_text())["autobuy_trail_alarms"]
 
 
 class Cloud:
@@ -154,6 +192,15 @@ def test_each_cis_filter_has_an_alarm_on_the_alerts_topic(cloud: Cloud) -> None:
         assert alarm["AlarmActions"] == [topic]
         assert (alarm["Threshold"], alarm["ComparisonOperator"], alarm["Statistic"]) == (
             1.0, "GreaterThanOrEqualToThreshold", "Sum")
+
+
+@pytest.mark.parametrize("name", sorted(CIS))
+def test_cis_filter_counts_the_events_cis_names_and_no_other(cloud: Cloud, name: str) -> None:
+    (pattern,) = [a["pattern"] for a in ALARMS if a["name"] == name]
+    events = [CIS[name]] + ([NOT_COUNTED[name]] if name in NOT_COUNTED else [])
+    matches = cloud.client("logs").test_metric_filter(
+        filterPattern=pattern, logEventMessages=[json.dumps(e) for e in events])["matches"]
+    assert [m["eventNumber"] for m in matches] == [1]
 
 
 def test_second_run_changes_nothing(cloud: Cloud) -> None:
