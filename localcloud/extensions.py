@@ -70,6 +70,7 @@ PATCHES: tuple[Patch, ...] = (
     Patch("fidelity", "backup_vault_access_denied", moto="5.2.5"),
     Patch("fidelity", "budgets_subscribers", moto="5.2.5"),
     Patch("fidelity", "cloudtrail_delete_by_arn", moto="5.2.5"),
+    Patch("fidelity", "cloudtrail_default_event_selectors", moto="5.2.5"),
     # before dynamodb_atomic_writes, so that its lock wraps the before-images too
     Patch("fidelity", "dynamodb_point_in_time", moto="5.2.5"),
     Patch("fidelity", "dynamodb_atomic_writes", moto="5.2.5"),

@@ -34,3 +34,16 @@ def test_deleting_a_missing_trail_is_an_error(localcloud: str) -> None:
     with pytest.raises(ClientError) as caught:
         cloudtrail.delete_trail(Name=f"missing-{uuid.uuid4().hex[:8]}")
     assert caught.value.response["Error"]["Code"] == "TrailNotFoundException"
+
+
+def test_a_new_trail_logs_every_management_event_until_told_otherwise(localcloud: str) -> None:
+    cloudtrail = boto3.client("cloudtrail")
+    name = f"trail-{uuid.uuid4().hex[:8]}"
+    arn = _trail(name)
+    assert cloudtrail.get_event_selectors(TrailName=arn)["EventSelectors"] == [{
+        "ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": [],
+        "ExcludeManagementEventSources": []}]
+    cloudtrail.put_event_selectors(TrailName=arn, EventSelectors=[
+        {"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}])
+    (selector,) = cloudtrail.get_event_selectors(TrailName=arn)["EventSelectors"]
+    assert selector["ReadWriteType"] == "WriteOnly"
