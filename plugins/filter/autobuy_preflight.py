@@ -360,6 +360,35 @@ def monitoring_errors(v: Mapping[str, Any]) -> Errors:
     return errors
 
 
+def trail_errors(v: Mapping[str, Any]) -> Errors:
+    errors: Errors = []
+    for name in ("autobuy_trail_bucket", "autobuy_trail_access_log_bucket"):
+        bucket = v.get(name)
+        if not (isinstance(bucket, str) and _BUCKET.match(bucket)):
+            errors.append(f"{name} must be an S3 bucket name of 3-63 lowercase letters, "
+                          f"digits and hyphens (got {bucket!r})")
+    if v.get("autobuy_trail_access_log_bucket") == v.get("autobuy_trail_bucket"):
+        errors.append("autobuy_trail_access_log_bucket must differ from autobuy_trail_bucket "
+                      "(a bucket logging its own access logs loops)")
+    for name in ("autobuy_trail_name", "autobuy_trail_logs_role_name"):
+        if not isinstance(v.get(name), str) or not _NAME.match(v.get(name, "")):
+            errors.append(f"{name} must be a non-empty name of letters, digits, '_', '.', '-'")
+    if not str(v.get("autobuy_trail_kms_alias", "")).startswith("alias/"):
+        errors.append(f"autobuy_trail_kms_alias must be a KMS alias (alias/...) "
+                      f"(got {v.get('autobuy_trail_kms_alias')!r})")
+    if not str(v.get("autobuy_trail_log_group", "")).startswith("/"):
+        errors.append(f"autobuy_trail_log_group must be a log group path starting with / "
+                      f"(got {v.get('autobuy_trail_log_group')!r})")
+    if v.get("autobuy_trail_log_retention_days") not in _LOG_RETENTION:
+        errors.append(f"autobuy_trail_log_retention_days must be one of CloudWatch Logs' values "
+                      f"{sorted(_LOG_RETENTION)} (got {v.get('autobuy_trail_log_retention_days')!r})")
+    if not str(v.get("autobuy_trail_metric_namespace", "")) or str(
+            v.get("autobuy_trail_metric_namespace", "")).startswith("AWS/"):
+        errors.append("autobuy_trail_metric_namespace must be a namespace of ours, not empty "
+                      "and not AWS/... (reserved for AWS's metrics)")
+    return errors
+
+
 _GITHUB_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$")
 _GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 _GITHUB_REF = re.compile(r"^refs/(heads|tags)/[^\s*?\[\\~^:]+$")
@@ -417,7 +446,7 @@ def general_errors(v: Mapping[str, Any]) -> Errors:
 CHECKS: tuple[Callable[[Mapping[str, Any]], Errors], ...] = (
     general_errors, network_errors, security_errors, data_errors, backup_errors, edge_errors,
     mail_errors, frontend_errors,
-    compute_errors, monitoring_errors, delivery_errors,
+    compute_errors, monitoring_errors, trail_errors, delivery_errors,
 )
 
 

@@ -146,3 +146,30 @@ def test_the_server_tells_its_patches(localcloud: str, localcloud_speed_off: str
     assert [f"{p['kind']}/{p['name']}" for p in off["applied"]] == [
         n for n in NAMES if n not in SPEED]
     assert {p["moto"] for p in on["applied"]} == {INSTALLED}
+
+
+# Walks a patched function down to moto's, through each wrapper's closure.
+_CHAIN = """
+import importlib
+from localcloud import extensions
+from moto.rds.models import RDSBackend
+for patch in extensions.selected():
+    importlib.import_module(patch.module).apply()
+function, files = RDSBackend.create_db_instance, []
+while function is not None:
+    files.append(function.__code__.co_filename.rsplit("/", 1)[-1])
+    inner = [c.cell_contents for c in function.__closure__ or ()
+             if callable(c.cell_contents) and getattr(c.cell_contents, "__name__", "") == "create_db_instance"]
+    function = getattr(function, "__wrapped__", None) or (inner[0] if inner else None)
+print(" ".join(files))
+"""
+
+
+def test_on_the_twin_every_rds_patch_wraps_create_db_instance() -> None:
+    """Patches that wrap one moto function must not take each other for themselves: with
+    the default mark, rds_certificates once made rds_database skip (no database container
+    on the twin, make local failed)."""
+    env = {**os.environ, "LOCALCLOUD_TWIN": "on", "PYTHONPATH": str(ROOT)}
+    chain = subprocess.run([sys.executable, "-c", _CHAIN], env=env, capture_output=True, text=True,
+                           check=True, cwd=ROOT).stdout.split()
+    assert chain == ["rds_backups.py", "rds_database.py", "rds_certificates.py", "models.py"]

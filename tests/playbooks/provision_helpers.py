@@ -151,6 +151,8 @@ def stack_defaults(**change: object) -> dict:
         "autobuy_mail_domain": domain,
         "autobuy_alerts_from": "alerts@" + domain,
         "autobuy_web_bucket": domain.replace(".", "-") + "-web",
+        "autobuy_trail_bucket": domain.replace(".", "-") + "-cloudtrail",
+        "autobuy_trail_access_log_bucket": domain.replace(".", "-") + "-cloudtrail-access",
         "autobuy_web_aliases": [domain, "www." + domain],
     })
     values.update(change)

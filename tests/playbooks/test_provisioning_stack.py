@@ -523,6 +523,19 @@ def test_alarms_notify_the_alerts_topic(stack: Stack) -> None:
     assert dims["LoadBalancer"] == _alb(stack)["LoadBalancerArn"].split(":loadbalancer/")[1]
 
 
+def test_the_trail_watches_the_account_and_its_alarms_reach_the_alerts_topic(stack: Stack) -> None:
+    """The trail tier in the stack (its details: tests/playbooks/test_provisioning_trail.py)."""
+    (trail,) = stack.client("cloudtrail").describe_trails()["trailList"]
+    assert (trail["Name"], trail["IsMultiRegionTrail"], trail["LogFileValidationEnabled"]) == (
+        "taskapp-trail", True, True)
+    assert trail["KmsKeyId"].startswith("arn:aws:kms:")
+    assert trail["CloudWatchLogsLogGroupArn"].endswith(":log-group:/autobuy/cloudtrail:*")
+    topics = [t["TopicArn"] for t in stack.client("sns").list_topics()["Topics"]]
+    (topic,) = [t for t in topics if t.endswith(":taskapp-alerts")]
+    cis = stack.client("cloudwatch").describe_alarms(AlarmNamePrefix="taskapp-cis-")["MetricAlarms"]
+    assert len(cis) == 15 and all(a["AlarmActions"] == [topic] for a in cis)
+
+
 def test_log_group_keeps_thirty_days(stack: Stack) -> None:
     groups = stack.client("logs").describe_log_groups(logGroupNamePrefix="/autobuy/taskapp-backend")["logGroups"]
     assert [(g["logGroupName"], g["retentionInDays"]) for g in groups] == [("/autobuy/taskapp-backend", 30)]
@@ -606,6 +619,7 @@ def test_the_vpc_default_acl_lets_nothing_in_or_out(stack: Stack) -> None:
     ("taskapp-rds-enhanced-monitoring", "monitoring.rds.amazonaws.com"),
     ("taskapp-backup", "backup.amazonaws.com"),
     ("taskapp-db-rotation", "lambda.amazonaws.com"),
+    ("taskapp-cloudtrail-logs", "cloudtrail.amazonaws.com"),
 ])
 def test_service_roles_trust_their_service_for_this_account_only(stack: Stack, role: str, service: str) -> None:
     document = stack.client("iam").get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
@@ -675,7 +689,7 @@ def test_check_mode_on_the_converged_stack_changes_nothing(stack: Stack) -> None
 
 
 @pytest.mark.parametrize("tier", ["network", "security", "data", "backup", "edge", "frontend", "compute",
-                                  "monitoring"])
+                                  "monitoring", "trail"])
 def test_each_tier_runs_alone(stack: Stack, tier: str) -> None:
     run = run_playbook("site.yml", stack.url, "--tags", tier, extra=stack.web)
     assert_ok(run, changed=0)
@@ -709,13 +723,17 @@ def test_teardown_removes_everything(stack: Stack) -> None:
     assert c("logs").describe_log_groups(logGroupNamePrefix="/autobuy/")["logGroups"] == []
     assert c("iam").list_instance_profiles()["InstanceProfiles"] == []
     assert [r for r in c("iam").list_roles()["Roles"] if r["RoleName"] in (
-        "EC2-ECR-SecretsManager-Role", "taskapp-rds-enhanced-monitoring", "taskapp-db-rotation")] == []
+        "EC2-ECR-SecretsManager-Role", "taskapp-rds-enhanced-monitoring", "taskapp-db-rotation",
+        "taskapp-cloudtrail-logs")] == []
     assert c("lambda").list_functions()["Functions"] == []
     assert [e for e in c("ec2").describe_vpc_endpoints()["VpcEndpoints"] if e["State"] != "deleted"] == []
     assert c("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/")["logGroups"] == []
     assert c("budgets").describe_budgets(AccountId="123456789012").get("Budgets", []) == []
     assert c("cloudfront").list_distributions()["DistributionList"].get("Items") in (None, [])
     assert STACK["autobuy_domain"].replace(".", "-") + "-web" not in [b["Name"] for b in c("s3").list_buckets()["Buckets"]]
+    assert c("cloudtrail").describe_trails()["trailList"] == []
+    assert STACK["autobuy_domain"].replace(".", "-") + "-cloudtrail" not in [
+        b["Name"] for b in c("s3").list_buckets()["Buckets"]]
 
 
 def test_teardown_removes_the_acls_the_key_and_the_ebs_setting(stack: Stack) -> None:
