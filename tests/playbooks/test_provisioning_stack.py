@@ -614,6 +614,22 @@ def test_the_vpc_default_acl_lets_nothing_in_or_out(stack: Stack) -> None:
     assert [e["RuleAction"] for e in acl["Entries"]] == ["deny", "deny"]
 
 
+def test_the_vpc_default_security_group_has_no_rules(stack: Stack) -> None:
+    (group,) = stack.client("ec2").describe_security_groups(Filters=[
+        {"Name": "vpc-id", "Values": [stack.vpc_id()]},
+        {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"]
+    assert (group["IpPermissions"], group["IpPermissionsEgress"]) == ([], [])
+
+
+def test_the_secrets_manager_endpoint_admits_this_accounts_principals_only(stack: Stack) -> None:
+    (endpoint,) = [e for e in stack.client("ec2").describe_vpc_endpoints(Filters=[
+        {"Name": "vpc-id", "Values": [stack.vpc_id()]}])["VpcEndpoints"]
+        if e["ServiceName"].endswith(".secretsmanager")]
+    (statement,) = json.loads(endpoint["PolicyDocument"])["Statement"]
+    assert statement["Principal"] == "*"
+    assert statement["Condition"] == {"StringEquals": {"aws:PrincipalAccount": "123456789012"}}
+
+
 @pytest.mark.parametrize(("role", "service"), [
     ("EC2-ECR-SecretsManager-Role", "ec2.amazonaws.com"),
     ("taskapp-rds-enhanced-monitoring", "monitoring.rds.amazonaws.com"),
