@@ -152,6 +152,7 @@ def stack_defaults(**change: object) -> dict:
         "autobuy_alerts_from": "alerts@" + domain,
         "autobuy_web_bucket": domain.replace(".", "-") + "-web",
         "autobuy_web_aliases": [domain, "www." + domain],
+        "autobuy_site_url": "https://" + domain,
     })
     values.update(change)
     return values
