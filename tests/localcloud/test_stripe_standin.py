@@ -258,3 +258,20 @@ def test_a_twin_instance_gets_a_page_this_machine_opens_and_events_reach_the_pub
         assert receiver.hosts == ["api.shop.test"] and ("api.shop.test", 80) in asked
     finally:
         server.shutdown()
+
+
+def test_make_locals_webhook_step_keeps_its_endpoint_and_secret_on_a_rerun(localcloud, tmp_path):
+    """autobuy.dev.stripe_webhook: the endpoint and the 0600 vars file once; a rerun keeps
+    both (site.yml then changes nothing); an endpoint gone (a fresh local cloud) is replaced."""
+    from autobuy.dev.stripe_webhook import ensure
+
+    url, out = "https://api.rerun.test/v1/billing/webhook", tmp_path / "stripe-webhook.yml"
+    assert ensure(localcloud + "/stripe", url, out) is True
+    first = out.read_text()
+    assert out.stat().st_mode & 0o777 == 0o600 and "autobuy_stripe_webhook_secret: \"whsec_" in first
+    assert ensure(localcloud + "/stripe", url, out) is False and out.read_text() == first
+    (hook,) = [h for h in call(localcloud + "/stripe/v1/webhook_endpoints")[1]["data"] if h["url"] == url]
+    call(f"{localcloud}/stripe/v1/webhook_endpoints/{hook['id']}", "DELETE")
+    assert ensure(localcloud + "/stripe", url, out) is True and out.read_text() != first
+    (hook,) = [h for h in call(localcloud + "/stripe/v1/webhook_endpoints")[1]["data"] if h["url"] == url]
+    call(f"{localcloud}/stripe/v1/webhook_endpoints/{hook['id']}", "DELETE")
