@@ -8,6 +8,10 @@ own state directory; then, only through what it printed and wrote (.localcloud/t
 * the group's instances boot the golden AMI `make local` built (Docker and the AWS CLI
   preinstalled: the user data installs nothing), the builder is gone, and the compute tier
   run again finds the AMI and builds nothing (changed=0);
+* an upgrade through Stripe Checkout from the instance: the API reaches the local cloud's
+  Stripe stand-in by its twin name, the payment page opens on this machine, the stand-in's
+  signed events reach the API through the balancer and the account turns pro;
+* an alert e-mailed by the instance's worker through SES, read back from the local cloud;
 * a price check end to end: development sign-in through the balancer, a demo shop product
   tracked, its price changed through the shop's admin interface, a manual check — the
   worker on the instance takes it from SQS, fetches the shop and the new price appears in
@@ -37,6 +41,7 @@ import shlex
 import ssl
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -44,6 +49,8 @@ from typing import Any
 
 import pytest
 from localcloud_helpers import free_port
+
+from tests.app.support.web_flow import until
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = {"api_url", "http_url", "host_header", "ca_cert", "registry", "asg_name", "instances",
@@ -229,6 +236,74 @@ def test_a_price_check_runs_end_to_end_on_the_twin(local: Local) -> None:
         status, history = local.request("GET", f"/v1/items/{item['id']}/history", None, token)
         assert status == 200, history
         prices = [point["price"] for point in history["items"]]
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any) -> None:
+        return None
+
+
+def test_an_upgrade_through_the_stripe_stand_in_reaches_the_instances_api(local: Local) -> None:
+    """The instance's API creates the Checkout Session at the stand-in (its twin name,
+    TLS with the twin's CA); the payment page opens on this machine; the stand-in's signed
+    events reach the API through the balancer under the stack's name, verified with the
+    secret `make local` registered (0600 vars file, never printed) and the app secret holds."""
+    cloud = f"http://127.0.0.1:{local.env['LOCALCLOUD_PORT']}"
+    vars_file = local.state / "stripe-webhook.yml"
+    assert vars_file.stat().st_mode & 0o777 == 0o600
+    secret = vars_file.read_text().rpartition("autobuy_stripe_webhook_secret: ")[2].strip().strip('"')
+    assert secret.startswith("whsec_") and secret not in local.output
+    status, signed_in = local.request("POST", "/v1/auth/dev", {"email": "twin.pay@example.com"})
+    assert status == 200, signed_in
+    token = signed_in["access_token"]
+    assert local.request("GET", "/v1/billing", None, token)[1]["tier"] == "free"
+    status, session = local.request("POST", "/v1/billing/checkout", {"tier": "pro"}, token)
+    assert status == 201, session  # 503 when the instance cannot reach Stripe
+    assert session["url"] == f"{cloud}/stripe/checkout/{session['id']}"
+    with urllib.request.urlopen(session["url"], timeout=10) as page:
+        assert "Pay and subscribe" in page.read().decode()
+    try:
+        urllib.request.build_opener(_NoRedirect).open(urllib.request.Request(
+            session["url"] + "/pay", data=b"", method="POST"), timeout=10)
+        raise AssertionError("paying did not send the browser back to the site")
+    except urllib.error.HTTPError as back:
+        assert back.code == 303
+        assert back.headers["Location"] == "https://autobuyguard.store/account?checkout=success"
+    state = until("the webhook to upgrade the account", lambda: (
+        answer := local.request("GET", "/v1/billing", None, token)[1])["tier"] == "pro" and answer,
+        timeout=120, every=1)
+    assert state["status"] == "active" and state["has_customer"], state
+
+
+def test_an_alert_is_e_mailed_by_the_instances_worker_through_ses(local: Local) -> None:
+    """The worker on the instance e-mails the alert through SES (the stack's verified domain
+    identity) to the user's own address; the local cloud keeps what SES accepted."""
+    import boto3
+
+    ses = boto3.client("ses", endpoint_url=f"http://127.0.0.1:{local.env['LOCALCLOUD_PORT']}",
+                       region_name="eu-central-1", aws_access_key_id="localcloud",
+                       aws_secret_access_key="localcloud")
+    verified = ses.get_identity_verification_attributes(Identities=["autobuyguard.store"])
+    assert verified["VerificationAttributes"]["autobuyguard.store"]["VerificationStatus"] == "Success"
+    email, product = "twin.mail@example.com", 8
+    status, signed_in = local.request("POST", "/v1/auth/dev", {"email": email})
+    assert status == 200, signed_in
+    token = signed_in["access_token"]
+    _set_price(local.twin["demo_shop"]["admin_url"], product, "55.50")  # under the target
+    status, item = local.request("POST", "/v1/items", {
+        "url": local.twin["demo_shop"]["product_url"].format(n=product), "target_price": "60.00",
+        "currency": "EUR"}, token)
+    assert status == 201, item
+    status, queued = local.request("POST", f"/v1/items/{item['id']}/check", None, token)
+    assert status == 202, queued
+
+    def mails() -> list[dict[str, Any]]:
+        with urllib.request.urlopen(
+                f"http://127.0.0.1:{local.env['LOCALCLOUD_PORT']}/localcloud/ses/messages",
+                timeout=10) as answer:
+            return [m for m in json.load(answer)["messages"] if m["destinations"] == [email]]
+    (mail,) = until("the alert e-mail", mails, timeout=180, every=1)
+    assert mail["source"] == "alerts@autobuyguard.store" and "55.50" in mail["subject"], mail
 
 
 def test_a_url_outside_the_twins_demo_shop_is_refused(local: Local) -> None:

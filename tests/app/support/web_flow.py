@@ -37,11 +37,12 @@ class Site:
     user_id: Callable[[], str] = lambda: ""  # the signed-in user's id where check needs it
 
 
-def until(what: str, predicate: Callable[[], Any], timeout: float = 30) -> Any:
+def until(what: str, predicate: Callable[[], Any], timeout: float = 30, every: float = 0.1) -> Any:
+    """``predicate()``'s first true value, asked every ``every`` s for ``timeout`` s."""
     deadline = time.monotonic() + timeout
     while not (value := predicate()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
+        assert time.monotonic() < deadline, f"timed out after {timeout:g} s waiting for {what}"
+        time.sleep(every)
     return value
 
 
