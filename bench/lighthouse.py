@@ -4,9 +4,10 @@ JavaScript the first page loads (gzipped), with the issue's targets beside them.
     python bench/lighthouse.py                     # the twin's web_url (.localcloud/twin.json)
     python bench/lighthouse.py --url https://127.0.0.1:9443/ --runs 3
 
-Lighthouse comes from npm (`npm i -E lighthouse@12` in a directory of your choice; give its
-binary with --lighthouse or LIGHTHOUSE), Chromium from Debian (--chrome or CHROME_PATH,
-default /usr/bin/chromium). Lighthouse's default mobile profile (simulated slow 4G, 4x CPU
+Lighthouse comes from npm: `make lighthouse` installs 12.8.2 into .cache/lighthouse and runs
+this script with it (or `npm i -E lighthouse@12` in a directory of your choice and give its
+binary with --lighthouse or LIGHTHOUSE); Chromium from Debian (--chrome or CHROME_PATH,
+default /usr/bin/chromium; `make lighthouse` installs the package when it is missing). Lighthouse's default mobile profile (simulated slow 4G, 4x CPU
 slowdown) is used; the median of --runs runs is printed. The JavaScript figure is every
 script the page requested, gzipped here at level 9 (what it weighs over the wire
 whether or not the server compressed it), plus what the server actually sent.

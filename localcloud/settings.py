@@ -93,6 +93,20 @@ def alb_https_port() -> int:
     return port
 
 
+def web_https_port() -> int:
+    """``LOCALCLOUD_WEB_HTTPS_PORT``: the host's 127.0.0.1 port of the twin's CloudFront edge
+    (localcloud/twin/edge.py; default 9443; ``0``: any free port); must differ from the
+    balancer's ports."""
+    raw = os.environ.get("LOCALCLOUD_WEB_HTTPS_PORT", "").strip()
+    if raw == "0":  # any free port (the test suite's twins): reported as web_edge.https
+        return 0
+    port = _port("LOCALCLOUD_WEB_HTTPS_PORT", 9443)
+    if port in (alb_http_port(), alb_https_port()):
+        raise SystemExit("localcloud: LOCALCLOUD_WEB_HTTPS_PORT must differ from "
+                         f"LOCALCLOUD_ALB_HTTP_PORT and LOCALCLOUD_ALB_HTTPS_PORT ({port})")
+    return port
+
+
 def state_dir() -> str:
     """``LOCALCLOUD_STATE_DIR``: pid and log files of ``start``, and the twin's CA and files."""
     return os.environ.get("LOCALCLOUD_STATE_DIR", "").strip() or ".localcloud"
@@ -187,6 +201,7 @@ def validate() -> None:
     demo_shop()
     alb_http_port()
     alb_https_port()
+    web_https_port()
     allowed_moto_version()
     time_scale()
     rds_create_seconds()

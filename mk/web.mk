@@ -5,7 +5,12 @@
 #   make web        npm ci + production build into web/dist, prints the first page's JS size
 #   make test-web   type check, generated API types up to date, vitest (in `make test`)
 #   make web-dev    Vite dev server on http://127.0.0.1:5173, /v1 and /health sent to `make api`
-.PHONY: web web-deps test-web web-dev web-types web-e2e lighthouse
+#   make lighthouse        Lighthouse 12 scores and first-page JS of the twin's web_url
+#   make bench-item-list   50-item list usable after sign-in on the twin vs an empty list
+# (both measure the twin of `make local`, which must be running)
+.PHONY: web web-deps test-web web-dev web-types web-e2e lighthouse bench-item-list
+
+BENCH_TARGETS += bench-item-list
 
 TEST_TARGETS += test-web
 
@@ -40,8 +45,22 @@ web-dev: web-deps ## Vite dev server on 127.0.0.1:$(WEB_PORT); run `make api` al
 web-e2e: setup web ## End-to-end run in headless Chromium; screenshots into docs/screenshots
 	AUTOBUY_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest tests/app/test_web_e2e.py -q -p no:cacheprovider
 
-# Lighthouse 12 from npm (not a dependency of the app: LIGHTHOUSE=DIR/node_modules/.bin/lighthouse
-# after `npm i -E lighthouse@12` in DIR), Debian's chromium; LIGHTHOUSE_URL defaults to the
-# twin's web_url.
-lighthouse: setup ## Lighthouse scores and first-page JS (gzipped) of the web app (bench/lighthouse.py)
-	$(BIN)/python bench/lighthouse.py $(if $(LIGHTHOUSE_URL),--url $(LIGHTHOUSE_URL))
+# Lighthouse 12 from npm, installed into .cache/lighthouse (not a dependency of the app; give
+# LIGHTHOUSE=/path/to/lighthouse to use another), Debian's chromium (scripts/system-deps.sh);
+# LIGHTHOUSE_URL defaults to the twin's web_url (make local).
+LIGHTHOUSE_VERSION ?= 12.8.2
+LIGHTHOUSE_BIN := .cache/lighthouse/node_modules/.bin/lighthouse
+LIGHTHOUSE ?= $(LIGHTHOUSE_BIN)
+$(LIGHTHOUSE_BIN):
+	scripts/system-deps.sh node
+	mkdir -p .cache/lighthouse
+	npm install --prefix .cache/lighthouse --save-exact --no-audit --no-fund --loglevel=error \
+	  lighthouse@$(LIGHTHOUSE_VERSION)
+
+lighthouse: setup $(if $(filter $(LIGHTHOUSE_BIN),$(LIGHTHOUSE)),$(LIGHTHOUSE_BIN)) ## Lighthouse scores and first-page JS (gzipped) of the web app (bench/lighthouse.py)
+	scripts/system-deps.sh chromium
+	LIGHTHOUSE=$(LIGHTHOUSE) $(BIN)/python bench/lighthouse.py $(if $(LIGHTHOUSE_URL),--url $(LIGHTHOUSE_URL))
+
+bench-item-list: setup ## 50-item list usable after sign-in on the twin's web_url (headless Chromium) vs an empty list
+	scripts/system-deps.sh chromium
+	$(BIN)/python bench/item_list.py --cloud $(LOCALCLOUD_URL)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the system packages and services a make target needs are present.
 #
-#   scripts/system-deps.sh NEED...     NEED: python docker debootstrap mariadb node
+#   scripts/system-deps.sh NEED...     NEED: python docker debootstrap mariadb node chromium
 #
 # As root on Debian/Ubuntu it installs what is missing from the distribution's
 # archive (apt-get) and starts the Docker engine when it is not running. As
@@ -15,6 +15,8 @@ declare -A NEED=(
   [debootstrap]="debootstrap : command -v debootstrap"
   [mariadb]="mariadb-server : command -v mariadbd || test -x /usr/sbin/mariadbd"
   # web/ builds on Node 18.18+ (Debian 12's nodejs is 18.20) with its npm.
+  # Lighthouse and the browser benches drive Debian's own chromium (a tool's browser download fails offline).
+  [chromium]="chromium : command -v chromium"
   [node]="nodejs npm : command -v npm && node -e 'const [a,b]=process.versions.node.split(\".\").map(Number); process.exit(a>18||(a===18&&b>=18)?0:1)'"
 )
 

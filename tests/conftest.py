@@ -50,6 +50,22 @@ def warm_python_servers() -> Iterator[None]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _web_edge_on_any_port() -> Iterator[None]:
+    """Every twin a test starts puts its CloudFront edge on a free port of its own
+    (LOCALCLOUD_WEB_HTTPS_PORT=0), not on 9443, which `make local` and other checkouts'
+    tests may hold; a test that needs a given port passes it in its settings."""
+    saved = os.environ.get("LOCALCLOUD_WEB_HTTPS_PORT")
+    os.environ["LOCALCLOUD_WEB_HTTPS_PORT"] = "0"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("LOCALCLOUD_WEB_HTTPS_PORT", None)
+        else:
+            os.environ["LOCALCLOUD_WEB_HTTPS_PORT"] = saved
+
+
 #: The session servers' twin settings, pinned (tests that need the twin start their own).
 API_STATE_ONLY = {"LOCALCLOUD_TWIN": "off", "LOCALCLOUD_INSTANCES": "records"}
 

@@ -4,6 +4,8 @@
 * :mod:`localcloud.twin.registry` — the registry container behind ECR;
 * :mod:`localcloud.twin.database` — a MariaDB container per RDS DB instance;
 * :mod:`localcloud.twin.balancer` — HAProxy serving the application load balancer;
+* :mod:`localcloud.twin.edge` — the CloudFront edge serving the distribution (HTTPS on
+  ``127.0.0.1:LOCALCLOUD_WEB_HTTPS_PORT``);
 * :mod:`localcloud.twin.instance_services` — what the instance role and the VPC give an
   instance: the AWS endpoint under AWS's host names, the instance metadata service;
 * :mod:`localcloud.twin.stripe_host` — the Stripe stand-in under a name of the twin network;
@@ -30,6 +32,7 @@ from localcloud.twin import docker
 from localcloud.twin.ca import CertificateAuthority
 from localcloud.twin.database import Databases
 from localcloud.twin.demoshop import DemoShop
+from localcloud.twin.edge import Edge, EdgeStartError
 from localcloud.twin.instance_services import InstanceServices
 from localcloud.twin.registry import Registry, host_names
 from localcloud.twin.stripe_host import StripeHost
@@ -51,6 +54,7 @@ class Twin:
         self.instance_services: InstanceServices | None = None
         self.demo_shop: DemoShop | None = None
         self.stripe_host: StripeHost | None = None
+        self.edge: Edge | None = None
         self._jobs: list[Callable[[], None]] = []
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -72,13 +76,17 @@ class Twin:
         if settings.demo_shop():
             self.demo_shop = DemoShop(self.owner, self.network)
             self.demo_shop.start()
+        self.edge = Edge(self.ca, self.workdir / "edge", lambda: self.balancer)
+        self.edge.start()
+        self.every_cycle(self.edge.refresh)
         self._thread = threading.Thread(target=self._periodic, name="localcloud-twin",
                                         daemon=True)
         self._thread.start()
         print(f"localcloud: twin: CA {self.ca.cert_path}; network {self.network}; "
               f"ECR registry {self.registry.address} "
               f"({self.registry.names[0]} and the other regions' hosts)"
-              + (f"; demo shop {self.demo_shop.address}" if self.demo_shop else ""), flush=True)
+              + (f"; demo shop {self.demo_shop.address}" if self.demo_shop else "")
+              + f"; web edge https://localhost:{self.edge.port}/", flush=True)
 
     def every_cycle(self, job: Callable[[], None]) -> None:
         """Run ``job`` every :data:`LIFECYCLE_SECONDS` in the twin's thread."""
@@ -102,6 +110,8 @@ class Twin:
             self.registry.stop()
         if self.instance_services is not None:
             self.instance_services.stop()
+        if self.edge is not None:
+            self.edge.stop()
         docker.remove_owned(self.owner)
         shutil.rmtree(self.workdir, ignore_errors=True)  # the registry's key and htpasswd
 
@@ -121,6 +131,7 @@ class Twin:
                                   if self.instance_services else ""),
             "demo_shop": self.demo_shop.report() if self.demo_shop is not None else {},
             "stripe": self.stripe_host.report() if self.stripe_host is not None else {},
+            "web_edge": self.edge.report() if self.edge is not None else {},
         }
 
 
@@ -153,6 +164,9 @@ def start(api_port: int | None = None) -> Twin | None:
                      key=lambda region: (region != first, region))
     try:
         twin.start(DEFAULT_ACCOUNT_ID, regions, api_port)
+    except EdgeStartError as exc:
+        twin.stop()
+        raise SystemExit(f"localcloud: {exc}") from exc
     except docker.DockerError as exc:
         twin.stop()
         raise docker.DockerError(

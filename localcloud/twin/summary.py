@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 #: The keys of the twin file (docs/localcloud.md, "make local").
-KEYS = ("api_url", "http_url", "host_header", "ca_cert", "registry", "asg_name",
+KEYS = ("web_url", "api_url", "http_url", "host_header", "ca_cert", "registry", "asg_name",
         "instances", "demo_shop")
 CONTAINER_TAG = "localcloud:container"
 
@@ -105,7 +105,10 @@ def collect(url: str) -> dict[str, Any]:
     http_port = http.rpartition(":")[2]
     name = host or served["dns_name"]
     demo = twin.get("demo_shop") or {}
+    edge = (twin.get("web_edge") or {}).get("https", "")
     return {
+        # the distribution on the twin's CloudFront edge, under the name a browser resolves
+        "web_url": f"https://localhost:{edge.rpartition(':')[2]}/" if edge else "",
         "api_url": f"https://{name}:{https_port}/" if https else "",
         "http_url": f"http://{name}:{http_port}/" if http else "",
         "host_header": name,
@@ -131,6 +134,8 @@ def healthy(summary: dict[str, Any]) -> bool:
 
 def render(summary: dict[str, Any]) -> str:
     lines = [
+        f"Web app:      {summary['web_url']}   (open it in a browser that trusts the twin's CA "
+        f"{summary['ca_cert']}: docs/localcloud.md, \"The web app\")",
         f"API URL:      {summary['api_url']}   (Host {summary['host_header']}, "
         f"HTTP {summary['http_url']})",
         f"Try it:       {curl_line(summary)}",

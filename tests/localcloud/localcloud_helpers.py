@@ -71,3 +71,18 @@ def until(predicate: Callable[[], Any], timeout: float = 60, what: str = "",
             return value
         assert time.monotonic() < deadline, f"timed out waiting for {what or predicate}"
         time.sleep(interval)
+
+
+def issued_certificate(acm: Any, route53: Any, zone_id: str, domain: str) -> str:
+    """The ARN of an ACM certificate for ``domain``, DNS-validated through the zone and
+    waited for until ``ISSUED`` (on the twin: signed by its CA)."""
+    cert = acm.request_certificate(DomainName=domain, ValidationMethod="DNS")["CertificateArn"]
+    record = until(lambda: acm.describe_certificate(CertificateArn=cert)["Certificate"]
+                   ["DomainValidationOptions"][0].get("ResourceRecord"), 30, "validation record")
+    route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{
+        "Action": "UPSERT", "ResourceRecordSet": {
+            "Name": record["Name"], "Type": "CNAME", "TTL": 60,
+            "ResourceRecords": [{"Value": record["Value"]}]}}]})
+    until(lambda: acm.describe_certificate(CertificateArn=cert)["Certificate"]["Status"]
+          == "ISSUED", 30, "the certificate to be issued")
+    return str(cert)

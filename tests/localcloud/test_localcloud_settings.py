@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
     ("LOCALCLOUD_DEMO_SHOP", "yes"),
     ("LOCALCLOUD_ALB_HTTP_PORT", "80a"),
     ("LOCALCLOUD_ALB_HTTPS_PORT", "70000"),
+    ("LOCALCLOUD_WEB_HTTPS_PORT", "web"),
     ("LOCALCLOUD_ALLOW_MOTO_VERSION", "yes"),
     ("LOCALCLOUD_INSTANCES", "vms"),
     ("LOCALCLOUD_AMI_IMAGES", "debian-12-*"),

@@ -18,7 +18,8 @@ import boto3
 import pytest
 from cryptography import x509
 
-from localcloud_helpers import free_port, start_server, stop_server, until
+from localcloud_helpers import (free_port, issued_certificate, start_server, stop_server,
+                               until)
 from test_twin import _docker, _json
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
@@ -106,15 +107,7 @@ def stack(cloud: Cloud) -> dict[str, Any]:
                                  AvailabilityZone=f"{REGION}{az}")["Subnet"]["SubnetId"]
                for i, az in enumerate("ab")]
     zone = r53.create_hosted_zone(Name="twin-alb.test", CallerReference="alb")["HostedZone"]
-    cert = acm.request_certificate(DomainName=DOMAIN, ValidationMethod="DNS")["CertificateArn"]
-    record = until(lambda: acm.describe_certificate(CertificateArn=cert)["Certificate"]
-                    ["DomainValidationOptions"][0].get("ResourceRecord"), 30, "validation record")
-    r53.change_resource_record_sets(HostedZoneId=zone["Id"], ChangeBatch={"Changes": [{
-        "Action": "UPSERT", "ResourceRecordSet": {
-            "Name": record["Name"], "Type": "CNAME", "TTL": 60,
-            "ResourceRecords": [{"Value": record["Value"]}]}}]})
-    until(lambda: acm.describe_certificate(CertificateArn=cert)["Certificate"]["Status"]
-           == "ISSUED", 30, "the certificate to be issued")
+    cert = issued_certificate(acm, r53, zone["Id"], DOMAIN)
     alb = elb.create_load_balancer(Name="twin-alb", Subnets=subnets, Type="application",
                                    Scheme="internet-facing")["LoadBalancers"][0]
     tg = elb.create_target_group(

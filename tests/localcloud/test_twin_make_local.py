@@ -53,7 +53,7 @@ from localcloud_helpers import free_port
 from tests.app.support.web_flow import until
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYS = {"api_url", "http_url", "host_header", "ca_cert", "registry", "asg_name", "instances",
+KEYS = {"web_url", "api_url", "http_url", "host_header", "ca_cert", "registry", "asg_name", "instances",
         "demo_shop"}
 LABEL = "org.autobuy.localcloud"
 
@@ -123,7 +123,8 @@ def local(tmp_path_factory: pytest.TempPathFactory, docker_images: Callable[...,
            if not k.startswith(("LOCALCLOUD_", "AWS_"))}
     env.update({"LOCALCLOUD_PORT": str(free_port()), "LOCALCLOUD_STATE_DIR": str(state),
                 "LOCALCLOUD_ALB_HTTP_PORT": str(free_port()),
-                "LOCALCLOUD_ALB_HTTPS_PORT": str(free_port())})
+                "LOCALCLOUD_ALB_HTTPS_PORT": str(free_port()),
+                "LOCALCLOUD_WEB_HTTPS_PORT": str(free_port())})
     # An AMI image of one's own (e.g. while several worktrees share one Docker engine).
     if os.environ.get("LOCALCLOUD_AMI_IMAGES"):
         env["LOCALCLOUD_AMI_IMAGES"] = os.environ["LOCALCLOUD_AMI_IMAGES"]
@@ -160,6 +161,25 @@ def test_make_local_prints_and_writes_what_a_person_needs(local: Local) -> None:
     assert twin["registry"].startswith("127.0.0.1:")
     for label in ("API URL:", "Registry:", "Auto Scaling:"):
         assert label in local.output
+
+
+def test_web_url_serves_the_app_and_the_api_through_the_edge(local: Local) -> None:
+    """The twin's CloudFront edge at web_url: the distribution's bucket (the app's built
+    index.html, SPA routes), its response headers policy, and /health through to the API."""
+    web = local.twin["web_url"]
+    assert web == f"https://localhost:{local.env['LOCALCLOUD_WEB_HTTPS_PORT']}/"
+    lines = [ln for ln in local.output.splitlines() if ln.startswith(("Web app:", "API URL:"))]
+    assert lines[0].startswith(f"Web app:      {web}"), lines  # printed first
+    built = (ROOT / "web" / "dist" / "index.html").read_bytes()
+    for path in ("", "items/42"):
+        with urllib.request.urlopen(web + path, context=local.context, timeout=30) as answer:
+            assert answer.read() == built
+            assert answer.headers["Cache-Control"] == "no-cache"
+            assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"]
+            assert answer.headers["Strict-Transport-Security"].startswith("max-age=")
+    with urllib.request.urlopen(web + "health", context=local.context, timeout=30) as answer:
+        assert set(json.loads(answer.read())) == {"status", "timestamp", "uptime"}
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
 
 
 def _ec2(local: Local) -> Any:
