@@ -38,7 +38,7 @@ from autobuy.engine.scheduler import Scheduler
 from tests.app.engine.conftest import demo_shop  # noqa: F401 - the fixture
 from tests.app.engine.test_mail import verified_ses_domain
 from tests.app.support import web_flow
-from tests.app.support.web_flow import CHROMIUM_ARGS, Site, until
+from tests.app.support.web_flow import CHROMIUM_ARGS, Site, stripe_delivered, until
 from tests.conftest import ROOT
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
@@ -172,20 +172,13 @@ def test_a_person_tracks_a_product_gets_the_alert_upgrades_and_signs_out(
         with urllib.request.urlopen(localcloud + "/localcloud/ses/messages", timeout=5) as resp:
             return json.load(resp)["messages"]
 
-    def delivered() -> bool:
-        with urllib.request.urlopen(urllib.request.Request(
-                localcloud + "/stripe/v1/events", headers={"Authorization": "Bearer sk_test_e2e"}),
-                timeout=5) as resp:
-            events = json.load(resp)["data"]
-        return any(e["type"] == "customer.subscription.created" for e in events) and all(
-            e["pending_webhooks"] == 0 for e in events)
-
     def user_id() -> str:
         return boto3.client("dynamodb").scan(
             TableName=settings.table_prefix + "autobuy_items")["Items"][0]["userId"]["S"]
 
     flow = Site(url=url, email=EMAIL, sender=SENDER, product_url=f"{demo_shop}/p/3", check=check,
-                set_price=set_price, mails=mails, stripe_delivered=delivered, user_id=user_id)
+                set_price=set_price, mails=mails, user_id=user_id,
+                stripe_delivered=stripe_delivered(localcloud + "/stripe/v1/events", "sk_test_e2e"))
     with playwright_sync.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         desktop = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")

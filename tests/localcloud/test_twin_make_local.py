@@ -12,6 +12,8 @@ own state directory; then, only through what it printed and wrote (.localcloud/t
   Stripe stand-in by its twin name, the payment page opens on this machine, the stand-in's
   signed events reach the API through the balancer and the account turns pro;
 * an alert e-mailed by the instance's worker through SES, read back from the local cloud;
+* the web app at web_url in headless Chromium: the browser flow of the in-process e2e
+  (tests/app/support/web_flow.py) with everything behind it on the twin;
 * a price check end to end: development sign-in through the balancer, a demo shop product
   tracked, its price changed through the shop's admin interface, a manual check — the
   worker on the instance takes it from SQS, fetches the shop and the new price appears in
@@ -288,7 +290,8 @@ def test_an_upgrade_through_the_stripe_stand_in_reaches_the_instances_api(local:
         raise AssertionError("paying did not send the browser back to the site")
     except urllib.error.HTTPError as back:
         assert back.code == 303
-        assert back.headers["Location"] == "https://autobuyguard.store/account?checkout=success"
+        # back to the site at web_url (make local's autobuy_site_url), on the twin's edge
+        assert back.headers["Location"] == local.twin["web_url"] + "account?checkout=success"
     state = until("the webhook to upgrade the account", lambda: (
         answer := local.request("GET", "/v1/billing", None, token)[1])["tier"] == "pro" and answer,
         timeout=120, every=1)
@@ -324,6 +327,55 @@ def test_an_alert_is_e_mailed_by_the_instances_worker_through_ses(local: Local) 
             return [m for m in json.load(answer)["messages"] if m["destinations"] == [email]]
     (mail,) = until("the alert e-mail", mails, timeout=180, every=1)
     assert mail["source"] == "alerts@autobuyguard.store" and "55.50" in mail["subject"], mail
+
+
+def test_a_person_uses_the_web_app_at_web_url_in_chromium(local: Local) -> None:
+    """The browser flow of tests/app/support/web_flow.py (the in-process e2e's steps) against
+    the twin: the app from the distribution at web_url, /v1/* through the edge and the
+    balancer to the instance's API, the instance's worker checking the twin's demo shop and
+    e-mailing through SES, Checkout at the Stripe stand-in. Screenshots (desktop and phone)
+    to AUTOBUY_SCREENSHOTS_DIR when set (docs/screenshots), else the state directory."""
+    playwright_sync = pytest.importorskip("playwright.sync_api")
+    from tests.app.support import web_flow
+
+    cloud = f"http://127.0.0.1:{local.env['LOCALCLOUD_PORT']}"
+    email, product = "twin.web@example.com", 3
+    status, signed_in = local.request("POST", "/v1/auth/dev", {"email": email})
+    assert status == 200, signed_in
+    token = signed_in["access_token"]  # the same person, for the check-now the test asks for
+
+    def check(item_id: str, _user_id: str) -> None:
+        def points() -> int:
+            status, history = local.request("GET", f"/v1/items/{item_id}/history", None, token)
+            assert status == 200, history
+            return len(history["items"])
+        before = points()
+        status, queued = local.request("POST", f"/v1/items/{item_id}/check", None, token)
+        assert status == 202, queued
+        until("the instance's worker to check the item", lambda: points() > before,
+              timeout=180, every=1)
+
+    def mails() -> list[dict[str, Any]]:
+        def mine() -> list[dict[str, Any]]:
+            with urllib.request.urlopen(cloud + "/localcloud/ses/messages", timeout=10) as answer:
+                return [m for m in json.load(answer)["messages"] if m["destinations"] == [email]]
+        return until("the alert e-mail", mine, timeout=60, every=1)
+
+    shots = Path(os.environ.get("AUTOBUY_SCREENSHOTS_DIR") or local.state / "screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    site = web_flow.Site(
+        url=local.twin["web_url"].rstrip("/"), email=email, sender="alerts@autobuyguard.store",
+        product_url=local.twin["demo_shop"]["product_url"].format(n=product), check=check,
+        set_price=lambda price: _set_price(local.twin["demo_shop"]["admin_url"], product, price),
+        mails=mails, stripe_delivered=web_flow.stripe_delivered(cloud + "/stripe/v1/events", "sk_test_twin"))
+    with playwright_sync.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=os.environ.get("AUTOBUY_CHROMIUM", "/usr/bin/chromium"),
+                                    args=web_flow.CHROMIUM_ARGS)
+        # the twin's CA signs web_url's certificate; Chromium has its own trust store
+        desktop = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US",
+                                      ignore_https_errors=True)
+        web_flow.run(desktop.new_page(), playwright_sync.expect, site, shots, delivery_timeout=90)
+        browser.close()
 
 
 def test_a_url_outside_the_twins_demo_shop_is_refused(local: Local) -> None:

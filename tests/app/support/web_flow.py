@@ -14,8 +14,10 @@ come back as pro, stop tracking and sign out. Screenshots (desktop and phone) to
 """
 from __future__ import annotations
 
+import json
 import re
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +37,18 @@ class Site:
     mails: Callable[[], list[dict[str, Any]]]  # what SES accepted (/localcloud/ses/messages)
     stripe_delivered: Callable[[], bool]  # the stand-in owes no webhook delivery
     user_id: Callable[[], str] = lambda: ""  # the signed-in user's id where check needs it
+
+
+def stripe_delivered(events_url: str, key: str) -> Callable[[], bool]:
+    """Whether the Stripe stand-in (its ``/stripe/v1/events``) has sent a subscription and
+    owes no webhook delivery any more."""
+    def delivered() -> bool:
+        request = urllib.request.Request(events_url, headers={"Authorization": f"Bearer {key}"})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            events = json.load(answer)["data"]
+        return any(e["type"] == "customer.subscription.created" for e in events) and all(
+            e["pending_webhooks"] == 0 for e in events)
+    return delivered
 
 
 def until(what: str, predicate: Callable[[], Any], timeout: float = 30, every: float = 0.1) -> Any:
