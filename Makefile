@@ -70,15 +70,11 @@ local: GOLDEN_AMI ?= $(if $(filter on,$(LOCALCLOUD_TWIN)),true,false)
 # stand-in; its signing secret goes to the stack in a 0600 vars file, never printed.
 local: STRIPE_WEBHOOK_URL ?= https://api.autobuyguard.store/v1/billing/webhook
 local: STRIPE_VARS := $(or $(LOCALCLOUD_STATE_DIR),.localcloud)/stripe-webhook.yml
-# The site people come back to from Checkout: the twin's edge at web_url (https://localhost:
-# LOCALCLOUD_WEB_HTTPS_PORT), unless that port is left to chance (0).
-local: WEB_PORT := $(or $(LOCALCLOUD_WEB_HTTPS_PORT),9443)
-local: SITE_VARS := $(if $(filter-out 0,$(WEB_PORT)),-e autobuy_site_url=https://localhost:$(WEB_PORT))
 local: setup twin-images web localcloud ## The main job: the whole stack on the local cloud's twin, serving (LOCALCLOUD_TWIN=off: API records only)
 	$(BIN)/python -m autobuy.dev.stripe_webhook --stripe $(LOCALCLOUD_URL)/stripe \
 	  --url $(STRIPE_WEBHOOK_URL) --out $(STRIPE_VARS)
 	$(BIN)/ansible-playbook site.yml -i inventories/local -e aws_endpoint_url=$(LOCALCLOUD_URL) \
-	  -e autobuy_golden_ami=$(GOLDEN_AMI) -e @$(STRIPE_VARS) $(SITE_VARS)
+	  -e autobuy_golden_ami=$(GOLDEN_AMI) -e @$(STRIPE_VARS)
 	$(BIN)/ansible-playbook playbooks/summary.yml -i inventories/local -e aws_endpoint_url=$(LOCALCLOUD_URL)
 	@if [ "$(LOCALCLOUD_TWIN)" = on ]; then scripts/local-twin.sh $(LOCALCLOUD_URL); fi
 
