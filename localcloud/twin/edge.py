@@ -278,7 +278,7 @@ class Functions:
     ``statusDescription``, ``headers``, ``body`` as a string). Refused, with the reason in
     the ``502`` body: modules (``require``/``import``: key value stores, ``crypto``,
     ``querystring``), async handlers, ``viewer-response`` functions, a call running over
-    50 ms. Needs ``node`` on the PATH (``make setup`` installs it).
+    500 ms. Needs ``node`` on the PATH (``make setup`` installs it).
     """
 
     def __init__(self, workdir: Path) -> None:
@@ -723,7 +723,6 @@ class _Handler(BaseHTTPRequestHandler):
     server_edge: Edge
     protocol_version = "HTTP/1.1"
     server_version = "CloudFront"
-    sys_version = ""
     timeout = 60
 
     def setup(self) -> None:
@@ -793,6 +792,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
+
+    def version_string(self) -> str:
+        return self.server_version
 
     def date_time_string(self, timestamp: float | None = None) -> str:
         return email.utils.format_datetime(datetime.datetime.now(datetime.timezone.utc),

@@ -165,7 +165,7 @@ def site(cloud: Cloud) -> dict[str, Any]:
         "Comment": "spa", "Runtime": "cloudfront-js-2.0"})
     cf.publish_function(Name="edge-spa", IfMatch=created["ETag"])
     function_arn = created["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
-    policy = cf.create_response_headers_policy(ResponseHeadersPolicyConfig={
+    policy_config = {
         "Name": "edge-headers", "SecurityHeadersConfig": {
             "ContentSecurityPolicy": {"Override": True, "ContentSecurityPolicy": CSP},
             "StrictTransportSecurity": {"Override": True, "IncludeSubdomains": True,
@@ -173,7 +173,8 @@ def site(cloud: Cloud) -> dict[str, Any]:
             "ContentTypeOptions": {"Override": True},
             "ReferrerPolicy": {"Override": True,
                                "ReferrerPolicy": "strict-origin-when-cross-origin"},
-            "FrameOptions": {"Override": True, "FrameOption": "DENY"}}})
+            "FrameOptions": {"Override": True, "FrameOption": "DENY"}}}
+    policy = cf.create_response_headers_policy(ResponseHeadersPolicyConfig=policy_config)
     policy_id = policy["ResponseHeadersPolicy"]["Id"]
     api_behaviour = {
         "TargetOriginId": "api", "ViewerProtocolPolicy": "https-only", "Compress": True,
@@ -205,7 +206,7 @@ def site(cloud: Cloud) -> dict[str, Any]:
     }
     distribution = cf.create_distribution(DistributionConfig=config)["Distribution"]
     return {"cf": cf, "s3": s3, "id": distribution["Id"], "policy": policy_id,
-            "policy_etag": policy["ETag"], "config": config}
+            "policy_etag": policy["ETag"], "policy_config": policy_config, "config": config}
 
 
 SECURITY = {"content-security-policy": CSP,
@@ -319,6 +320,10 @@ def test_changes_are_served_without_a_restart(cloud: Cloud, site: dict) -> None:
     assert header(headers, "strict-transport-security") is None
     s3.put_object(Bucket=BUCKET, Key="index.html", Body=INDEX,
                   ContentType="text/html; charset=utf-8", CacheControl="no-cache")
+    site["policy_etag"] = cf.update_response_headers_policy(
+        Id=site["policy"], IfMatch=site["policy_etag"],
+        ResponseHeadersPolicyConfig=site["policy_config"])["ETag"]
+    assert _security(get(cloud, "/health")[1]) == SECURITY
 
 
 def test_disabled_distribution_and_unknown_names(cloud: Cloud, site: dict) -> None:
@@ -355,6 +360,37 @@ def test_certificate_names_and_report(cloud: Cloud, site: dict) -> None:
     report = cloud.report()["web_edge"]
     assert report["https"] == f"127.0.0.1:{cloud.web_port}"
     assert {ZONE, SITE, "localhost"} <= set(report["names"])
-    assert [d["aliases"] for d in report["distributions"]] == [[ZONE, SITE]]
+    assert [ZONE, SITE] in [d["aliases"] for d in report["distributions"]]
     for name in (ZONE, SITE, "localhost", "127.0.0.1"):
         assert get(cloud, "/index.html", host=name)[0] == 200, name
+
+
+def _distribution_with_function(cloud: Cloud, site: dict, alias: str, name: str,
+                                code: bytes) -> None:
+    cf = site["cf"]
+    created = cf.create_function(Name=name, FunctionCode=code, FunctionConfig={
+        "Comment": name, "Runtime": "cloudfront-js-2.0"})
+    cf.publish_function(Name=name, IfMatch=created["ETag"])
+    config = json.loads(json.dumps(site["config"]))
+    config.update(CallerReference=name, Aliases={"Quantity": 1, "Items": [alias]})
+    config.pop("CacheBehaviors")
+    config["DefaultCacheBehavior"]["FunctionAssociations"]["Items"][0]["FunctionARN"] = \
+        created["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
+    cf.create_distribution(DistributionConfig=config)
+
+
+def test_function_answers_and_refusals(cloud: Cloud, site: dict) -> None:
+    """A function may answer itself (a redirect); one that imports a module is refused, saying so."""
+    redirect = (b"function handler(event) {\n  if (event.request.uri === '/old') {\n"
+                b"    return {statusCode: 301, statusDescription: 'Moved Permanently',\n"
+                b"            headers: {location: {value: '/items/' + event.request.querystring.id.value}}};\n"
+                b"  }\n  return event.request;\n}\n")
+    _distribution_with_function(cloud, site, f"go.{ZONE}", "edge-redirect", redirect)
+    status, headers, body = get(cloud, "/old?id=42", host=f"go.{ZONE}")
+    assert (status, header(headers, "location")) == (301, "/items/42"), body
+    assert _security(headers) == SECURITY  # the behaviour's policy, on the function's answer
+    assert get(cloud, "/index.html", host=f"go.{ZONE}")[2] == INDEX
+    module = b"var crypto = require('crypto');\nfunction handler(event) { return event.request; }\n"
+    _distribution_with_function(cloud, site, f"mod.{ZONE}", "edge-module", module)
+    status, _headers, body = get(cloud, "/", host=f"mod.{ZONE}")
+    assert status == 502 and b"imports a module" in body

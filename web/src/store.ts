@@ -3,7 +3,7 @@
 // history, a form's text) in component state.
 import { useEffect, useState } from "preact/hooks";
 import type { Api, Item, Me, PublicConfig, Session } from "./api/client";
-import { ApiError, createApi } from "./api/client";
+import { ApiError, createApi, storedSessionHint } from "./api/client";
 
 export interface Notice { kind: "info" | "error"; text: string }
 
@@ -31,7 +31,7 @@ export const initialState: State = {
 export type Store = ReturnType<typeof createStore>;
 
 export function createStore(makeApi: (onSession: (s: Session | null) => void) => Api =
-  (onSession) => createApi({ onSession })) {
+  (onSession) => createApi({ onSession, sessionHint: storedSessionHint() })) {
   let state: State = initialState;
   const listeners = new Set<() => void>();
 

@@ -132,6 +132,27 @@ describe("sign-in and tokens", () => {
     expect(calls[2].headers.Authorization).toBe("Bearer A9");
   });
 
+  it("asks for no refresh on a first visit: the session hint says there is no cookie", async () => {
+    let held = false;
+    const sessionHint = { has: () => held, set: (on: boolean) => { held = on; } };
+    const { fetch, calls } = fakeFetch(
+      () => json(200, tokens("A1")),
+      () => new Response(null, { status: 204 }),
+      () => apiError(401, "Unauthorized", "the cookie was revoked"),
+    );
+    const api = createApi({ fetch, sessionHint });
+    expect(await api.resume()).toBe(false);
+    expect(calls).toEqual([]);
+    await api.signInDev("me@example.com");
+    expect(held).toBe(true);
+    await api.signOut();
+    expect(held).toBe(false);
+    held = true;  // a reload with a cookie the API has revoked since
+    expect(await api.resume()).toBe(false);
+    expect(held).toBe(false);
+    expect(calls.map((c) => c.url)).toEqual(["/v1/auth/dev", "/v1/auth/logout", "/v1/auth/refresh"]);
+  });
+
   it("exchanges a Google ID token", async () => {
     const { fetch, calls } = fakeFetch(() => json(200, tokens("A1")));
     await createApi({ fetch }).signInGoogle("google-id-token");

@@ -3,7 +3,8 @@
 // reaches script at all: sign-in asks for a cookie session, and the API keeps the refresh
 // token in an HttpOnly, SameSite=Strict cookie on /v1/auth that the browser sends along.
 // An expired access token is renewed once through that cookie, then the call is repeated;
-// a refused refresh ends the session. resume() does the same after a reload.
+// a refused refresh ends the session. resume() does the same after a reload, when the
+// session hint says this browser holds a cookie session (a first visit asks for nothing).
 import type { components, paths } from "./schema";
 
 type Schemas = components["schemas"];
@@ -56,6 +57,21 @@ export interface ApiOptions {
   /** called whenever a session starts, is renewed or ends (null) */
   onSession?: (session: Session | null) => void;
   now?: () => number;
+  /** Whether this browser holds a cookie session (no secret: a flag kept across reloads) */
+  sessionHint?: SessionHint;
+}
+
+/** A flag kept across reloads: set when a cookie session starts, cleared when it ends. */
+export interface SessionHint { has(): boolean; set(on: boolean): void }
+
+/** The hint in localStorage (absent storage: always "maybe", so resume() always asks). */
+export function storedSessionHint(key = "autobuy.session"): SessionHint {
+  return {
+    has: () => { try { return localStorage.getItem(key) === "1"; } catch { return true; } },
+    set: (on) => {
+      try { if (on) localStorage.setItem(key, "1"); else localStorage.removeItem(key); } catch { /* none */ }
+    },
+  };
 }
 
 interface Tokenset { access: string; expiresAt: number }
@@ -106,6 +122,7 @@ export function createApi(options: ApiOptions = {}) {
   function end(): void {
     const had = tokens !== null;
     tokens = null;
+    options.sessionHint?.set(false);
     if (had) options.onSession?.(null);
   }
 
@@ -120,6 +137,7 @@ export function createApi(options: ApiOptions = {}) {
         return false;
       }
       start((await resp.json()) as Tokens);
+      options.sessionHint?.set(true);
       return true;
     })().finally(() => { refreshing = null; });
     return refreshing;
@@ -139,7 +157,9 @@ export function createApi(options: ApiOptions = {}) {
   async function signIn(path: string, body: unknown): Promise<Session> {
     const resp = await send("POST", path, body, false);
     if (!resp.ok) throw await errorFrom(resp);
-    return start((await resp.json()) as Tokens);
+    const session = start((await resp.json()) as Tokens);
+    options.sessionHint?.set(true);  // sign-in always asks for the cookie session
+    return session;
   }
 
   const q = (params: Record<string, string | number | null | undefined>): string => {
@@ -160,7 +180,8 @@ export function createApi(options: ApiOptions = {}) {
       return (await resp.json()) as PublicConfig;
     },
     /** Pick up the session of the cookie (after a reload); false when there is none. */
-    resume: (): Promise<boolean> => refresh(),
+    resume: async (): Promise<boolean> =>
+      (options.sessionHint && !options.sessionHint.has() ? false : refresh()),
     signInDev: (email: string) => signIn("/v1/auth/dev", { email, session: "cookie" }),
     signInGoogle: (idToken: string) =>
       signIn("/v1/auth/google", { id_token: idToken, session: "cookie" }),

@@ -1,5 +1,7 @@
-// "Sign in with Google" through Google Identity Services: its script is loaded only when a
-// client id is configured and this button is on screen; the ID token it hands back goes to
+// Sign-in with Google through Google Identity Services. Its script is loaded only when the
+// person asks for Google (this button), not with the page: the first page ships none of
+// Google's JavaScript, and Google hears of a visit only when one chooses to sign in with it.
+// Then Google's own button is rendered in its place; the ID token it hands back goes to
 // POST /v1/auth/google, which verifies it.
 import { useEffect, useRef, useState } from "preact/hooks";
 
@@ -32,18 +34,26 @@ export function GoogleButton({ clientId, onCredential }:
   { clientId: string; onCredential: (idToken: string) => void }) {
   const box = useRef<HTMLDivElement>(null);
   const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    let live = true;
+  const [state, setState] = useState<"idle" | "loading" | "ready">("idle");
+  const live = useRef(true);
+  useEffect(() => () => { live.current = false; }, []);
+  const start = () => {
+    setError(null);
+    setState("loading");
     loadGis().then((gis) => {
-      if (!live || !box.current) return;
+      if (!live.current || !box.current) return;
       gis.initialize({ client_id: clientId, callback: (r) => onCredential(r.credential), ux_mode: "popup" });
       gis.renderButton(box.current, { type: "standard", theme: "outline", size: "large",
                                       text: "signin_with", width: 280 });
-    }).catch((err: Error) => { if (live) setError(err.message); });
-    return () => { live = false; };
-  }, [clientId]);
+      setState("ready");
+    }).catch((err: Error) => { if (live.current) { setError(err.message); setState("idle"); } });
+  };
   return (
     <div class="google">
+      {state !== "ready" && (
+        <button type="button" onClick={start} disabled={state === "loading"}
+                aria-busy={state === "loading"}>Continue with Google</button>)}
+      {state === "ready" && <p class="muted">Now use Google's own button:</p>}
       <div ref={box} />
       {error && <p class="error" role="alert">{error}.</p>}
     </div>

@@ -6,13 +6,27 @@ export function userLocale(): string | undefined {
   return typeof navigator !== "undefined" ? navigator.language || undefined : undefined;
 }
 
-function currencyFormat(currency: string, locale?: string): Intl.NumberFormat {
-  try {
-    return new Intl.NumberFormat(locale, { style: "currency", currency: currency.toUpperCase() });
-  } catch {
-    // Not an ISO 4217 code Intl knows: show the number and the code as they came.
-    return new Intl.NumberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+// Making an Intl formatter costs far more than using one (ICU loads the locale's data):
+// a list of 50 items would make hundreds. One per locale and options, made on first use.
+const formatters = new Map<string, unknown>();
+function cached<T>(key: string, make: () => T): T {
+  let found = formatters.get(key) as T | undefined;
+  if (found === undefined) {
+    found = make();
+    formatters.set(key, found);
   }
+  return found;
+}
+
+function currencyFormat(currency: string, locale?: string): Intl.NumberFormat {
+  return cached(`currency|${locale}|${currency.toUpperCase()}`, () => {
+    try {
+      return new Intl.NumberFormat(locale, { style: "currency", currency: currency.toUpperCase() });
+    } catch {
+      // Not an ISO 4217 code Intl knows: show the number and the code as they came.
+      return new Intl.NumberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    }
+  });
 }
 
 /** "199.99" + "EUR" -> "€199.99" (en-US) or "199,99 €" (de-DE); null when there is no price. */
@@ -28,13 +42,15 @@ export function formatMoney(amount: string | number | null | undefined, currency
 
 /** Unix seconds -> a date and time in the user's locale. */
 export function formatDateTime(seconds: number, locale = userLocale()): string {
-  return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" })
+  return cached(`datetime|${locale}`, () =>
+    new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" }))
     .format(new Date(seconds * 1000));
 }
 
 /** Unix seconds -> a short date (chart axis, lists). */
 export function formatDate(seconds: number, locale = userLocale()): string {
-  return new Intl.DateTimeFormat(locale, { dateStyle: "medium" }).format(new Date(seconds * 1000));
+  return cached(`date|${locale}`, () => new Intl.DateTimeFormat(locale, { dateStyle: "medium" }))
+    .format(new Date(seconds * 1000));
 }
 
 const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
@@ -46,7 +62,8 @@ const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
 export function formatRelative(seconds: number, nowSeconds = Date.now() / 1000,
                                locale = userLocale()): string {
   const diff = seconds - nowSeconds;
-  const rtf = new Intl.RelativeTimeFormat(locale, { numeric: "auto" });
+  const rtf = cached(`relative|${locale}`,
+                     () => new Intl.RelativeTimeFormat(locale, { numeric: "auto" }));
   for (const [unit, size] of UNITS) {
     if (Math.abs(diff) >= size) return rtf.format(Math.trunc(diff / size), unit);
   }
@@ -64,9 +81,9 @@ export function percentChange(current: string | null, reference: string | null):
 
 /** A signed percentage ("−12.5 %" style, locale-aware), with an explicit sign for rises. */
 export function formatPercent(percent: number, locale = userLocale()): string {
-  return new Intl.NumberFormat(locale, {
+  return cached(`percent|${locale}`, () => new Intl.NumberFormat(locale, {
     style: "percent", maximumFractionDigits: 1, signDisplay: "exceptZero",
-  }).format(percent / 100);
+  })).format(percent / 100);
 }
 
 const AVAILABILITY: Record<string, string> = {

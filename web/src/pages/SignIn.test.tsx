@@ -46,6 +46,7 @@ describe("SignIn", () => {
     window.google = { accounts: { id: gis } };
     try {
       render(<SignIn store={storeWith(server.fetch)} />);
+      fireEvent.click(await screen.findByRole("button", { name: "Continue with Google" }));
       await waitFor(() => expect(gis.renderButton).toHaveBeenCalledTimes(1));
       expect(gis.initialize.mock.calls[0][0].client_id).toBe("123.apps.googleusercontent.com");
       expect(screen.queryByText(/No sign-in method is available/)).toBeNull();
