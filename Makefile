@@ -65,9 +65,16 @@ local: LOCALCLOUD_TWIN ?= on
 # The launch template boots the golden AMI (Docker and the AWS CLI preinstalled) on the twin;
 # GOLDEN_AMI=false boots the bare Debian 12 AMI (the user data installs them by apt).
 local: GOLDEN_AMI ?= $(if $(filter on,$(LOCALCLOUD_TWIN)),true,false)
+# What a deployer does in Stripe's dashboard: a webhook endpoint for the API under the stack's
+# public name (the twin delivers it to its load balancer), at the local cloud's Stripe
+# stand-in; its signing secret goes to the stack in a 0600 vars file, never printed.
+local: STRIPE_WEBHOOK_URL ?= https://api.autobuyguard.store/v1/billing/webhook
+local: STRIPE_VARS := $(or $(LOCALCLOUD_STATE_DIR),.localcloud)/stripe-webhook.yml
 local: setup twin-images web localcloud ## The main job: the whole stack on the local cloud's twin, serving (LOCALCLOUD_TWIN=off: API records only)
+	$(BIN)/python -m autobuy.dev.stripe_webhook --stripe $(LOCALCLOUD_URL)/stripe \
+	  --url $(STRIPE_WEBHOOK_URL) --out $(STRIPE_VARS)
 	$(BIN)/ansible-playbook site.yml -i inventories/local -e aws_endpoint_url=$(LOCALCLOUD_URL) \
-	  -e autobuy_golden_ami=$(GOLDEN_AMI)
+	  -e autobuy_golden_ami=$(GOLDEN_AMI) -e @$(STRIPE_VARS)
 	$(BIN)/ansible-playbook playbooks/summary.yml -i inventories/local -e aws_endpoint_url=$(LOCALCLOUD_URL)
 	@if [ "$(LOCALCLOUD_TWIN)" = on ]; then scripts/local-twin.sh $(LOCALCLOUD_URL); fi
 

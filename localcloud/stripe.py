@@ -34,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import html
+import http.client
 import json
 import logging
 import re
@@ -41,8 +42,7 @@ import secrets
 import ssl
 import threading
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -131,7 +131,8 @@ class StripeStandIn:
 
     def __init__(self, prices: dict[str, dict[str, Any]] | None = None, *,
                  retry_delays: Iterable[float] = RETRY_DELAYS,
-                 ca_file: Callable[[], str | None] | None = None) -> None:
+                 ca_file: Callable[[], str | None] | None = None,
+                 resolve: Callable[[str, int], tuple[str, int] | None] | None = None) -> None:
         if prices is None:
             from localcloud.settings import stripe_prices
 
@@ -139,6 +140,7 @@ class StripeStandIn:
         self.prices = prices
         self._retry_delays = tuple(retry_delays)
         self._ca_file = ca_file or _twin_ca_file
+        self._resolve = resolve or _twin_address
         self._lock = threading.RLock()
         self.endpoints: dict[str, dict[str, Any]] = {}
         self.sessions: dict[str, dict[str, Any]] = {}
@@ -253,7 +255,7 @@ class StripeStandIn:
         session = {
             "id": session_id, "object": "checkout.session", "mode": "subscription",
             "status": "open", "payment_status": "unpaid", "livemode": False,
-            "url": f"{_base_url(environ)}/checkout/{session_id}",
+            "url": f"{_page_base(environ)}/checkout/{session_id}",
             "success_url": form["success_url"], "cancel_url": form["cancel_url"],
             "client_reference_id": form.get("client_reference_id"),
             "customer": customer, "customer_email": form.get("customer_email"),
@@ -369,16 +371,12 @@ class StripeStandIn:
         for delay in (0.0, *self._retry_delays):
             time.sleep(delay)
             record["attempts"] += 1
-            request = urllib.request.Request(endpoint["url"], data=payload, method="POST", headers={
-                "Content-Type": "application/json; charset=utf-8",
-                "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-                "Stripe-Signature": signature_header(endpoint["secret"], payload, int(time.time()))})
             try:
-                with urllib.request.urlopen(request, timeout=10, context=self._tls()) as response:
-                    record["status"] = response.status
-            except urllib.error.HTTPError as exc:
-                record["status"] = exc.code
-            except (OSError, urllib.error.URLError) as exc:
+                record["status"] = self._post(endpoint["url"], payload, {
+                    "Content-Type": "application/json; charset=utf-8",
+                    "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+                    "Stripe-Signature": signature_header(endpoint["secret"], payload, int(time.time()))})
+            except (OSError, http.client.HTTPException) as exc:
                 record["status"] = f"error: {exc.__class__.__name__}"
             if isinstance(record["status"], int) and 200 <= record["status"] < 300:
                 record["delivered"] = True
@@ -388,12 +386,87 @@ class StripeStandIn:
         log.warning("stripe stand-in: event %s not delivered to %s after %d attempts (last: %s)",
                     record["event"], endpoint["url"], record["attempts"], record["status"])
 
+    def _post(self, url: str, payload: bytes, headers: dict[str, str]) -> int:
+        """POST to ``url`` as Stripe on the Internet would: the host name as DNS answers it,
+        which for a name the twin serves (:func:`_twin_address`) is its load balancer's
+        listener on this machine; TLS for (and verified against) the URL's host name."""
+        parts = urllib.parse.urlsplit(url)
+        host, https = parts.hostname or "", parts.scheme == "https"
+        port = parts.port or (443 if https else 80)
+        address = self._resolve(host, port) or (host, port)
+        connection: http.client.HTTPConnection
+        if https:
+            connection = _HTTPSTo(address, host, self._tls())
+        else:
+            connection = http.client.HTTPConnection(*address, timeout=10)
+        try:
+            connection.request("POST", parts.path + (f"?{parts.query}" if parts.query else ""),
+                               payload, {**headers, "Host": parts.netloc})
+            response = connection.getresponse()
+            response.read()
+            return response.status
+        finally:
+            connection.close()
+
     def _tls(self) -> ssl.SSLContext:
         context = ssl.create_default_context()
         ca = self._ca_file()
         if ca:
             context.load_verify_locations(ca)
         return context
+
+
+class _HTTPSTo(http.client.HTTPSConnection):
+    """HTTPS to ``address`` with TLS for ``server_name`` (what ``curl --resolve`` does)."""
+
+    def __init__(self, address: tuple[str, int], server_name: str, context: ssl.SSLContext) -> None:
+        super().__init__(*address, timeout=10, context=context)
+        self.server_name, self.tls = server_name, context
+
+    def connect(self) -> None:
+        http.client.HTTPConnection.connect(self)
+        self.sock = self.tls.wrap_socket(self.sock, server_hostname=self.server_name)
+
+
+def _twin_address(host: str, port: int) -> tuple[str, int] | None:
+    """Where the twin serves ``host:port``: the load balancer it serves, under its DNS name or
+    a Route 53 alias record of this local cloud that points at it (the stack's
+    ``api.<domain>``), reached on the host port of the listener on ``port``. None otherwise
+    (the name is looked up as usual)."""
+    from localcloud import twin
+
+    current = twin.current()
+    if current is None or current.balancer is None:
+        return None
+    report = current.balancer.report()
+    served = report.get("served") or {}
+    dns_name = str(served.get("dns_name") or "").lower().rstrip(".")
+    if not dns_name or host.lower().rstrip(".") not in {dns_name, *_aliases_of(dns_name)}:
+        return None
+    for listener in served.get("listeners", []):
+        published = str(report.get(listener.get("host_port") or "", ""))
+        if int(listener["port"]) == port and published:
+            address, _, published_port = published.rpartition(":")
+            return address, int(published_port)
+    return None
+
+
+def _aliases_of(dns_name: str) -> set[str]:
+    """Names of the A/AAAA alias records in this local cloud's hosted zones that point at
+    ``dns_name``."""
+    from moto.route53.models import route53_backends
+
+    from localcloud.route53_records import normalised
+
+    names: set[str] = set()
+    for accounts in list(route53_backends.values()):
+        for backend in list(accounts.values()):
+            for zone in list(backend.zones.values()):
+                for record in list(zone.rrsets):
+                    target = normalised(str((record.alias_target or {}).get("DNSName", "")))
+                    if record.type in ("A", "AAAA") and target.removeprefix("dualstack.") == dns_name:
+                        names.add(normalised(record.name))
+    return names
 
 
 def _twin_ca_file() -> str | None:
@@ -419,8 +492,14 @@ def _authorize(environ: dict[str, Any]) -> None:
                           "'Authorization: Bearer sk_...'.")
 
 
-def _base_url(environ: dict[str, Any]) -> str:
+def _page_base(environ: dict[str, Any]) -> str:
+    """Where a person's browser finds the payment page (Stripe: checkout.stripe.com, not the
+    API's host): the address the caller used when it is this machine's loopback, else the
+    local cloud's own port on 127.0.0.1 — a twin instance calls by a name of the twin
+    network (localcloud/twin/stripe_host.py) that only the twin's containers resolve."""
     host = environ.get("HTTP_HOST") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
+    if urllib.parse.urlsplit(f"//{host}").hostname not in ("127.0.0.1", "localhost", "::1"):
+        return f"http://127.0.0.1:{environ['SERVER_PORT']}{PREFIX}"
     return f"{environ.get('wsgi.url_scheme', 'http')}://{host}{PREFIX}"
 
 
@@ -451,3 +530,4 @@ def _send(start_response: Callable[..., Any], status: int, body: bytes, content_
 def _redirect(start_response: Callable[..., Any], location: str) -> list[bytes]:
     start_response("303 See Other", [("Location", location), ("Content-Length", "0")])
     return [b""]
+

@@ -8,6 +8,7 @@
   ``127.0.0.1:LOCALCLOUD_WEB_HTTPS_PORT``);
 * :mod:`localcloud.twin.instance_services` — what the instance role and the VPC give an
   instance: the AWS endpoint under AWS's host names, the instance metadata service;
+* :mod:`localcloud.twin.stripe_host` — the Stripe stand-in under a name of the twin network;
 * :mod:`localcloud.twin.docker` — labelled containers and networks, removed at exit.
 
 One :class:`Twin` per serving process (:func:`current`), started by the server after
@@ -34,6 +35,7 @@ from localcloud.twin.demoshop import DemoShop
 from localcloud.twin.edge import Edge, EdgeStartError
 from localcloud.twin.instance_services import InstanceServices
 from localcloud.twin.registry import Registry, host_names
+from localcloud.twin.stripe_host import StripeHost
 
 #: How often lifecycle policies are applied to the registry (AWS: within a day).
 LIFECYCLE_SECONDS = 3.0
@@ -51,6 +53,7 @@ class Twin:
         self.balancer: Any = None  # localcloud.twin.balancer.Balancer, set by its patch
         self.instance_services: InstanceServices | None = None
         self.demo_shop: DemoShop | None = None
+        self.stripe_host: StripeHost | None = None
         self.edge: Edge | None = None
         self._jobs: list[Callable[[], None]] = []
         self._stopping = threading.Event()
@@ -65,6 +68,8 @@ class Twin:
             self.instance_services = InstanceServices(self.ca, self.network, self.workdir,
                                                       api_port)
             self.instance_services.start()
+            self.stripe_host = StripeHost(self.owner, self.network, self.instance_services.address)
+            self.stripe_host.start()
         self.registry = Registry(self.ca, self.workdir / "registry", self.owner, self.network,
                                  host_names(account, regions))
         self.registry.start()
@@ -125,6 +130,7 @@ class Twin:
             "instance_endpoint": (f"{self.instance_services.address}:443"
                                   if self.instance_services else ""),
             "demo_shop": self.demo_shop.report() if self.demo_shop is not None else {},
+            "stripe": self.stripe_host.report() if self.stripe_host is not None else {},
             "web_edge": self.edge.report() if self.edge is not None else {},
         }
 

@@ -9,7 +9,9 @@ interfaces):
   bytes passed on unchanged to the local cloud on 127.0.0.1 (moto dispatches by ``Host``
   and the signature, as for any client). Instances resolve the AWS service host names of
   their region to this address through their ``/etc/hosts`` (:func:`service_hosts`), so
-  the SDK/CLI of any version reaches "AWS" with no endpoint setting.
+  the SDK/CLI of any version reaches "AWS" with no endpoint setting. It answers for
+  ``stripe.twin.internal`` as well, the name the Stripe stand-in has on the twin
+  network (:mod:`localcloud.twin.stripe_host`).
 * **The instance metadata service** (IMDS, :class:`Metadata`) on a free port: IMDSv2
   tokens (``PUT /latest/api/token`` with the TTL header), IMDSv1 refused when the
   instance's ``HttpTokens`` is ``required``, the instance told by the source address of
@@ -39,7 +41,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from localcloud.twin import docker
+from localcloud.twin import docker, stripe_host
 from localcloud.twin.ca import CertificateAuthority
 
 MOUNT_POINT = "/etc/localcloud"
@@ -114,7 +116,7 @@ class _Endpoint(socketserver.ThreadingTCPServer):
             return context
 
     def _sni(self, sock: ssl.SSLSocket, name: str | None, _context: ssl.SSLContext) -> None:
-        if name and name.lower().endswith(".amazonaws.com"):
+        if name and (name.lower().endswith(".amazonaws.com") or stripe_host.serves(name)):
             sock.context = self._context(name.lower())
 
 

@@ -331,6 +331,15 @@ def compute_errors(v: Mapping[str, Any]) -> Errors:
     elif dev_signin and not v.get("aws_endpoint_url"):
         errors.append("autobuy_dev_signin must be false on AWS (development sign-in is for "
                       "the local cloud's twin only)")
+    stripe_api = v.get("autobuy_stripe_api_url", "https://api.stripe.com")
+    if not re.match(r"^https?://[^\s/]+", str(stripe_api)):
+        errors.append(f"autobuy_stripe_api_url must be an http(s) URL (got {stripe_api!r})")
+    elif not v.get("aws_endpoint_url") and not str(stripe_api).startswith("https://"):
+        errors.append("autobuy_stripe_api_url must use https on AWS (the app refuses plain "
+                      "HTTP in production)")
+    site = v.get("autobuy_site_url", "https://")
+    if not re.fullmatch(r"https?://[^\s/?#]+", str(site)):
+        errors.append(f"autobuy_site_url must be an http(s) origin without a path (got {site!r})")
     allow = v.get("autobuy_url_allow_hosts", [])
     if not isinstance(allow, list) or not all(
             isinstance(h, str) and re.fullmatch(r"[A-Za-z0-9.-]+(:\d{1,5})?", h) for h in allow):

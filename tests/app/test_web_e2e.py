@@ -1,6 +1,7 @@
 """The web app end to end in headless Chromium (Debian's, driven by Playwright): the built
 app (web/dist) and the API on one origin, on real stores (MariaDB, DynamoDB/SQS on the
 local cloud), the worker process checking the demo shop, Stripe the local cloud's stand-in.
+The steps are tests/app/support/web_flow.py's, which the twin's e2e runs as well.
 
 A person signs in (development sign-in), previews a demo-shop product, tracks it, sees the
 worker's price in the list and on the chart, gets the alert when the shop lowers the price
@@ -13,13 +14,11 @@ from __future__ import annotations
 import json
 import mimetypes
 import os
-import re
 import secrets
 import signal
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,6 +37,8 @@ from autobuy.engine.queue import SqsChecksQueue
 from autobuy.engine.scheduler import Scheduler
 from tests.app.engine.conftest import demo_shop  # noqa: F401 - the fixture
 from tests.app.engine.test_mail import verified_ses_domain
+from tests.app.support import web_flow
+from tests.app.support.web_flow import CHROMIUM_ARGS, Site, stripe_delivered, until
 from tests.conftest import ROOT
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
@@ -139,14 +140,6 @@ def worker(site, localcloud) -> Iterator[callable]:
         proc.communicate(timeout=20)
 
 
-def until(what: str, predicate, timeout: float = 30):  # noqa: ANN001, ANN201
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-    return value
-
-
 def make_due(settings, item_id: str, user_id: str) -> None:  # noqa: ANN001
     """Make the item due now (the schedule would in minutes): what the API's check-now does."""
     boto3.client("dynamodb").update_item(
@@ -165,110 +158,29 @@ def shots(tmp_path: Path) -> Path:
 def test_a_person_tracks_a_product_gets_the_alert_upgrades_and_signs_out(
         site, worker, demo_shop, localcloud, shots):  # noqa: F811
     url, settings = site
-    expect = playwright_sync.expect
-    with playwright_sync.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        desktop = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
-        page = desktop.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
 
-        # sign in (development sign-in, offered because the API routes it)
-        page.goto(url + "/")
-        expect(page.get_by_role("heading", name="Sign in to AutoBuy Guard")).to_be_visible()
-        page.screenshot(path=shots / "sign-in-desktop.png")
-        page.get_by_label("E-mail address").fill(EMAIL)
-        page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("heading", name="Tracked items")).to_be_visible()
-
-        # preview what a check sees, then track it with a target under today's price
-        product = f"{demo_shop}/p/3"
-        page.get_by_label("Product page address").fill(product)
-        page.get_by_role("button", name="Preview").click()
-        preview = page.get_by_role("heading", name="What a check sees now").locator("..")
-        expect(preview).to_contain_text("Demo-Produkt 3")
-        expect(preview).to_contain_text("€103.00")
-        page.screenshot(path=shots / "preview-desktop.png", full_page=True)
-        page.get_by_label("Alert me at or below").fill("95")
-        page.get_by_role("button", name="Track").click()
-        card = page.locator("article.item-card").filter(has_text="Demo-Produkt 3")
-        expect(card).to_be_visible()
-
-        # the worker checks it: the list shows the price it saw
-        item_href = card.get_by_role("link").get_attribute("href")
-        item_id = item_href.rsplit("/", 1)[-1]
-        user_id = boto3.client("dynamodb").scan(
-            TableName=settings.table_prefix + "autobuy_items")["Items"][0]["userId"]["S"]
+    def check(item_id: str, user_id: str) -> None:
         make_due(settings, item_id, user_id)
         worker()
-        page.reload()
-        card = page.locator("article.item-card").filter(has_text="Demo-Produkt 3")
-        expect(card).to_contain_text("€103.00")
-        page.screenshot(path=shots / "items-desktop.png", full_page=True)
 
-        # the shop lowers the price under the target: the next check alerts (and e-mails)
+    def set_price(price: str) -> None:
         urllib.request.urlopen(urllib.request.Request(
-            f"{demo_shop}/admin/p/3", data=json.dumps({"price": "89.99"}).encode(), method="POST",
+            f"{demo_shop}/admin/p/3", data=json.dumps({"price": price}).encode(), method="POST",
             headers={"Content-Type": "application/json"}), timeout=5).close()
-        make_due(settings, item_id, user_id)
-        worker()
-        page.goto(url + item_href)
-        expect(page.get_by_role("heading", name="Price history (EUR)")).to_be_visible()
-        expect(page.locator(".uplot canvas").first).to_be_visible()  # the chart library drew it
-        # its text summary names the lowest price and the target
-        expect(page.get_by_role("img", name=re.compile(r"lowest €89\.99.*target €95\.00"))).to_be_attached()
-        page.screenshot(path=shots / "item-desktop.png", full_page=True)
-        page.get_by_role("link", name="Alerts").click()
-        expect(page.get_by_role("heading", name="Alerts", exact=True)).to_be_visible()
-        expect(page.locator("main")).to_contain_text("€89.99")
-        page.screenshot(path=shots / "alerts-desktop.png", full_page=True)
+
+    def mails() -> list[dict]:
         with urllib.request.urlopen(localcloud + "/localcloud/ses/messages", timeout=5) as resp:
-            mails = [m for m in json.load(resp)["messages"] if m["destinations"] == [EMAIL]]
-        assert len(mails) == 1 and mails[0]["source"] == SENDER and "89.99" in mails[0]["subject"]
+            return json.load(resp)["messages"]
 
-        # phone: the list at 375 px, one column, no horizontal scrolling (same session: a
-        # second browser context would rotate the refresh token under this one's feet)
-        page.set_viewport_size({"width": 375, "height": 800})
-        page.get_by_role("link", name="Items").click()
-        expect(page.locator("article.item-card").first).to_contain_text("€89.99")
-        assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
-        page.screenshot(path=shots / "items-phone.png", full_page=True)
-        page.locator("article.item-card").first.get_by_role("link").click()
-        expect(page.locator(".uplot canvas").first).to_be_visible()
-        page.screenshot(path=shots / "item-phone.png", full_page=True)
-        page.set_viewport_size({"width": 1280, "height": 900})
+    def user_id() -> str:
+        return boto3.client("dynamodb").scan(
+            TableName=settings.table_prefix + "autobuy_items")["Items"][0]["userId"]["S"]
 
-        # upgrade through Stripe Checkout (the local cloud's stand-in) and come back as pro
-        page.get_by_role("link", name="Account").click()
-        page.get_by_role("button", name="Upgrade to pro").click()
-        expect(page.get_by_role("button", name="Pay and subscribe")).to_be_visible()
-        page.get_by_role("button", name="Pay and subscribe").click()
-        page.wait_for_url(url + "/account?checkout=success")
-        # once the stand-in has delivered its webhooks, the account page says pro
-        def delivered() -> bool:
-            with urllib.request.urlopen(urllib.request.Request(
-                    localcloud + "/stripe/v1/events", headers={"Authorization": "Bearer sk_test_e2e"}),
-                    timeout=5) as resp:
-                events = json.load(resp)["data"]
-            return any(e["type"] == "customer.subscription.created" for e in events) and all(
-                e["pending_webhooks"] == 0 for e in events)
-        until("the stand-in's webhooks", delivered)
-        page.reload()
-        expect(page.locator("strong.tier")).to_have_text("pro")
-        expect(page.locator("main")).to_contain_text("active")
-        page.screenshot(path=shots / "account-desktop.png", full_page=True)
-
-        # stop tracking, then sign out
-        page.goto(url + item_href)
-        page.get_by_role("button", name="Stop tracking this item…").click()
-        page.get_by_role("button", name="Yes, stop tracking").click()
-        expect(page.get_by_role("heading", name="Tracked items")).to_be_visible()
-        expect(page.locator("article.item-card")).to_have_count(0)
-        with page.expect_response(lambda r: r.url.endswith("/v1/auth/logout")) as logout:
-            page.get_by_role("button", name="Sign out").click()
-        assert logout.value.status == 204
-        expect(page.get_by_role("heading", name="Sign in to AutoBuy Guard")).to_be_visible()
-        page.reload()  # the refresh cookie is gone: still signed out
-        expect(page.get_by_role("heading", name="Sign in to AutoBuy Guard")).to_be_visible()
-        assert errors == []
+    flow = Site(url=url, email=EMAIL, sender=SENDER, product_url=f"{demo_shop}/p/3", check=check,
+                set_price=set_price, mails=mails, user_id=user_id,
+                stripe_delivered=stripe_delivered(localcloud + "/stripe/v1/events", "sk_test_e2e"))
+    with playwright_sync.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        desktop = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+        web_flow.run(desktop.new_page(), playwright_sync.expect, flow, shots)
         browser.close()

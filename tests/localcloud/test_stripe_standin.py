@@ -9,6 +9,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import wsgiref.simple_server
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -18,7 +19,7 @@ import stripe
 
 from autobuy.errors import DependencyFailed
 from autobuy.services.billing import StripeGateway
-from localcloud.stripe import parse_form, prices_from
+from localcloud.stripe import StripeStandIn, parse_form, prices_from
 
 KEY = "sk_test_standin"
 
@@ -28,6 +29,7 @@ class Receiver:
 
     def __init__(self, refuse_first: int = 0) -> None:
         self.received: list[tuple[bytes, str]] = []
+        self.hosts: list[str] = []
         self.refused = 0
         outer = self
 
@@ -39,6 +41,7 @@ class Receiver:
                     self.send_response(500)
                 else:
                     outer.received.append((body, self.headers["Stripe-Signature"]))
+                    outer.hosts.append(self.headers["Host"])
                     self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -220,3 +223,55 @@ def test_refusals_look_like_stripes(localcloud):
         "success_url": "https://a/", "cancel_url": "https://b/"})
     assert status == 400 and body["error"]["code"] == "resource_missing" and body["error"]["param"] == "customer"
     assert call(localcloud + "/stripe/v1/nothing")[0] == 404
+
+
+def test_a_twin_instance_gets_a_page_this_machine_opens_and_events_reach_the_public_name(receiver):
+    """An instance calls the stand-in by its twin network name (localcloud/twin/stripe_host.py):
+    the payment page it is given is on this machine's loopback, where a browser opens it;
+    the events go to the endpoint's public name as DNS would answer it (on the twin: its
+    load balancer), with that name in Host."""
+    receiver_port = int(receiver.url.split("/")[2].rpartition(":")[2])
+    asked: list[tuple[str, int]] = []
+
+    def resolve(host: str, port: int) -> tuple[str, int] | None:
+        asked.append((host, port))
+        return ("127.0.0.1", receiver_port) if (host, port) == ("api.shop.test", 80) else None
+
+    standin = StripeStandIn(prices_from("price_pro=900:eur"), retry_delays=(), resolve=resolve)
+    server = wsgiref.simple_server.make_server("127.0.0.1", 0, standin)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}/stripe"
+    try:
+        endpoint(base.removesuffix("/stripe"), "http://api.shop.test/v1/billing/webhook",
+                 ["checkout.session.completed"])
+        request = urllib.request.Request(base + "/v1/checkout/sessions", method="POST", data=urlencode({
+            "mode": "subscription", "line_items[0][price]": "price_pro",
+            "success_url": "https://shop.test/ok", "cancel_url": "https://shop.test/no",
+            "customer_email": "a@example.com"}).encode(),
+            headers={"Authorization": f"Bearer {KEY}", "Host": "stripe.twin.internal"})
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            session = json.load(resp)
+        assert session["url"] == f"{base}/checkout/{session['id']}"
+        assert press(session["url"], "Pay and subscribe") == "https://shop.test/ok"
+        body, _ = receiver.wait_for(1)[0]
+        assert json.loads(body)["type"] == "checkout.session.completed"
+        assert receiver.hosts == ["api.shop.test"] and ("api.shop.test", 80) in asked
+    finally:
+        server.shutdown()
+
+
+def test_make_locals_webhook_step_keeps_its_endpoint_and_secret_on_a_rerun(localcloud, tmp_path):
+    """autobuy.dev.stripe_webhook: the endpoint and the 0600 vars file once; a rerun keeps
+    both (site.yml then changes nothing); an endpoint gone (a fresh local cloud) is replaced."""
+    from autobuy.dev.stripe_webhook import ensure
+
+    url, out = "https://api.rerun.test/v1/billing/webhook", tmp_path / "stripe-webhook.yml"
+    assert ensure(localcloud + "/stripe", url, out) is True
+    first = out.read_text()
+    assert out.stat().st_mode & 0o777 == 0o600 and "autobuy_stripe_webhook_secret: \"whsec_" in first
+    assert ensure(localcloud + "/stripe", url, out) is False and out.read_text() == first
+    (hook,) = [h for h in call(localcloud + "/stripe/v1/webhook_endpoints")[1]["data"] if h["url"] == url]
+    call(f"{localcloud}/stripe/v1/webhook_endpoints/{hook['id']}", "DELETE")
+    assert ensure(localcloud + "/stripe", url, out) is True and out.read_text() != first
+    (hook,) = [h for h in call(localcloud + "/stripe/v1/webhook_endpoints")[1]["data"] if h["url"] == url]
+    call(f"{localcloud}/stripe/v1/webhook_endpoints/{hook['id']}", "DELETE")

@@ -10,6 +10,12 @@ own state directory; then, only through what it printed and wrote (.localcloud/t
 * the group's instances boot the golden AMI `make local` built (Docker and the AWS CLI
   preinstalled: the user data installs nothing), the builder is gone, and the compute tier
   run again finds the AMI and builds nothing (changed=0);
+* an upgrade through Stripe Checkout from the instance: the API reaches the local cloud's
+  Stripe stand-in by its twin name, the payment page opens on this machine, the stand-in's
+  signed events reach the API through the balancer and the account turns pro;
+* an alert e-mailed by the instance's worker through SES, read back from the local cloud;
+* the web app at web_url in headless Chromium: the browser flow of the in-process e2e
+  (tests/app/support/web_flow.py) with everything behind it on the twin;
 * a price check end to end: development sign-in through the balancer, a demo shop product
   tracked, its price changed through the shop's admin interface, a manual check — the
   worker on the instance takes it from SQS, fetches the shop and the new price appears in
@@ -39,6 +45,7 @@ import shlex
 import ssl
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -46,6 +53,8 @@ from typing import Any
 
 import pytest
 from localcloud_helpers import free_port
+
+from tests.app.support.web_flow import until
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = {"web_url", "api_url", "http_url", "host_header", "ca_cert", "registry", "asg_name", "instances",
@@ -251,6 +260,124 @@ def test_a_price_check_runs_end_to_end_on_the_twin(local: Local) -> None:
         status, history = local.request("GET", f"/v1/items/{item['id']}/history", None, token)
         assert status == 200, history
         prices = [point["price"] for point in history["items"]]
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any) -> None:
+        return None
+
+
+def test_an_upgrade_through_the_stripe_stand_in_reaches_the_instances_api(local: Local) -> None:
+    """The instance's API creates the Checkout Session at the stand-in (its twin name,
+    TLS with the twin's CA); the payment page opens on this machine; the stand-in's signed
+    events reach the API through the balancer under the stack's name, verified with the
+    secret `make local` registered (0600 vars file, never printed) and the app secret holds."""
+    cloud = f"http://127.0.0.1:{local.env['LOCALCLOUD_PORT']}"
+    vars_file = local.state / "stripe-webhook.yml"
+    assert vars_file.stat().st_mode & 0o777 == 0o600
+    secret = vars_file.read_text().rpartition("autobuy_stripe_webhook_secret: ")[2].strip().strip('"')
+    assert secret.startswith("whsec_") and secret not in local.output
+    status, signed_in = local.request("POST", "/v1/auth/dev", {"email": "twin.pay@example.com"})
+    assert status == 200, signed_in
+    token = signed_in["access_token"]
+    assert local.request("GET", "/v1/billing", None, token)[1]["tier"] == "free"
+    status, session = local.request("POST", "/v1/billing/checkout", {"tier": "pro"}, token)
+    assert status == 201, session  # 503 when the instance cannot reach Stripe
+    assert session["url"] == f"{cloud}/stripe/checkout/{session['id']}"
+    with urllib.request.urlopen(session["url"], timeout=10) as page:
+        assert "Pay and subscribe" in page.read().decode()
+    try:
+        urllib.request.build_opener(_NoRedirect).open(urllib.request.Request(
+            session["url"] + "/pay", data=b"", method="POST"), timeout=10)
+        raise AssertionError("paying did not send the browser back to the site")
+    except urllib.error.HTTPError as back:
+        assert back.code == 303
+        # back to the site at web_url (make local's autobuy_site_url), on the twin's edge
+        assert back.headers["Location"] == local.twin["web_url"] + "account?checkout=success"
+    state = until("the webhook to upgrade the account", lambda: (
+        answer := local.request("GET", "/v1/billing", None, token)[1])["tier"] == "pro" and answer,
+        timeout=120, every=1)
+    assert state["status"] == "active" and state["has_customer"], state
+
+
+def test_an_alert_is_e_mailed_by_the_instances_worker_through_ses(local: Local) -> None:
+    """The worker on the instance e-mails the alert through SES (the stack's verified domain
+    identity) to the user's own address; the local cloud keeps what SES accepted."""
+    import boto3
+
+    ses = boto3.client("ses", endpoint_url=f"http://127.0.0.1:{local.env['LOCALCLOUD_PORT']}",
+                       region_name="eu-central-1", aws_access_key_id="localcloud",
+                       aws_secret_access_key="localcloud")
+    verified = ses.get_identity_verification_attributes(Identities=["autobuyguard.store"])
+    assert verified["VerificationAttributes"]["autobuyguard.store"]["VerificationStatus"] == "Success"
+    email, product = "twin.mail@example.com", 8
+    status, signed_in = local.request("POST", "/v1/auth/dev", {"email": email})
+    assert status == 200, signed_in
+    token = signed_in["access_token"]
+    _set_price(local.twin["demo_shop"]["admin_url"], product, "55.50")  # under the target
+    status, item = local.request("POST", "/v1/items", {
+        "url": local.twin["demo_shop"]["product_url"].format(n=product), "target_price": "60.00",
+        "currency": "EUR"}, token)
+    assert status == 201, item
+    status, queued = local.request("POST", f"/v1/items/{item['id']}/check", None, token)
+    assert status == 202, queued
+
+    def mails() -> list[dict[str, Any]]:
+        with urllib.request.urlopen(
+                f"http://127.0.0.1:{local.env['LOCALCLOUD_PORT']}/localcloud/ses/messages",
+                timeout=10) as answer:
+            return [m for m in json.load(answer)["messages"] if m["destinations"] == [email]]
+    (mail,) = until("the alert e-mail", mails, timeout=180, every=1)
+    assert mail["source"] == "alerts@autobuyguard.store" and "55.50" in mail["subject"], mail
+
+
+def test_a_person_uses_the_web_app_at_web_url_in_chromium(local: Local) -> None:
+    """The browser flow of tests/app/support/web_flow.py (the in-process e2e's steps) against
+    the twin: the app from the distribution at web_url, /v1/* through the edge and the
+    balancer to the instance's API, the instance's worker checking the twin's demo shop and
+    e-mailing through SES, Checkout at the Stripe stand-in. Screenshots (desktop and phone)
+    to AUTOBUY_SCREENSHOTS_DIR when set (docs/screenshots), else the state directory."""
+    playwright_sync = pytest.importorskip("playwright.sync_api")
+    from tests.app.support import web_flow
+
+    cloud = f"http://127.0.0.1:{local.env['LOCALCLOUD_PORT']}"
+    email, product = "twin.web@example.com", 3
+    status, signed_in = local.request("POST", "/v1/auth/dev", {"email": email})
+    assert status == 200, signed_in
+    token = signed_in["access_token"]  # the same person, for the check-now the test asks for
+
+    def check(item_id: str, _user_id: str) -> None:
+        def points() -> int:
+            status, history = local.request("GET", f"/v1/items/{item_id}/history", None, token)
+            assert status == 200, history
+            return len(history["items"])
+        before = points()
+        status, queued = local.request("POST", f"/v1/items/{item_id}/check", None, token)
+        assert status == 202, queued
+        until("the instance's worker to check the item", lambda: points() > before,
+              timeout=180, every=1)
+
+    def mails() -> list[dict[str, Any]]:
+        def mine() -> list[dict[str, Any]]:
+            with urllib.request.urlopen(cloud + "/localcloud/ses/messages", timeout=10) as answer:
+                return [m for m in json.load(answer)["messages"] if m["destinations"] == [email]]
+        return until("the alert e-mail", mine, timeout=60, every=1)
+
+    shots = Path(os.environ.get("AUTOBUY_SCREENSHOTS_DIR") or local.state / "screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    site = web_flow.Site(
+        url=local.twin["web_url"].rstrip("/"), email=email, sender="alerts@autobuyguard.store",
+        product_url=local.twin["demo_shop"]["product_url"].format(n=product), check=check,
+        set_price=lambda price: _set_price(local.twin["demo_shop"]["admin_url"], product, price),
+        mails=mails, stripe_delivered=web_flow.stripe_delivered(cloud + "/stripe/v1/events", "sk_test_twin"))
+    with playwright_sync.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=os.environ.get("AUTOBUY_CHROMIUM", "/usr/bin/chromium"),
+                                    args=web_flow.CHROMIUM_ARGS)
+        # the twin's CA signs web_url's certificate; Chromium has its own trust store
+        desktop = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US",
+                                      ignore_https_errors=True)
+        web_flow.run(desktop.new_page(), playwright_sync.expect, site, shots, delivery_timeout=90)
+        browser.close()
 
 
 def test_a_url_outside_the_twins_demo_shop_is_refused(local: Local) -> None:

@@ -154,6 +154,7 @@ def stack_defaults(**change: object) -> dict:
         "autobuy_trail_bucket": domain.replace(".", "-") + "-cloudtrail",
         "autobuy_trail_access_log_bucket": domain.replace(".", "-") + "-cloudtrail-access",
         "autobuy_web_aliases": [domain, "www." + domain],
+        "autobuy_site_url": "https://" + domain,
     })
     values.update(change)
     return values

@@ -24,6 +24,38 @@ ENDPOINT = "http://127.0.0.1:5999"
 CONTAINERS = ("migrate", "api", "worker")
 
 
+def _render(out: Path, inventory: Path, extra: dict[str, Any]) -> str:
+    proc = subprocess.run(
+        [str(BIN / "ansible-playbook"), str(PLAYBOOK), "-i", str(inventory),
+         "-e", json.dumps({**extra, "render_out": str(out)})],
+        cwd=ROOT, env=playbook_env(), capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    return (out / "user_data.sh").read_text()
+
+
+def _jq_args(user_data: str) -> dict[str, str]:
+    """The values the user data hands jq for the env file (``--arg NAME VALUE``)."""
+    args = [shlex.split(line.strip().removesuffix("\\").removesuffix("'"))
+            for line in user_data.splitlines() if line.strip().startswith("--arg ")]
+    return {words[1]: words[2] for words in args}
+
+
+def test_aws_defaults_keep_development_sign_in_off_and_call_stripe_itself(
+        tmp_path: Path, rendered: tuple[str, dict[str, Any]]) -> None:
+    """On AWS (the aws inventory, no endpoint) the instances get no development sign-in, no
+    private shop past the URL guard, Stripe's own API, and Checkout back to the site; the
+    twin (the local inventory, `rendered`) gets the dev sign-in, the demo shop and the
+    Stripe stand-in by its twin network name."""
+    aws = _jq_args(_render(tmp_path, ROOT / "inventories" / "aws" / "hosts.yml", {}))
+    assert aws["devsignin"] == "false" and aws["allowhosts"] == "[]"
+    assert aws["stripeapi"] == "https://api.stripe.com" and aws["site"] == "https://autobuyguard.store"
+    assert aws["env"] == "production"
+    twin = _jq_args(rendered[0])
+    assert twin["devsignin"] == "true" and twin["allowhosts"] == '["demo-shop.twin.internal:8000"]'
+    assert twin["stripeapi"] == "https://stripe.twin.internal/stripe" and twin["env"] == "development"
+    assert '"AUTOBUY_CHECKOUT_SUCCESS_URL=\\($site)/account?checkout=success"' in rendered[0]
+
+
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
     out = tmp_path_factory.mktemp("user_data")
@@ -137,10 +169,12 @@ def test_hardening_and_logs_are_the_instance_ones(rendered) -> None:
     common = settings["common"]
     assert common["read_only"] is True and common["cap_drop"] == ["ALL"]
     assert common["security_opts"] == ["no-new-privileges"]
-    # The containers trust what the machine trusts (on the twin: its CA) for AWS calls.
+    # The containers trust what the machine trusts (on the twin: its CA) for AWS calls and
+    # their other HTTPS calls (httpx reads SSL_CERT_FILE: Stripe, the purchase webhook).
     assert common["volumes"] == ["/etc/ssl/certs/ca-certificates.crt:/etc/autobuy/ca-certificates.crt:ro"]
     # The same trust store verifies MySQL's certificate; the app re-reads its secrets.
     assert common["env"] == {"AWS_CA_BUNDLE": "/etc/autobuy/ca-certificates.crt",
+                             "SSL_CERT_FILE": "/etc/autobuy/ca-certificates.crt",
                              "AUTOBUY_DB_TLS_CA": "/etc/autobuy/ca-certificates.crt",
                              "AUTOBUY_DB_SECRET_ID": "taskapp/database",
                              "AUTOBUY_APP_SECRET_ID": "taskapp/app"}
