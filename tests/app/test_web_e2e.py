@@ -5,7 +5,8 @@ The steps are tests/app/support/web_flow.py's, which the twin's e2e runs as well
 
 A person signs in (development sign-in), previews a demo-shop product, tracks it, sees the
 worker's price in the list and on the chart, gets the alert when the shop lowers the price
-(and the e-mail SES sent), upgrades through Stripe Checkout, stops tracking and signs out.
+(and the e-mail SES sent), upgrades through Stripe Checkout (pro, then ultra), turns
+auto-buy on, confirms the order the next crossing creates, stops tracking and signs out.
 Screenshots (phone 375 px and desktop) go to AUTOBUY_SCREENSHOTS_DIR when it is set
 (docs/screenshots holds the committed ones), else to the test's temporary directory.
 """

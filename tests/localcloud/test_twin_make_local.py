@@ -335,7 +335,8 @@ def test_a_person_uses_the_web_app_at_web_url_in_chromium(local: Local) -> None:
     """The browser flow of tests/app/support/web_flow.py (the in-process e2e's steps) against
     the twin: the app from the distribution at web_url, /v1/* through the edge and the
     balancer to the instance's API, the instance's worker checking the twin's demo shop and
-    e-mailing through SES, Checkout at the Stripe stand-in. Screenshots (desktop and phone)
+    e-mailing through SES, Checkout at the Stripe stand-in (pro, then ultra), the auto-buy
+    order its worker creates confirmed in the Orders page. Screenshots (desktop and phone)
     to AUTOBUY_SCREENSHOTS_DIR when set (docs/screenshots), else the state directory."""
     playwright_sync = pytest.importorskip("playwright.sync_api")
     from tests.app.support import web_flow

@@ -10,7 +10,14 @@ The flow: sign in (development sign-in), preview a demo-shop product, track it w
 target under its price, see the worker's price in the list, lower the shop's price under
 the target and see the alert on the item's chart, in the alerts and in the e-mail, the
 list and the item on a 375 px phone, upgrade through the Stripe stand-in's checkout and
-come back as pro, stop tracking and sign out. Screenshots (desktop and phone) to ``shots``.
+come back as pro, then to ultra (auto-buy is its), turn auto-buy on on the item's page, let
+the price go back above the target and under it again, see that crossing's alert and the
+pending order in the Orders page, confirm it inside its window and see what the API made
+of it (confirmed by the person, then placed or failed with the purchase webhook's answer:
+neither run configures one, so "failed" with that reason), stop tracking and sign out.
+The worker reads a user's tier at most a minute old, so the order's crossing is checked
+once ``Site.tier_seen_within`` has passed since the upgrade. Screenshots (desktop and
+phone) to ``shots``.
 """
 from __future__ import annotations
 
@@ -22,6 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from autobuy.engine.dynamo_store import _TIER_CACHE_SECONDS
 
 CHROMIUM_ARGS = ["--no-sandbox"]
 
@@ -37,6 +46,9 @@ class Site:
     mails: Callable[[], list[dict[str, Any]]]  # what SES accepted (/localcloud/ses/messages)
     stripe_delivered: Callable[[], bool]  # the stand-in owes no webhook delivery
     user_id: Callable[[], str] = lambda: ""  # the signed-in user's id where check needs it
+    # how long the worker may go on seeing the tier it read before an upgrade (it caches a
+    # user's tier, autobuy.engine.dynamo_store): the order needs it to see ultra
+    tier_seen_within: float = _TIER_CACHE_SECONDS + 1
 
 
 def stripe_delivered(events_url: str, key: str) -> Callable[[], bool]:
@@ -130,12 +142,73 @@ def run(page: Any, expect: Any, site: Site, shots: Path, *, delivery_timeout: fl
     expect(page.get_by_role("button", name="Pay and subscribe")).to_be_visible()
     page.get_by_role("button", name="Pay and subscribe").click()
     page.wait_for_url(url + "/account?checkout=success")
+    # back signed in before the reload below: a reload while the app's refresh is in flight
+    # would drop the rotated cookie and present the spent one (the API signs that out)
+    expect(page.get_by_role("heading", name="Account", exact=True)).to_be_visible()
     # once the stand-in has delivered its webhooks, the account page says pro
     until("the stand-in's webhooks", site.stripe_delivered, delivery_timeout)
     page.reload()
     expect(page.locator("strong.tier")).to_have_text("pro")
     expect(page.locator("main")).to_contain_text("active")
     page.screenshot(path=shots / "account-desktop.png", full_page=True)
+
+    # auto-buy is the ultra plan's: upgrade again, the same way
+    page.get_by_role("button", name="Upgrade to ultra").click()
+    page.get_by_role("button", name="Pay and subscribe").click()
+    page.wait_for_url(url + "/account?checkout=success")
+    # back signed in before the reload (as above)
+    expect(page.get_by_role("heading", name="Account", exact=True)).to_be_visible()
+    until("the stand-in's webhooks", site.stripe_delivered, delivery_timeout)
+    page.reload()
+    expect(page.locator("strong.tier")).to_have_text("ultra")
+    expect(page.locator("main")).to_contain_text("Included")  # auto-buy, in the plan's limits
+    ultra_since = time.monotonic()
+
+    # turn auto-buy on for the item on its page
+    page.goto(url + item_href)
+    page.get_by_label("Auto-buy at the target (you confirm each order)").check()
+    with page.expect_response(lambda r: r.url.endswith(f"/v1/items/{item_id}")
+                              and r.request.method == "PATCH") as saved:
+        page.get_by_role("button", name="Save", exact=True).click()
+    assert saved.value.status == 200 and saved.value.json()["auto_buy"] is True
+    expect(page.get_by_role("status").filter(has_text="Saved.")).to_be_visible()
+
+    # the price goes back above the target (the alert re-arms), then under it again: the
+    # worker creates a pending order for this crossing, once it sees the ultra plan
+    site.set_price("103.00")
+    site.check(item_id, user_id)
+    time.sleep(max(0.0, ultra_since + site.tier_seen_within - time.monotonic()))
+    site.set_price("92.50")
+    site.check(item_id, user_id)
+
+    # the alert of this crossing, and with it the order, which waits in the Orders page for
+    # the person to confirm it inside its window
+    page.get_by_role("link", name="Alerts").click()
+    expect(page.locator("main")).to_contain_text("€92.50")
+    page.get_by_role("link", name="Orders").click()
+    expect(page.get_by_role("heading", name="Auto-buy orders")).to_be_visible()
+    order = page.locator("li.card").filter(has_text="Demo-Produkt 3")
+    expect(order).to_have_count(1)
+    expect(order).to_contain_text("€92.50")
+    expect(order).to_contain_text("Waiting for your confirmation")
+    expect(order).to_contain_text("confirm before")
+    page.screenshot(path=shots / "orders-desktop.png", full_page=True)
+    with page.expect_response(lambda r: "/v1/orders/" in r.url and r.url.endswith("/confirm")) as confirmed:
+        order.get_by_role("button", name="Confirm order").click()
+    # the API: confirmed by the person, then handed to the purchase webhook (placed, or
+    # failed with the reason when none is configured, as on the twin and in process)
+    assert confirmed.value.status == 200
+    answer = confirmed.value.json()
+    assert answer["item_id"] == item_id and answer["price"] == "92.50" and answer["currency"] == "EUR"
+    assert [h["state"] for h in answer["history"]][:2] == ["pending", "confirmed"]
+    assert answer["history"][1]["note"] == "confirmed by user"
+    assert answer["state"] in ("placed", "failed") and answer["state"] == answer["history"][-1]["state"]
+    expect(order).not_to_contain_text("Waiting for your confirmation")
+    expect(order.get_by_role("button", name="Confirm order")).to_have_count(0)
+    expect(order).to_contain_text(answer["history"][-1]["note"])
+    page.reload()  # and so it stays
+    expect(page.locator("li.card").filter(has_text="Demo-Produkt 3")).to_contain_text(
+        answer["history"][-1]["note"])
 
     # stop tracking, then sign out
     page.goto(url + item_href)

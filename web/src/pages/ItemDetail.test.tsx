@@ -2,14 +2,16 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/preact";
 import { describe, expect, it, vi } from "vitest";
 import type { Item } from "../api/client";
-import { fakeServer, item, storeWith, TOKENS } from "../test-support/fakeServer";
+import { fakeServer, item, ME, storeWith, TOKENS } from "../test-support/fakeServer";
 import { ItemDetail } from "./ItemDetail";
 
 vi.mock("uplot", () => ({ default: class { setSize() {} destroy() {} } }));
 vi.mock("uplot/dist/uPlot.min.css", () => ({}));
 
-async function setup(current: Item, patch = (body: Partial<Item>) => ({ status: 200, body: { ...current, ...body } })) {
+async function setup(current: Item, patch = (body: Partial<Item>) => ({ status: 200, body: { ...current, ...body } }),
+                     me = ME) {
   const server = fakeServer({
+    "GET /v1/me": () => ({ status: 200, body: me }),
     "POST /v1/auth/dev": () => ({ status: 200, body: TOKENS }),
     "GET /v1/items/([^/]+)": () => ({ status: 200, body: current }),
     "PATCH /v1/items/([^/]+)": (req) => patch(req.body as Partial<Item>),
@@ -35,6 +37,22 @@ describe("ItemDetail", () => {
     expect(server.seen.at(-1)).toMatchObject({ method: "PATCH", path: "/v1/items/i1", body: {
       target_price: "35.50", alert_drop_percent: "10", alert_back_in_stock: true, status: "active" } });
     expect(screen.getByText("Target", { selector: "dt" }).nextElementSibling!.textContent).toBe("€35.50");
+  });
+
+  it("offers auto-buy on the ultra plan when the page is opened directly, and saves it", async () => {
+    const ultra = { ...ME, user: { ...ME.user, tier: "ultra" }, limits: { ...ME.limits, auto_buy: true } };
+    const { server, store } = await setup(item(), undefined, ultra);
+    fireEvent.click(await screen.findByLabelText("Auto-buy at the target (you confirm each order)"));
+    fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(store.get().items[0]?.auto_buy).toBe(true));
+    expect(server.seen.at(-1)).toMatchObject({ method: "PATCH", path: "/v1/items/i1", body: { auto_buy: true } });
+  });
+
+  it("does not offer auto-buy below the ultra plan", async () => {
+    const { server } = await setup(item());
+    await waitFor(() => expect(server.seen.some((s) => s.path === "/v1/me")).toBe(true));
+    await screen.findByLabelText("Keep checking this item");
+    expect(screen.queryByLabelText("Auto-buy at the target (you confirm each order)")).toBeNull();
   });
 
   it("refuses a drop percentage of 100 or more without calling the API", async () => {

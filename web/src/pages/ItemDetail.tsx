@@ -1,6 +1,6 @@
 // One item: what the checks saw (chart, lowest/highest, change since the first price
 // recorded), its settings, "check now" and "stop tracking".
-import { useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
 import type { Item, PricePoint } from "../api/client";
 import { ApiError } from "../api/client";
 import { PriceChart } from "../chart/PriceChart";
@@ -121,6 +121,11 @@ function CheckNow({ store, item, onDone }: { store: Store; item: Item; onDone: (
 
 function EditItem({ store, item }: { store: Store; item: Item }) {
   const me = useStore(store, (s) => s.me);
+  // The plan decides whether auto-buy is offered: an item page opened directly (a link, a
+  // reload) has not loaded the account yet.
+  useEffect(() => {
+    if (!store.get().me) store.loadMe().catch(() => { /* the account page shows it */ });
+  }, []);
   const [target, setTarget] = useState(item.target_price);
   const [drop, setDrop] = useState(item.alert_drop_percent ?? "");
   const [backInStock, setBackInStock] = useState(item.alert_back_in_stock);
