@@ -47,6 +47,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
+from localcloud.tlsclient import ResolvedHTTPSConnection
+
 log = logging.getLogger("localcloud.stripe")
 
 PREFIX = "/stripe"
@@ -396,7 +398,7 @@ class StripeStandIn:
         address = self._resolve(host, port) or (host, port)
         connection: http.client.HTTPConnection
         if https:
-            connection = _HTTPSTo(address, host, self._tls())
+            connection = ResolvedHTTPSConnection(*address, host, self._tls(), timeout=10)
         else:
             connection = http.client.HTTPConnection(*address, timeout=10)
         try:
@@ -414,18 +416,6 @@ class StripeStandIn:
         if ca:
             context.load_verify_locations(ca)
         return context
-
-
-class _HTTPSTo(http.client.HTTPSConnection):
-    """HTTPS to ``address`` with TLS for ``server_name`` (what ``curl --resolve`` does)."""
-
-    def __init__(self, address: tuple[str, int], server_name: str, context: ssl.SSLContext) -> None:
-        super().__init__(*address, timeout=10, context=context)
-        self.server_name, self.tls = server_name, context
-
-    def connect(self) -> None:
-        http.client.HTTPConnection.connect(self)
-        self.sock = self.tls.wrap_socket(self.sock, server_hostname=self.server_name)
 
 
 def _twin_address(host: str, port: int) -> tuple[str, int] | None:

@@ -69,6 +69,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from localcloud import settings
+from localcloud.tlsclient import ResolvedHTTPSConnection
 from localcloud.twin.ca import CertificateAuthority
 
 RUNNER = Path(__file__).with_name("edge_function.js")
@@ -662,7 +663,7 @@ class Edge:
             out.append(("Content-Length", str(len(body))))
         timeout = float(origin.custom_origin_config.origin_read_timeout or 30)
         if use_tls:
-            connection: http.client.HTTPConnection = _Resolved(
+            connection: http.client.HTTPConnection = ResolvedHTTPSConnection(
                 address, port, origin.domain_name, self.origin_context, timeout)
         else:
             connection = http.client.HTTPConnection(address, port, timeout=timeout)
@@ -689,19 +690,6 @@ def _server_context() -> ssl.SSLContext:
     context.minimum_version = ssl.TLSVersion.TLSv1_2  # the distribution's TLSv1.2_2021
     context.set_alpn_protocols(["http/1.1"])
     return context
-
-
-class _Resolved(http.client.HTTPSConnection):
-    """HTTPS to ``address:port`` with SNI and verification for ``server_name``."""
-
-    def __init__(self, address: str, port: int, server_name: str, context: ssl.SSLContext,
-                 timeout: float) -> None:
-        super().__init__(address, port, timeout=timeout, context=context)
-        self.server_name, self.tls = server_name, context
-
-    def connect(self) -> None:
-        http.client.HTTPConnection.connect(self)
-        self.sock = self.tls.wrap_socket(self.sock, server_hostname=self.server_name)
 
 
 class _Server(ThreadingHTTPServer):

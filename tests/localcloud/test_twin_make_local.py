@@ -37,7 +37,6 @@ Docker (started when missing); under CI=true it fails instead of skipping (tests
 """
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import re
@@ -54,6 +53,7 @@ from typing import Any
 import pytest
 from localcloud_helpers import free_port
 
+from localcloud.tlsclient import ResolvedHTTPSConnection
 from tests.app.support.web_flow import until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,7 +80,8 @@ class Local:
         headers = {"Host": self.twin["host_header"], "Content-Type": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        connection = _Resolved(self.https_port, self.twin["host_header"], self.context)
+        connection = ResolvedHTTPSConnection("127.0.0.1", self.https_port, self.twin["host_header"],
+                                             self.context, timeout=30)
         try:
             connection.request(method, path, json.dumps(body) if body is not None else None,
                                headers)
@@ -89,18 +90,6 @@ class Local:
         finally:
             connection.close()
         return answer.status, json.loads(raw) if raw.startswith(b"{") else raw.decode()
-
-
-class _Resolved(http.client.HTTPSConnection):
-    """HTTPS to 127.0.0.1:port with TLS for (and verified against) ``server_name``."""
-
-    def __init__(self, port: int, server_name: str, context: ssl.SSLContext) -> None:
-        super().__init__("127.0.0.1", port, timeout=30, context=context)
-        self.server_name, self.tls = server_name, context
-
-    def connect(self) -> None:
-        http.client.HTTPConnection.connect(self)
-        self.sock = self.tls.wrap_socket(self.sock, server_hostname=self.server_name)
 
 
 def _make(target: str, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:

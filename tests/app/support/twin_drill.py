@@ -17,7 +17,6 @@ Shared by tests/localcloud/test_twin_make_local.py and bench/faults.py.
 """
 from __future__ import annotations
 
-import http.client
 import json
 import secrets
 import ssl
@@ -26,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from localcloud.tlsclient import ResolvedHTTPSConnection
 from tests.app.support.drills import Traffic, _pct, _stats
 
 APP_CONTAINER = "taskapp-backend"  # roles/app: app_container_name
@@ -56,7 +56,7 @@ class Twin:
         headers = {"Host": self.host, "Content-Type": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        conn = _Resolved(self.port, self.host, self.context, timeout)
+        conn = ResolvedHTTPSConnection("127.0.0.1", self.port, self.host, self.context, timeout)
         try:
             conn.request(method, path, body=json.dumps(body) if body is not None else None,
                          headers=headers)
@@ -115,19 +115,6 @@ class Twin:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"sign-in failed: {status} {got}")
             time.sleep(3)  # 429 (20 sign-ins a minute per address) or a 503 from a restart
-
-
-class _Resolved(http.client.HTTPSConnection):
-    """HTTPS to 127.0.0.1:port with TLS for (and verified against) ``server_name``."""
-
-    def __init__(self, port: int, server_name: str, context: ssl.SSLContext,
-                 timeout: float) -> None:
-        super().__init__("127.0.0.1", port, timeout=timeout, context=context)
-        self.server_name, self.tls = server_name, context
-
-    def connect(self) -> None:
-        http.client.HTTPConnection.connect(self)
-        self.sock = self.tls.wrap_socket(self.sock, server_hostname=self.server_name)
 
 
 def _docker(*args: str, timeout: float = 20) -> subprocess.CompletedProcess[str]:
