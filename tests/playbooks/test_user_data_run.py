@@ -33,11 +33,16 @@ def _render(out: Path, inventory: Path, extra: dict[str, Any]) -> str:
     return (out / "user_data.sh").read_text()
 
 
-def _jq_args(user_data: str) -> dict[str, str]:
-    """The values the user data hands jq for the env file (``--arg NAME VALUE``)."""
-    args = [shlex.split(line.strip().removesuffix("\\").removesuffix("'"))
-            for line in user_data.splitlines() if line.strip().startswith("--arg ")]
-    return {words[1]: words[2] for words in args}
+def _env_lines(user_data: str) -> tuple[dict[str, str], list[str]]:
+    """The env file's settings the user data writes as rendered (``printf '%s\\n' NAME=value``),
+    and the names the jq program adds at boot."""
+    fixed = {}
+    for line in user_data.splitlines():
+        if line.strip().startswith("printf '%s\\n' ") and "=" in line and "$" not in line.split("=")[0]:
+            name, _, value = shlex.split(line.strip())[2].partition("=")
+            fixed[name] = value
+    at_boot = re.findall(r'^\s+"(AUTOBUY_[A-Z_]+)=\\\(', user_data, re.M)
+    return fixed, at_boot
 
 
 def test_aws_defaults_keep_development_sign_in_off_and_call_stripe_itself(
@@ -46,14 +51,46 @@ def test_aws_defaults_keep_development_sign_in_off_and_call_stripe_itself(
     private shop past the URL guard, Stripe's own API, and Checkout back to the site; the
     twin (the local inventory, `rendered`) gets the dev sign-in, the demo shop and the
     Stripe stand-in by its twin network name."""
-    aws = _jq_args(_render(tmp_path, ROOT / "inventories" / "aws" / "hosts.yml", {}))
-    assert aws["devsignin"] == "false" and aws["allowhosts"] == "[]"
-    assert aws["stripeapi"] == "https://api.stripe.com" and aws["site"] == "https://autobuyguard.store"
-    assert aws["env"] == "production"
-    twin = _jq_args(rendered[0])
-    assert twin["devsignin"] == "true" and twin["allowhosts"] == '["demo-shop.twin.internal:8000"]'
-    assert twin["stripeapi"] == "https://stripe.twin.internal/stripe" and twin["env"] == "development"
-    assert '"AUTOBUY_CHECKOUT_SUCCESS_URL=\\($site)/account?checkout=success"' in rendered[0]
+    aws, _ = _env_lines(_render(tmp_path, ROOT / "inventories" / "aws" / "hosts.yml", {}))
+    assert aws["AUTOBUY_DEV_SIGNIN"] == "false" and aws["AUTOBUY_URL_ALLOW_HOSTS"] == "[]"
+    assert aws["AUTOBUY_STRIPE_API_URL"] == "https://api.stripe.com"
+    assert aws["AUTOBUY_CHECKOUT_SUCCESS_URL"] == "https://autobuyguard.store/account?checkout=success"
+    assert aws["AUTOBUY_ENV"] == "production"
+    twin, _ = _env_lines(rendered[0])
+    assert twin["AUTOBUY_DEV_SIGNIN"] == "true"
+    assert twin["AUTOBUY_URL_ALLOW_HOSTS"] == '["demo-shop.twin.internal:8000"]'
+    assert twin["AUTOBUY_STRIPE_API_URL"] == "https://stripe.twin.internal/stripe"
+    assert twin["AUTOBUY_ENV"] == "development"
+    assert twin["AUTOBUY_CHECKOUT_CANCEL_URL"].endswith("/account?checkout=cancelled")
+
+
+def test_the_env_file_has_the_role_settings_and_every_name_once(rendered) -> None:
+    """The user data writes the role's settings that are no secret as rendered (an in-place
+    deploy writes the same), and adds the secrets, the tables and the queue at boot: every
+    name of the role's env file, once."""
+    script, settings = rendered
+    fixed, at_boot = _env_lines(script)
+    role_env = settings["settings_env"]
+    assert fixed == {k: str(v) for k, v in role_env.items()
+                     if k not in ("AUTOBUY_TABLE_NAMES", "AUTOBUY_CHECKS_QUEUE_URL")}
+    role_vars = yaml.safe_load((ROOT / "roles" / "app" / "vars" / "main.yml").read_text())
+    every = set(role_vars["__app_settings_env"]) | set(role_vars["__app_secret_env"])
+    names = list(fixed) + at_boot
+    assert sorted(names) == sorted(every) and len(names) == len(set(names))
+
+
+def test_the_in_place_deploy_takes_the_same_settings() -> None:
+    """deploy.yml's in-place play loads the settings file the user data loads and sets none
+    of its names itself (it adds only what a deploy knows: the release's image, topic, queue)."""
+    shared = set(yaml.safe_load((ROOT / "playbooks" / "vars" / "app_settings.yml").read_text()))
+    plays = yaml.safe_load((ROOT / "playbooks" / "deploy.yml").read_text())
+    (play,) = [p for p in plays if p.get("name") == "Deploy in place on the group's instances"]
+    assert play["vars_files"] == ["vars/app_settings.yml"]
+    (app,) = [r for r in play["roles"] if r["role"] == "autobuy.guard.app"]
+    assert shared.isdisjoint(set(app["vars"]) - {"app_sns_topic_arn"}), set(app["vars"]) & shared
+    tasks = yaml.safe_load((ROOT / "playbooks" / "tasks" / "user_data.yml").read_text())
+    assert tasks[0]["ansible.builtin.include_vars"] == {"file": "../vars/app_settings.yml"}
+    assert "vars" not in tasks[1]
 
 
 @pytest.fixture(scope="module")
@@ -204,8 +241,8 @@ def test_role_tasks_take_their_options_from_the_same_settings(task_file: str, wh
 def _install_step(script: str) -> str:
     """The user data's package step: from the list of what is missing to Docker's start."""
     start = script.index("MISSING=()")
-    end = script.index("systemctl enable --now docker", start)
-    return script[start:end] + "systemctl enable --now docker\n"
+    end = script.index("systemctl restart docker", start)
+    return script[start:end] + "systemctl restart docker\n"
 
 
 @pytest.mark.parametrize(("present", "installed"), [
@@ -228,9 +265,23 @@ def test_user_data_installs_only_what_the_ami_lacks(
                           timeout=30, check=False)
     assert done.returncode == 0, done.stderr
     lines = calls.read_text().splitlines()
-    assert lines[-1] == "systemctl enable --now docker"
+    assert lines[-2:] == ["systemctl enable docker", "systemctl restart docker"]
     apt = [line for line in lines if line.startswith("apt-get")]
     if installed is None:
         assert apt == [] and "preinstalled" in done.stdout
     else:
         assert apt == ["apt-get update -q", f"apt-get install -y -q {installed}"]
+
+
+def test_docker_starts_with_the_docker_role_daemon_configuration(rendered) -> None:
+    """The instance's dockerd starts with the configuration the role autobuy.guard.docker
+    writes (an in-place deploy then finds nothing to change), live-restore on: a later
+    dockerd restart keeps the app's containers serving."""
+    script, _ = rendered
+    body = re.search(r"^cat > /etc/docker/daemon\.json <<'DAEMON_JSON'\n(.*?)\nDAEMON_JSON$",
+                     script, re.M | re.S).group(1)
+    config = json.loads(body)
+    assert config["live-restore"] is True and config["log-driver"] == "json-file"
+    assert body == body.strip() and not body.endswith("\n")
+    assert script.index("DAEMON_JSON\n") < script.index("MISSING=()") < script.index("systemctl restart docker")
+    assert script.index("systemctl restart docker") < script.index("autobuy_run_containers \"$IMAGE\"")
