@@ -15,13 +15,15 @@ import pytest
 from plugin_harness import ROOT, group_instances, make_group  # type: ignore[import-not-found]
 
 BIN = ROOT / ".venv" / "bin"
+ENDPOINT_LINE = ("endpoint_url: \"http://127.0.0.1:{{ lookup('ansible.builtin.env', 'LOCALCLOUD_PORT', "
+                 "default='4566') or '4566' }}\"")
 
 
 def inventory_copy(tmp_path: Path, url: str) -> Path:
     """The local inventory file, pointed at the fixture's port, caching into tmp_path."""
     text = (ROOT / "inventories" / "local" / "aws_ec2.yml").read_text()
-    assert "endpoint_url: http://127.0.0.1:4566" in text
-    text = text.replace("http://127.0.0.1:4566", url)
+    assert ENDPOINT_LINE in text
+    text = text.replace(ENDPOINT_LINE, f"endpoint_url: {url}")
     text = text.replace("cache_connection: .cache/inventory", f"cache_connection: {tmp_path / 'cache'}")
     (tmp_path / "inv").mkdir()
     path = tmp_path / "inv" / "aws_ec2.yml"
@@ -96,6 +98,21 @@ def test_container_backed_instances_use_docker(localcloud: str, group: tuple[str
     hostvars = plain(json.loads(ansible_inventory(inv, "--host", instances[0])))
     assert hostvars["ansible_connection"] == "community.docker.docker"
     assert hostvars["ansible_host"] == f"localcloud-{instances[0]}"
+
+
+def test_the_local_inventory_reads_the_port_of_the_make_targets(
+        localcloud: str, group: tuple[str, list[str]], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file as it is: LOCALCLOUD_PORT (what `make local` and `make release` use) picks
+    the local cloud, so an in-place deploy finds the twin's instances on any port."""
+    text = (ROOT / "inventories" / "local" / "aws_ec2.yml").read_text()
+    text = text.replace("cache_connection: .cache/inventory", f"cache_connection: {tmp_path / 'cache'}")
+    (tmp_path / "inv").mkdir()
+    (tmp_path / "inv" / "aws_ec2.yml").write_text(text)
+    monkeypatch.setenv("LOCALCLOUD_PORT", localcloud.rpartition(":")[2])
+    graph = ansible_inventory(tmp_path / "inv", "--graph")
+    name, instances = group
+    assert f"@asg_{name.replace('-', '_')}" in graph and all(i in graph for i in instances), graph
 
 
 def test_the_two_inventories_differ_only_by_endpoint_and_cache() -> None:
