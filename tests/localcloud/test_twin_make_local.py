@@ -30,6 +30,9 @@ own state directory; then, only through what it printed and wrote (.localcloud/t
   never answers) fails on the target group's health checks, `make release` fails naming the
   instance and the reason, the refresh rolls back, the group stays on its launch template
   version, and still no request fails;
+* an in-place release (`make release` with ``autobuy_deploy_strategy=in_place``) under
+  traffic: the same instances now serve the new tag, with the twin's settings, and no
+  request fails (each instance leaves the target group while its container is swapped);
 * `make localcloud-stop` leaves no container, network or volume of the twin.
 
 Slow (a real boot: Debian packages, the image pull, migrations): several minutes. Needs
@@ -433,6 +436,30 @@ def test_a_broken_release_is_rolled_back_by_the_health_checks(local: Local) -> N
     assert named.group(1) not in figures["instance_versions_after"], figures  # replaced
     assert figures["group_version_after"] == figures["group_version_before"], figures
     assert figures["failed"] == 0, figures  # the old version served throughout
+    assert figures["kept_sign_in_works"], figures
+
+
+def test_an_in_place_release_updates_the_running_instances_without_a_failed_request(
+        local: Local) -> None:
+    from tests.app.support.twin_drill import Twin
+    from tests.app.support.twin_release import run_in_place_release
+
+    port = int(local.env["LOCALCLOUD_PORT"])
+    figures = run_in_place_release(Twin(local.state / "twin.json", port), port)
+    print(json.dumps({k: v for k, v in figures.items() if k != "release_output"}, indent=1))
+    assert figures["release_rc"] == 0, figures["release_output"][-4000:]
+    assert figures["tag"], figures["release_output"][-2000:]
+    # The same instances, updated where they run: no refresh, no replacement.
+    assert figures["instances_after"] == figures["instances_before"], figures
+    assert figures["group_version_after"] == figures["group_version_before"], figures
+    assert {image.rpartition(":")[2] for image in figures["serving_images"].values()} \
+        == {figures["tag"]}, figures
+    # The role wrote the twin's settings, as the user data had (playbooks/vars/app_settings.yml).
+    for settings in figures["settings"].values():
+        assert settings == {"AUTOBUY_ENV": "development", "AUTOBUY_DEV_SIGNIN": "true",
+                            "AUTOBUY_STRIPE_API_URL": "https://stripe.twin.internal/stripe"}
+    # One instance at a time out of the target group while its container is swapped.
+    assert figures["requests"] > 0 and figures["failed"] == 0, figures
     assert figures["kept_sign_in_works"], figures
 
 

@@ -38,11 +38,12 @@ ROOT = Path(__file__).resolve().parents[3]
 BROKEN_ENV = "GUNICORN_BIND=127.0.0.1:5000"
 
 
-def release(twin: Twin, cloud_port: int, image_env: str,
-            timeout: float = 1800) -> subprocess.CompletedProcess[str]:
-    """`scripts/release.sh` (`make release`) against the twin on ``cloud_port``."""
+def release(twin: Twin, cloud_port: int, image_env: str, timeout: float = 1800,
+            args: str = "") -> subprocess.CompletedProcess[str]:
+    """`scripts/release.sh` (`make release`) against the twin on ``cloud_port``; ``args``:
+    more ansible-playbook arguments (RELEASE_ARGS)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update({"RELEASE_ARGS": f"-e aws_endpoint_url=http://127.0.0.1:{cloud_port}",
+    env.update({"RELEASE_ARGS": f"-e aws_endpoint_url=http://127.0.0.1:{cloud_port} {args}".strip(),
                 "RELEASE_REGISTRY": twin.twin["registry"], "RELEASE_IMAGE_ENV": image_env,
                 # a tree with uncommitted changes gets a -dirty- tag rather than a refusal
                 "RELEASE_ALLOW_DIRTY": "1", "LOCALCLOUD_PORT": str(cloud_port)})
@@ -120,3 +121,63 @@ def run_release(twin: Twin, cloud_port: int, *, broken: bool = False, rate: floa
 
 def _monotonic(at: datetime, wall: float) -> float:
     return at.timestamp() - wall
+
+
+def _serving_images(twin: Twin, instance_ids: list[str]) -> dict[str, str]:
+    """The image each instance's API container runs (docker inside its container)."""
+    images = {}
+    for instance_id in instance_ids:
+        done = subprocess.run(["docker", "exec", f"localcloud-{instance_id}", "docker", "inspect",
+                               "--format", "{{.Config.Image}}", "taskapp-backend"],
+                              capture_output=True, text=True, timeout=60, check=False)
+        images[instance_id] = done.stdout.strip() if done.returncode == 0 else done.stderr.strip()
+    return images
+
+
+def _env_setting(instance_id: str, name: str) -> str:
+    """One setting of the API's env file on the instance (names that hold no secret only)."""
+    done = subprocess.run(["docker", "exec", f"localcloud-{instance_id}", "grep", "-m1", f"^{name}=",
+                           "/etc/autobuy/taskapp-backend.env"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    return done.stdout.strip().partition("=")[2]
+
+
+def run_in_place_release(twin: Twin, cloud_port: int, *, rate: float = 10.0,
+                         instances: int = 2) -> dict[str, Any]:
+    """`make release` with ``autobuy_deploy_strategy=in_place`` under traffic: the roles
+    docker and app update the running instances one batch at a time (each out of the target
+    group while its serving container is swapped). Figures: the release's outcome, the
+    instances before and after (the same ones: nothing replaced), the image each serves
+    after, the twin's settings in their env files, and the requests that failed."""
+    twin.scale(instances, timeout=900)
+    before = sorted(i["InstanceId"] for i in twin.group()["Instances"])
+    version_before, _ = _versions(twin)
+    kept_email = f"in-place-{secrets.token_hex(3)}@example.com"
+    kept = twin.sign_in(kept_email)
+    traffic = Traffic(twin, [kept], rate).start()  # type: ignore[arg-type]
+    time.sleep(5)
+    started = time.monotonic()
+    shipped = release(twin, cloud_port, f"RELEASE_MARK=in-place-{time.strftime('%Y%m%dT%H%M%S')}",
+                      args="-e autobuy_deploy_strategy=in_place")
+    released_s = time.monotonic() - started
+    time.sleep(5)
+    traffic.stop()
+    output = shipped.stdout + shipped.stderr
+    tag = next((line.split("taskapp-backend:", 1)[1].split()[0] for line in output.splitlines()
+                if line.startswith("release: taskapp-backend:")), "")
+    after = sorted(i["InstanceId"] for i in twin.group()["Instances"])
+    failed = [s for s in traffic.samples if s.status == 0 or s.status >= 500]
+    status, me, _ = twin.request("GET", "/v1/me", token=kept)
+    return {
+        "release_rc": shipped.returncode, "release_output": output, "tag": tag,
+        "release_seconds": round(released_s, 1), "rate": rate,
+        "instances_before": before, "instances_after": after,
+        "group_version_before": version_before, "group_version_after": _versions(twin)[0],
+        "serving_images": _serving_images(twin, after),
+        "settings": {i: {name: _env_setting(i, name) for name in
+                         ("AUTOBUY_ENV", "AUTOBUY_DEV_SIGNIN", "AUTOBUY_STRIPE_API_URL")}
+                     for i in after},
+        "requests": len(traffic.samples), "failed": len(failed),
+        "failed_details": [f"{s.kind} {s.status} {s.detail}".strip() for s in failed][:20],
+        "kept_sign_in_works": status == 200 and me.get("user", {}).get("email") == kept_email,
+    }
