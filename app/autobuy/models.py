@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, Final
 
 
 @dataclass(frozen=True)
@@ -31,16 +32,45 @@ class Billing:
 
 @dataclass(frozen=True)
 class BillingChange:
-    """What one Stripe event changes (None = leave as is)."""
+    """What one Stripe event changes of a user's :class:`Billing`: the Stripe customer it
+    names, and the subscription's state unless the event says nothing of it (a completed
+    checkout). None = leave as is."""
 
     user_id: str
-    tier: str | None = None
-    status: str | None = None
     stripe_customer_id: str | None = None
+    subscription: SubscriptionState | None = None
+
+    def updates(self) -> dict[str, Any]:
+        """The :class:`Billing` fields this change sets, with their new values."""
+        values: dict[str, Any] = {"stripe_customer_id": self.stripe_customer_id}
+        if (sub := self.subscription) is not None:
+            values.update(tier=sub.tier, status=sub.status,
+                          stripe_subscription_id=sub.stripe_subscription_id, amount=sub.amount,
+                          currency=sub.currency, current_period_end=sub.current_period_end)
+        return {name: value for name, value in values.items() if value is not None}
+
+
+#: The subscription statuses in which a subscription gives its plan's tier; in any other
+#: its user is on the free tier.
+PAID_STATUSES: Final = frozenset({"active", "trialing"})
+
+
+@dataclass(frozen=True)
+class SubscriptionState:
+    """A subscription's state as one Stripe event reports it: its status always; its plan's
+    tier, its id, price and period where the event has them (None = leave as is)."""
+
+    status: str
+    plan_tier: str | None = None
     stripe_subscription_id: str | None = None
     amount: Decimal | None = None
     currency: str | None = None
     current_period_end: datetime | None = None
+
+    @property
+    def tier(self) -> str:
+        """The tier the subscription gives: its plan's while it is paid, else free."""
+        return self.plan_tier if self.plan_tier and self.status in PAID_STATUSES else "free"
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ import re
 import sys
 import threading
 import time
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Callable, Iterator, Mapping, Optional, TypeVar
 
 T = TypeVar("T")
@@ -72,30 +72,6 @@ ACCESS_DENIED_ERROR_CODES = frozenset(
 
 DEFAULT_SESSION_NAME = "autobuy-guard"
 
-#: Argument-spec fragment shared by every module (documented in each module).
-AWS_COMMON_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
-    "region": {"type": "str", "aliases": ["aws_region"]},
-    "endpoint_url": {"type": "str", "aliases": ["aws_endpoint_url"]},
-    "profile": {"type": "str", "aliases": ["aws_profile"]},
-    "access_key": {"type": "str", "aliases": ["aws_access_key_id"], "no_log": False},
-    "secret_key": {"type": "str", "aliases": ["aws_secret_access_key"], "no_log": True},
-    "session_token": {"type": "str", "aliases": ["aws_session_token"], "no_log": True},
-    "assume_role_arn": {"type": "str"},
-    "assume_role_session_name": {"type": "str"},
-}
-
-#: Environment variables read for each setting, first match wins.
-ENV_VARS: dict[str, tuple[str, ...]] = {
-    "region": ("AWS_REGION", "AWS_DEFAULT_REGION"),
-    "endpoint_url": ("AWS_ENDPOINT_URL",),
-    "profile": ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"),
-    "access_key": ("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY"),
-    "secret_key": ("AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY"),
-    "session_token": ("AWS_SESSION_TOKEN",),
-    "assume_role_arn": ("AWS_ASSUME_ROLE_ARN",),
-    "assume_role_session_name": ("AWS_ROLE_SESSION_NAME",),
-}
-
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 
 
@@ -111,18 +87,39 @@ class WaitTimeout(Exception):
         self.last = last
 
 
+def _setting(*env: str, alias: Optional[str] = None, no_log: Optional[bool] = None) -> Any:
+    """A field of :class:`ConnectionSettings`: unset by default, the module option of its
+    name (a string, with ``alias``; ``no_log`` as the option says), and the environment
+    variables ``env`` read when the option is not given (first match wins)."""
+    option: dict[str, Any] = {"type": "str"}
+    if alias:
+        option["aliases"] = [alias]
+    if no_log is not None:
+        option["no_log"] = no_log
+    # Called only in the ConnectionSettings body, where pylint wants field() written out.
+    # pylint: disable-next=invalid-field-call
+    return field(default=None, metadata={"option": option, "env": env})
+
+
 @dataclass(frozen=True)
 class ConnectionSettings:
-    """Everything needed to build a client; ``None`` means "boto3's default"."""
+    """Everything needed to build a client; ``None`` means "boto3's default".
 
-    region: Optional[str] = None
-    endpoint_url: Optional[str] = None
-    profile: Optional[str] = None
-    access_key: Optional[str] = None
-    secret_key: Optional[str] = None
-    session_token: Optional[str] = None
-    assume_role_arn: Optional[str] = None
-    assume_role_session_name: Optional[str] = None
+    Each field is one connection setting, declared once: its module option (the
+    ``autobuy_aws`` doc fragment documents them) and its environment variables.
+    """
+
+    region: Optional[str] = _setting("AWS_REGION", "AWS_DEFAULT_REGION", alias="aws_region")
+    endpoint_url: Optional[str] = _setting("AWS_ENDPOINT_URL", alias="aws_endpoint_url")
+    profile: Optional[str] = _setting("AWS_PROFILE", "AWS_DEFAULT_PROFILE", alias="aws_profile")
+    access_key: Optional[str] = _setting("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY",
+                                         alias="aws_access_key_id", no_log=False)
+    secret_key: Optional[str] = _setting("AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY",
+                                         alias="aws_secret_access_key", no_log=True)
+    session_token: Optional[str] = _setting("AWS_SESSION_TOKEN", alias="aws_session_token",
+                                            no_log=True)
+    assume_role_arn: Optional[str] = _setting("AWS_ASSUME_ROLE_ARN")
+    assume_role_session_name: Optional[str] = _setting("AWS_ROLE_SESSION_NAME")
 
     def cache_key(self) -> tuple[Optional[str], ...]:
         """Identity of the account/endpoint these settings reach (no secret material)."""
@@ -136,6 +133,15 @@ class ConnectionSettings:
 
     def as_dict(self) -> dict[str, Optional[str]]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+#: Argument-spec fragment shared by every module: the options of :class:`ConnectionSettings`.
+AWS_COMMON_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
+    f.name: f.metadata["option"] for f in fields(ConnectionSettings)
+}
+
+#: Environment variables read for each setting, first match wins.
+ENV_VARS: dict[str, tuple[str, ...]] = {f.name: f.metadata["env"] for f in fields(ConnectionSettings)}
 
 
 def resolve_settings(

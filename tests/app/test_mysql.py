@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from autobuy.migrate import run
-from autobuy.models import BillingChange
+from autobuy.models import BillingChange, SubscriptionState
 from autobuy.repositories.sql import (
     SqlBillingRepository,
     SqlRefreshTokenRepository,
@@ -97,8 +97,9 @@ def test_billing_event_applied_exactly_once_under_concurrency(mysql_engine):
     users = SqlUserRepository(mysql_engine)
     billing = SqlBillingRepository(mysql_engine)
     user = users.upsert(email="b@example.com", name=None, google_id=None)
-    change = BillingChange(user_id=user.id, tier="ultra", status="active", stripe_customer_id="cus_1",
-                           stripe_subscription_id="sub_1", amount=Decimal("19.99"), currency="EUR")
+    change = BillingChange(user_id=user.id, stripe_customer_id="cus_1", subscription=SubscriptionState(
+        status="active", plan_tier="ultra", stripe_subscription_id="sub_1", amount=Decimal("19.99"),
+        currency="EUR"))
     results = at_once(lambda: billing.apply_event("evt_same", "customer.subscription.created",
                                                   change), 6)
     assert results.count(True) == 1

@@ -95,16 +95,14 @@ class MemoryBillingRepository(BillingRepository):
             self.events.add(event_id)
             if change is None or self._users.get(change.user_id) is None:
                 return True
-            old = self.rows.get(change.user_id)
-            keep = lambda name: getattr(change, name) if getattr(change, name) is not None else (  # noqa: E731
-                getattr(old, name) if old else None)
-            self.rows[change.user_id] = Billing(
-                user_id=change.user_id, stripe_customer_id=keep("stripe_customer_id"),
-                stripe_subscription_id=keep("stripe_subscription_id"),
-                status=keep("status") or "incomplete",
-                tier=keep("tier") or self._users.get(change.user_id).tier,
-                amount=keep("amount"), currency=keep("currency"),
-                current_period_end=keep("current_period_end"),
+            old = self.rows.get(change.user_id) or Billing(
+                user_id=change.user_id, stripe_customer_id=None, stripe_subscription_id=None,
+                status=None, tier="", amount=None, currency=None, current_period_end=None,
+                updated_at=None)
+            new = replace(old, **change.updates())
+            self.rows[change.user_id] = replace(
+                new, status=new.status or "incomplete",
+                tier=new.tier or self._users.get(change.user_id).tier,
                 updated_at=datetime.now(UTC).replace(tzinfo=None))
             self._users.set_tier(change.user_id, self.rows[change.user_id].tier)
             return True

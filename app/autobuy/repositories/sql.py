@@ -180,11 +180,8 @@ class SqlBillingRepository(BillingRepository):
         if row is None:
             row = BillingRow(user_id=change.user_id, created_at=_now())
             session.add(row)
-        for name in ("stripe_customer_id", "stripe_subscription_id", "amount", "currency",
-                     "current_period_end", "status", "tier"):
-            value = getattr(change, name)
-            if value is not None:
-                setattr(row, name, value)
+        for name, value in change.updates().items():
+            setattr(row, name, value)
         # a new row from an event that says nothing of the subscription (a completed checkout,
         # which Stripe may deliver before or after the subscription's own events)
         row.status = row.status or "incomplete"

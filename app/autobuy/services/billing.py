@@ -15,12 +15,11 @@ from typing import Any
 
 from autobuy.config import Settings
 from autobuy.errors import BadInput, DependencyFailed, InvalidInput
-from autobuy.models import Billing, BillingChange, User
+from autobuy.models import Billing, BillingChange, SubscriptionState, User
 from autobuy.repositories.base import BillingRepository, ItemRepository, UserRepository
 
 log = logging.getLogger("autobuy.billing")
 
-PAID_STATUSES = {"active", "trialing"}
 STATUS_MAP = {"active": "active", "trialing": "trialing", "past_due": "past_due",
               "unpaid": "unpaid", "canceled": "canceled", "incomplete": "incomplete",
               "incomplete_expired": "canceled", "paused": "canceled"}
@@ -202,11 +201,10 @@ class BillingService:
         if event_type in SUBSCRIPTION_EVENTS:
             return self._subscription_change(user_id, customer, obj)
         if event_type == "customer.subscription.deleted":
-            return BillingChange(user_id=user_id, tier="free", status="canceled",
-                                 stripe_customer_id=customer, stripe_subscription_id=obj.get("id"))
+            return BillingChange(user_id, customer, SubscriptionState(
+                status="canceled", stripe_subscription_id=obj.get("id")))
         if event_type == "invoice.payment_failed":
-            return BillingChange(user_id=user_id, tier="free", status="past_due",
-                                 stripe_customer_id=customer)
+            return BillingChange(user_id, customer, SubscriptionState(status="past_due"))
         return None
 
     def _subscription_change(self, user_id: str, customer: str | None,
@@ -217,12 +215,11 @@ class BillingService:
         if tier is None:
             log.warning("stripe subscription with an unknown price", extra={"price": price.get("id")})
             return None
-        status = STATUS_MAP.get(sub.get("status"), "incomplete")
         amount = price.get("unit_amount")
         currency = price.get("currency")
-        return BillingChange(
-            user_id=user_id, tier=tier if status in PAID_STATUSES else "free", status=status,
-            stripe_customer_id=customer, stripe_subscription_id=sub.get("id"),
+        return BillingChange(user_id, customer, SubscriptionState(
+            status=STATUS_MAP.get(sub.get("status"), "incomplete"), plan_tier=tier,
+            stripe_subscription_id=sub.get("id"),
             amount=(Decimal(int(amount)) / 100) if isinstance(amount, int) else None,
             currency=currency.upper() if isinstance(currency, str) else None,
-            current_period_end=_period_end(sub))
+            current_period_end=_period_end(sub)))

@@ -23,7 +23,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
-from typing import Any
+from typing import Any, Callable
 
 from moto.logs.exceptions import InvalidParameterException
 from moto.logs.responses import LogsResponse
@@ -109,21 +109,20 @@ class _Parser:
         self.at += 1
         return token
 
+    # expression := conjunction ("||" conjunction)*; conjunction := term ("&&" term)*
     def expression(self) -> Any:
-        left = self.conjunction()
-        while self.peek() == ("logic", "||"):
-            self.take()
-            right = self.conjunction()
-            left = ("or", left, right)
-        return left
+        return self._chain("||", "or", self.conjunction)
 
     def conjunction(self) -> Any:
-        left = self.term()
-        while self.peek() == ("logic", "&&"):
+        return self._chain("&&", "and", self.term)
+
+    def _chain(self, symbol: str, node: str, operand: Callable[[], Any]) -> Any:
+        """``operand (symbol operand)*`` as a left-leaning tree of ``(node, left, right)``."""
+        tree = operand()
+        while self.peek() == ("logic", symbol):
             self.take()
-            right = self.term()
-            left = ("and", left, right)
-        return left
+            tree = (node, tree, operand())
+        return tree
 
     def term(self) -> Any:
         kind, text = self.take()

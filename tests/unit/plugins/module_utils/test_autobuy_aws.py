@@ -6,9 +6,11 @@ from types import ModuleType
 
 import boto3
 import pytest
+import yaml
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
+from ansible_collections.autobuy.guard.plugins.doc_fragments import autobuy_aws as autobuy_aws_fragment
 from ansible_collections.autobuy.guard.plugins.module_utils import autobuy_aws
 
 u: ModuleType = autobuy_aws
@@ -41,6 +43,28 @@ def test_default_region_is_second_choice() -> None:
 def test_bad_settings_are_named(options: dict[str, str], message: str) -> None:
     with pytest.raises(u.AWSSettingsError, match=message):
         u.resolve_settings(options, {})
+
+
+def test_the_argument_spec_is_what_the_doc_fragment_documents() -> None:
+    """The options every module takes: names, types and aliases as the ``autobuy_aws``
+    fragment documents them (what ansible-doc shows), the secret ones hidden from logs."""
+    documented = yaml.safe_load(autobuy_aws_fragment.ModuleDocFragment.DOCUMENTATION)["options"]
+    spec = u.AWS_COMMON_ARGUMENT_SPEC
+    assert list(spec) == list(documented)
+    for name, doc in documented.items():
+        assert spec[name]["type"] == doc["type"], name
+        assert spec[name].get("aliases", []) == doc.get("aliases", []), name
+    assert [n for n, option in spec.items() if option.get("no_log")] == ["secret_key", "session_token"]
+
+
+def test_each_setting_is_read_from_its_environment_variable() -> None:
+    env = {"AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL": "http://127.0.0.1:1", "AWS_PROFILE": "p",
+           "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s", "AWS_SESSION_TOKEN": "t",
+           "AWS_ASSUME_ROLE_ARN": "arn:aws:iam::123456789012:role/r", "AWS_ROLE_SESSION_NAME": "n"}
+    assert u.resolve_settings({}, env) == u.ConnectionSettings(
+        region="eu-west-1", endpoint_url="http://127.0.0.1:1", profile="p", access_key="a",
+        secret_key="s", session_token="t", assume_role_arn="arn:aws:iam::123456789012:role/r",
+        assume_role_session_name="n")
 
 
 def test_cache_key_holds_no_secret() -> None:
