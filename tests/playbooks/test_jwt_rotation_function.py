@@ -39,15 +39,19 @@ def fn(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The function as packaged: lambda_function and jwt_keyring from the zip."""
     out = tmp_path_factory.mktemp("jwt_rotation") / "function.zip"
     subprocess.run([sys.executable, str(HERE / "package.py"), str(out)], check=True, capture_output=True)
+    names = ("lambda_function", "jwt_keyring", "rotation_protocol")
+    saved = {name: sys.modules.pop(name) for name in names if name in sys.modules}  # other tests' copies
     sys.path.insert(0, str(out))
     try:
         module = importlib.import_module("lambda_function")
         assert Path(module.__file__).parent == out and Path(module.jwt_keyring.__file__).parent == out
+        assert Path(sys.modules["rotation_protocol"].__file__).parent == out
         yield module
     finally:
         sys.path.remove(str(out))
-        for name in ("lambda_function", "jwt_keyring"):
+        for name in names:
             sys.modules.pop(name, None)
+        sys.modules.update(saved)
 
 
 class Secrets(FakeSecrets):
@@ -214,7 +218,7 @@ def test_the_package_is_the_same_bytes_every_time_with_the_filters_keyring(tmp_p
                            check=True, capture_output=True, text=True).stdout for n in (1, 2)]
     assert sums[0] == sums[1] and len(sums[0].strip()) == 44
     archive = zipfile.ZipFile(tmp_path / "1.zip")
-    assert archive.namelist() == ["jwt_keyring.py", "lambda_function.py"]
+    assert archive.namelist() == ["jwt_keyring.py", "lambda_function.py", "rotation_protocol.py"]
     assert archive.read("jwt_keyring.py") == (ROOT / "plugins/plugin_utils/jwt_keyring.py").read_bytes()
 
 

@@ -26,6 +26,7 @@ from tests.conftest import ROOT, free_port
 from tests.playbooks.rotation_fakes import FakeSecrets
 
 HERE = ROOT / "playbooks/files/mysql_rotation"
+sys.path.insert(0, str(HERE.parent))  # rotation_protocol.py, beside it in the zip (package.py)
 spec = importlib.util.spec_from_file_location("mysql_rotation_function", HERE / "lambda_function.py")
 fn = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(fn)

@@ -34,9 +34,9 @@ import os
 import time
 from typing import Any
 
-import boto3
-
 import jwt_keyring
+from rotation_protocol import (STEPS, RotationError, finish_secret, pending_staged, run_step,
+                               secret_json)
 
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
@@ -44,43 +44,22 @@ logger.setLevel(logging.INFO)
 SETTLE_SECONDS = 360
 TOKEN_SECONDS = 900
 KEY_LENGTH = 64
-STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
-
-
-class RotationError(ValueError):
-    """A rotation step cannot go on (Secrets Manager records the failure)."""
+__all__ = ["STEPS", "RotationError", "lambda_handler"]
 
 
 def lambda_handler(event: dict[str, Any], context: Any, client: Any = None, now: float | None = None) -> None:
-    """Run the rotation step ``event["Step"]`` for the version ``event["ClientRequestToken"]``."""
-    try:
-        arn, token, step = event["SecretId"], event["ClientRequestToken"], event["Step"]
-    except KeyError as missing:
-        raise RotationError(f"rotation event without {missing.args[0]}") from None
-    if step not in STEPS:
-        raise RotationError(f"invalid step {step!r}: one of {', '.join(STEPS)}")
-    client = client or boto3.client("secretsmanager")
-
-    metadata = client.describe_secret(SecretId=arn)
-    if not metadata.get("RotationEnabled", False):
-        raise RotationError(f"secret {arn} is not enabled for rotation")
-    versions = metadata.get("VersionIdsToStages", {})
-    if token not in versions:
-        raise RotationError(f"secret version {token} has no stage for rotation of secret {arn}")
-    if "AWSCURRENT" in versions[token]:
-        logger.info("%s: version %s of %s is already AWSCURRENT", step, token, arn)
-        return
-    if "AWSPENDING" not in versions[token]:
-        raise RotationError(f"secret version {token} not set as AWSPENDING for rotation of secret {arn}")
-
-    if step == "createSecret":
+    """Run the rotation step ``event["Step"]`` for the version ``event["ClientRequestToken"]``
+    (the event and labels checked by rotation_protocol.py); ``now``: the time (tests)."""
+    def create(client: Any, arn: str, token: str) -> None:
         create_secret(client, arn, token, int(time.time() if now is None else now))
-    elif step == "setSecret":
-        logger.info("setSecret: nothing to set for %s: the apps read the keyring from the secret", arn)
-    elif step == "testSecret":
-        test_secret(client, arn, token)
-    else:
-        finish_secret(client, arn, token)
+
+    run_step(event, client, {"createSecret": create, "setSecret": set_secret,
+                             "testSecret": test_secret, "finishSecret": finish_secret})
+
+
+def set_secret(client: Any, arn: str, token: str) -> None:
+    """Nothing to set: the apps read the keyring from the secret itself."""
+    logger.info("setSecret: nothing to set for %s: the apps read the keyring from the secret", arn)
 
 
 def seconds(name: str, default: int) -> int:
@@ -121,13 +100,9 @@ def due_steps(value: dict[str, Any], now: int, new_key: Any) -> tuple[dict[str, 
 
 def create_secret(client: Any, arn: str, token: str, now: int) -> None:
     """Stage the current value with the due keyring steps applied as ``AWSPENDING``."""
-    current = get_secret_dict(client, arn, "AWSCURRENT")
-    try:
-        get_secret_dict(client, arn, "AWSPENDING", token)
-        logger.info("createSecret: the pending version of %s exists", arn)
+    current = secret_json(client, arn, "AWSCURRENT")
+    if pending_staged(client, arn, token):
         return
-    except client.exceptions.ResourceNotFoundException:
-        pass
 
     def new_key() -> str:
         return client.get_random_password(PasswordLength=seconds("KEY_LENGTH", KEY_LENGTH),
@@ -144,8 +119,8 @@ def create_secret(client: Any, arn: str, token: str, now: int) -> None:
 def test_secret(client: Any, arn: str, token: str) -> None:
     """The pending keyring is valid, keeps the signing key of the current one, and the
     other fields are the current ones."""
-    pending = get_secret_dict(client, arn, "AWSPENDING", token)
-    current = get_secret_dict(client, arn, "AWSCURRENT")
+    pending = secret_json(client, arn, "AWSPENDING", token)
+    current = secret_json(client, arn, "AWSCURRENT")
     try:
         kid = jwt_keyring.check(pending)
         keys, signing = jwt_keyring.keyring(current)
@@ -161,28 +136,3 @@ def test_secret(client: Any, arn: str, token: str) -> None:
         # pending value would undo that write. Rotate again: it starts from the new value.
         raise RotationError(f"testSecret: {', '.join(others)} of {arn} changed during the rotation; rotate again")
     logger.info("testSecret: the pending keyring of %s is valid; key %s signs", arn, kid)
-
-
-def finish_secret(client: Any, arn: str, token: str) -> None:
-    """Move ``AWSCURRENT`` to the new version."""
-    stages = client.describe_secret(SecretId=arn)["VersionIdsToStages"]
-    current = next((version for version, labels in stages.items() if "AWSCURRENT" in labels), None)
-    if current == token:
-        logger.info("finishSecret: version %s of %s is already AWSCURRENT", token, arn)
-        return
-    client.update_secret_version_stage(SecretId=arn, VersionStage="AWSCURRENT",
-                                       MoveToVersionId=token, RemoveFromVersionId=current)
-    logger.info("finishSecret: version %s of %s is now AWSCURRENT", token, arn)
-
-
-def get_secret_dict(client: Any, arn: str, stage: str, token: str | None = None) -> dict[str, Any]:
-    """The secret's JSON object at ``stage`` (of version ``token``)."""
-    request = {"SecretId": arn, "VersionStage": stage, **({"VersionId": token} if token else {})}
-    value = client.get_secret_value(**request)["SecretString"]
-    try:
-        secret = json.loads(value)
-    except ValueError:
-        raise RotationError(f"the {stage} value of {arn} is not JSON") from None
-    if not isinstance(secret, dict):
-        raise RotationError(f"the {stage} value of {arn} is not a JSON object")
-    return secret

@@ -1,4 +1,5 @@
-"""Build the JWT rotation function's zip: ``lambda_function.py`` and the keyring steps
+"""Build the JWT rotation function's zip: ``lambda_function.py``, the protocol steps it
+shares with the MySQL function (``../rotation_protocol.py``) and the keyring steps
 (``plugins/plugin_utils/jwt_keyring.py``, the filter's own, as ``jwt_keyring.py``), byte
 for byte the same on every run (../lambda_zip.py).
 
@@ -17,7 +18,8 @@ import lambda_zip  # noqa: E402  (playbooks/files/lambda_zip.py)
 
 def members() -> list[lambda_zip.Member]:
     return [("jwt_keyring.py", ROOT / "plugins/plugin_utils/jwt_keyring.py"),
-            ("lambda_function.py", HERE / "lambda_function.py")]
+            ("lambda_function.py", HERE / "lambda_function.py"),
+            ("rotation_protocol.py", HERE.parent / "rotation_protocol.py")]
 
 
 if __name__ == "__main__":
