@@ -126,8 +126,7 @@ def test_secret(client: Any, arn: str, token: str) -> None:
         keys, signing = jwt_keyring.keyring(current)
     except jwt_keyring.KeyringError as error:
         raise RotationError(f"testSecret: the JWT keyring of {arn}: {error}") from None
-    pending_keys, _ = jwt_keyring.keyring(pending)
-    if pending_keys.get(signing) != keys[signing]:
+    if jwt_keyring.keyring(pending)[0].get(signing) != keys[signing]:
         raise RotationError(f"testSecret: the pending keyring of {arn} drops key {signing}, which signs now")
     others = sorted(field for field in set(current) | set(pending)
                     if field not in jwt_keyring.FIELDS and current.get(field) != pending.get(field))
