@@ -62,12 +62,13 @@ def set_secret(client: Any, arn: str, token: str) -> None:
     logger.info("setSecret: nothing to set for %s: the apps read the keyring from the secret", arn)
 
 
-def seconds(name: str, default: int) -> int:
+def setting(name: str, default: int, unit: str) -> int:
+    """The function's environment variable ``name``: a whole number of ``unit``, not negative."""
     value = os.environ.get(name, str(default))
     try:
         number = int(value)
     except ValueError:
-        raise RotationError(f"{name} must be a whole number of seconds, not {value!r}") from None
+        raise RotationError(f"{name} must be a whole number of {unit}, not {value!r}") from None
     if number < 0:
         raise RotationError(f"{name} must not be negative")
     return number
@@ -77,7 +78,8 @@ def due_steps(value: dict[str, Any], now: int, new_key: Any) -> tuple[dict[str, 
     """``value`` with every keyring step due at ``now`` applied (retire, promote, add), and
     what each did. ``new_key()`` gives a new key when one is added. Raises
     :class:`RotationError` when none is due."""
-    settle, tokens = seconds("SETTLE_SECONDS", SETTLE_SECONDS), seconds("TOKEN_SECONDS", TOKEN_SECONDS)
+    settle = setting("SETTLE_SECONDS", SETTLE_SECONDS, "seconds")
+    tokens = setting("TOKEN_SECONDS", TOKEN_SECONDS, "seconds")
     done: list[str] = []
     try:
         for name in ("retire", "promote", "add"):
@@ -105,7 +107,7 @@ def create_secret(client: Any, arn: str, token: str, now: int) -> None:
         return
 
     def new_key() -> str:
-        return client.get_random_password(PasswordLength=seconds("KEY_LENGTH", KEY_LENGTH),
+        return client.get_random_password(PasswordLength=setting("KEY_LENGTH", KEY_LENGTH, "characters"),
                                           ExcludePunctuation=True, IncludeSpace=False)["RandomPassword"]
 
     value, done = due_steps(current, now, new_key)
