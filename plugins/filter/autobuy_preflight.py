@@ -167,6 +167,8 @@ def data_errors(v: Mapping[str, Any]) -> Errors:
     # 0 = no rotation schedule; Secrets Manager takes 1 to 1000 days.
     errors += _int_range("autobuy_db_rotation_days", v.get("autobuy_db_rotation_days"), 0, 1000)
     errors += _int_range("autobuy_db_rotation_timeout", v.get("autobuy_db_rotation_timeout"), 5, 900)
+    errors += _int_range("autobuy_jwt_rotation_days", v.get("autobuy_jwt_rotation_days"), 0, 1000)
+    errors += _int_range("autobuy_jwt_rotation_timeout", v.get("autobuy_jwt_rotation_timeout"), 3, 900)
     errors += _int_range("autobuy_ecr_keep_images", v.get("autobuy_ecr_keep_images"), 1, 1000)
     if v.get("autobuy_db_monitoring_interval") not in _MONITORING_INTERVALS:
         errors.append(f"autobuy_db_monitoring_interval must be one of "

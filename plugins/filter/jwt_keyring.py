@@ -16,15 +16,15 @@ current key's value, for readers from before key ids); a secret with only
   ``token_seconds + settle_seconds`` (every token they signed has expired, everywhere).
 
 A step that is not due yet comes back with ``failed`` and the time it becomes due; no key
-value appears in a message. Pure Python: the playbook reads and writes the secret.
+value appears in a message. The steps are plugins/plugin_utils/jwt_keyring.py (shared with the
+app secret's rotation function); the playbook reads and writes the secret.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ansible.errors import AnsibleFilterError
+from ansible_collections.autobuy.guard.plugins.plugin_utils import jwt_keyring as keyring
 
 DOCUMENTATION = """
   name: autobuy_jwt_rotation
@@ -76,31 +76,6 @@ RETURN = """
     type: dict
 """
 
-LEGACY_KID = "k0"  # as autobuy.services.tokens.LEGACY_KID
-KID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-MIN_KEY_LENGTH = 32
-
-
-def _keyring(secret: Mapping[str, Any]) -> tuple[dict[str, str], str]:
-    keys = secret.get("jwt_keys")
-    if keys is None:
-        key = secret.get("jwt_signing_key")
-        if not isinstance(key, str) or not key:
-            raise AnsibleFilterError("the app secret has neither jwt_keys nor jwt_signing_key")
-        return {LEGACY_KID: key}, LEGACY_KID
-    if not isinstance(keys, Mapping) or not keys:
-        raise AnsibleFilterError("jwt_keys of the app secret must be a non-empty object")
-    current = secret.get("jwt_current_kid")
-    if current not in keys:
-        raise AnsibleFilterError(f"jwt_current_kid {current!r} is not among the keys ({', '.join(sorted(keys))})")
-    return dict(keys), str(current)
-
-
-def _when(moment: int) -> str:
-    import datetime
-
-    return datetime.datetime.fromtimestamp(moment, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-
 
 def autobuy_jwt_rotation(secret: Mapping[str, Any], step: str, now: int, new_key: str = "",
                          new_kid: str = "", settle_seconds: int = 360,
@@ -109,63 +84,12 @@ def autobuy_jwt_rotation(secret: Mapping[str, Any], step: str, now: int, new_key
     unchanged with ``failed`` and the reason in ``msg`` (the playbook hides the secret with
     no_log and fails with that message)."""
     try:
-        return _step(secret, step, int(now), new_key, new_kid, settle_seconds, token_seconds)
-    except AnsibleFilterError as exc:
+        value, changed, msg = keyring.step(secret, step, int(now), new_key, new_kid,
+                                           settle_seconds, token_seconds)
+    except keyring.KeyringError as exc:
         return {"secret": dict(secret) if isinstance(secret, Mapping) else {}, "changed": False,
                 "failed": True, "msg": str(exc)}
-
-
-def _step(secret: Mapping[str, Any], step: str, now: int, new_key: str, new_kid: str,
-          settle_seconds: int, token_seconds: int) -> dict[str, Any]:
-    if not isinstance(secret, Mapping):
-        raise AnsibleFilterError("autobuy_jwt_rotation expects the app secret as a dict")
-    keys, current = _keyring(secret)
-    pending = [kid for kid in keys if kid != current]
-    out = dict(secret)
-
-    def result(changed: bool, msg: str) -> dict[str, Any]:
-        if changed:
-            out["jwt_keys"], out["jwt_current_kid"] = keys, current
-            out["jwt_signing_key"] = keys[current]
-        return {"secret": out, "changed": changed, "failed": False, "msg": msg}
-
-    if step == "add":
-        if pending and "jwt_promoted_at" not in secret:
-            return result(False, f"key {pending[-1]} is already pending: promote it")
-        if pending:
-            return result(False, f"{', '.join(pending)} not retired yet: retire before adding a key")
-        if not KID.match(new_kid or ""):
-            raise AnsibleFilterError(f"new_kid must match {KID.pattern}")
-        if new_kid in keys:
-            raise AnsibleFilterError(f"key id {new_kid} is already in the keyring")
-        if len(new_key or "") < MIN_KEY_LENGTH:
-            raise AnsibleFilterError(f"new_key must have at least {MIN_KEY_LENGTH} characters")
-        keys[new_kid] = new_key
-        out["jwt_added_at"] = now
-        out.pop("jwt_promoted_at", None)
-        return result(True, f"key {new_kid} added; it signs after promote, from {_when(now + settle_seconds)}")
-    if step == "promote":
-        if not pending or "jwt_promoted_at" in secret:
-            return result(False, f"no pending key: {current} signs")
-        due = int(secret.get("jwt_added_at", 0)) + settle_seconds
-        if now < due:
-            raise AnsibleFilterError(f"promote is due at {_when(due)}: until then an app may not know "
-                                     f"the new key yet")
-        current = pending[-1]
-        out["jwt_promoted_at"] = now
-        return result(True, f"key {current} signs; retire the others from {_when(now + token_seconds + settle_seconds)}")
-    if step == "retire":
-        if not pending:
-            return result(False, f"only key {current} is left")
-        if "jwt_promoted_at" not in secret:
-            raise AnsibleFilterError(f"key {pending[-1]} is pending: promote it before retiring keys")
-        due = int(secret["jwt_promoted_at"]) + token_seconds + settle_seconds
-        if now < due:
-            raise AnsibleFilterError(f"retire is due at {_when(due)}: tokens signed with "
-                                     f"{', '.join(pending)} may still be in use")
-        keys = {current: keys[current]}
-        return result(True, f"retired {', '.join(pending)}; key {current} signs and verifies")
-    raise AnsibleFilterError(f"step must be add, promote or retire, not {step!r}")
+    return {"secret": value, "changed": changed, "failed": False, "msg": msg}
 
 
 class FilterModule:

@@ -23,55 +23,16 @@ import pymysql
 import pytest
 
 from tests.conftest import ROOT, free_port
+from tests.playbooks.rotation_fakes import FakeSecrets
 
 HERE = ROOT / "playbooks/files/mysql_rotation"
+sys.path.insert(0, str(HERE.parent))  # rotation_protocol.py, beside it in the zip (package.py)
 spec = importlib.util.spec_from_file_location("mysql_rotation_function", HERE / "lambda_function.py")
 fn = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(fn)
 
 ARN = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:taskapp/database-AbCdEf"
 CURRENT = {"host": "db.example", "port": 3306, "username": "admin", "password": "old-pw", "dbname": "taskapp"}
-
-
-class NotFound(Exception):
-    pass
-
-
-class FakeSecrets:
-    """Secrets Manager's versions and labels, as the rotation steps see them."""
-
-    class exceptions:  # noqa: N801 - boto3's attribute name
-        ResourceNotFoundException = NotFound
-
-    def __init__(self, versions: dict[str, tuple[list[str], dict | None]], enabled: bool = True) -> None:
-        self.versions = versions
-        self.enabled = enabled
-        self.calls: list[tuple[str, dict]] = []
-
-    def describe_secret(self, SecretId: str) -> dict:
-        return {"ARN": ARN, "RotationEnabled": self.enabled,
-                "VersionIdsToStages": {v: list(labels) for v, (labels, _) in self.versions.items()}}
-
-    def get_secret_value(self, SecretId: str, VersionStage: str, VersionId: str | None = None) -> dict:
-        for version, (labels, value) in self.versions.items():
-            if VersionStage in labels and (VersionId is None or VersionId == version) and value is not None:
-                return {"SecretString": json.dumps(value), "VersionId": version}
-        raise NotFound(VersionStage)
-
-    def get_random_password(self, **kwargs: Any) -> dict:
-        self.calls.append(("get_random_password", kwargs))
-        return {"RandomPassword": "N3w-pw"}
-
-    def put_secret_value(self, **kwargs: Any) -> None:
-        self.calls.append(("put_secret_value", kwargs))
-        self.versions[kwargs["ClientRequestToken"]] = (kwargs["VersionStages"], json.loads(kwargs["SecretString"]))
-
-    def update_secret_version_stage(self, **kwargs: Any) -> None:
-        self.calls.append(("update_secret_version_stage", kwargs))
-        labels, value = self.versions[kwargs["RemoveFromVersionId"]]
-        self.versions[kwargs["RemoveFromVersionId"]] = ([*(x for x in labels if x != "AWSCURRENT"), "AWSPREVIOUS"], value)
-        labels, value = self.versions[kwargs["MoveToVersionId"]]
-        self.versions[kwargs["MoveToVersionId"]] = ([*labels, "AWSCURRENT"], value)
 
 
 class FakeMySQL:

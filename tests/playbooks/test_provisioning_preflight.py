@@ -66,6 +66,8 @@ def test_local_symlink_points_at_the_one_stack_file() -> None:
         ({"autobuy_imds_hop_limit": 0}, "autobuy_imds_hop_limit"),
         ({"autobuy_db_rotation_days": 1001}, "autobuy_db_rotation_days must be an integer from 0 to 1000"),
         ({"autobuy_db_rotation_timeout": 901}, "autobuy_db_rotation_timeout"),
+        ({"autobuy_jwt_rotation_days": -1}, "autobuy_jwt_rotation_days must be an integer from 0 to 1000"),
+        ({"autobuy_jwt_rotation_timeout": 901}, "autobuy_jwt_rotation_timeout"),
         ({"autobuy_instance_endpoint_url": "localhost:4566"}, "autobuy_instance_endpoint_url"),
         ({"autobuy_dev_signin": "yes"}, "autobuy_dev_signin must be true or false"),
         ({"autobuy_dev_signin": True, "aws_endpoint_url": None}, "autobuy_dev_signin must be false on AWS"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import ipaddress
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -243,7 +244,9 @@ def test_database_secret_holds_the_endpoint_and_a_generated_password(stack: Stac
 
 def test_app_secret_has_the_contract_keys(stack: Stack) -> None:
     secret = json.loads(stack.client("secretsmanager").get_secret_value(SecretId="taskapp/app")["SecretString"])
-    assert set(secret) == {"jwt_signing_key", "stripe_secret_key", "stripe_webhook_secret", "google_client_id"}
+    # Besides the JWT keyring the rotation schedule keeps (test_app_secret_rotates_its_jwt_key_every_15_days).
+    assert set(secret) - {"jwt_keys", "jwt_current_kid", "jwt_added_at", "jwt_promoted_at"} == {
+        "jwt_signing_key", "stripe_secret_key", "stripe_webhook_secret", "google_client_id"}
     assert len(secret["jwt_signing_key"]) == 64
     assert all(secret.values())
 
@@ -317,7 +320,7 @@ def test_database_password_rotates_every_30_days_with_our_function(stack: Stack,
     assert {(p["FromPort"], r["CidrIp"]) for p in rotation["IpPermissionsEgress"] for r in p["IpRanges"]} == {
         (3306, "10.0.0.0/16"), (443, "10.0.0.0/16")}
     assert _ingress(rotation) == set()
-    assert _ingress(endpoint_group) == {(443, rotation["GroupId"])}
+    assert _ingress(endpoint_group) == {(443, rotation["GroupId"]), (443, stack.group("TaskApp-JwtRotation-SG")["GroupId"])}
     (endpoint,) = [e for e in ec2.describe_vpc_endpoints()["VpcEndpoints"] if e["State"] != "deleted"]
     assert (endpoint["VpcEndpointType"], endpoint["ServiceName"], endpoint["PrivateDnsEnabled"]) == (
         "Interface", "com.amazonaws.eu-central-1.secretsmanager", True)
@@ -327,6 +330,55 @@ def test_database_password_rotates_every_30_days_with_our_function(stack: Stack,
     # The secrets' resource policy lets the function's role through.
     policy = json.loads(stack.client("secretsmanager").get_resource_policy(SecretId="taskapp/database")["ResourcePolicy"])
     assert not _denied(policy, "arn:aws:iam::123456789012:role/taskapp-db-rotation")
+
+
+def test_app_secret_rotates_its_jwt_key_every_15_days(stack: Stack, tmp_path) -> None:
+    """The schedule on taskapp/app with the JWT rotation function built from the repository,
+    in the private subnets with a group of its own (HTTPS inside the VPC only); the rotation
+    Secrets Manager runs when the schedule is set has added a key that does not sign yet."""
+    import subprocess
+    import sys
+
+    arn = "arn:aws:lambda:eu-central-1:123456789012:function:taskapp-jwt-rotation"
+    secrets = stack.client("secretsmanager")
+    secret = secrets.describe_secret(SecretId="taskapp/app")
+    assert (secret["RotationEnabled"], secret["RotationLambdaARN"], secret["RotationRules"]) == (
+        True, arn, {"AutomaticallyAfterDays": 15})
+    deadline = time.monotonic() + 60
+    while "LastRotatedDate" not in secrets.describe_secret(SecretId="taskapp/app"):
+        assert time.monotonic() < deadline, "the first rotation did not finish"
+        time.sleep(0.5)
+    value = json.loads(secrets.get_secret_value(SecretId="taskapp/app")["SecretString"])
+    assert value["jwt_current_kid"] == "k0" and len(value["jwt_keys"]) == 2
+
+    lam = stack.client("lambda")
+    config = lam.get_function(FunctionName="taskapp-jwt-rotation")["Configuration"]
+    digest = subprocess.run([sys.executable, str(ROOT / "playbooks/files/jwt_rotation/package.py"),
+                             str(tmp_path / "rotation.zip")], check=True, capture_output=True, text=True).stdout
+    assert config["CodeSha256"] == digest.strip()
+    assert (config["Runtime"], config["Handler"], config["Timeout"]) == (
+        "python3.12", "lambda_function.lambda_handler", 10)
+    assert config["Environment"]["Variables"] == {"SETTLE_SECONDS": "360", "TOKEN_SECONDS": "900", "KEY_LENGTH": "64"}
+    assert config["Role"] == "arn:aws:iam::123456789012:role/taskapp-jwt-rotation"
+    group = stack.group("TaskApp-JwtRotation-SG")
+    assert config["VpcConfig"]["SecurityGroupIds"] == [group["GroupId"]]
+    assert len(config["VpcConfig"]["SubnetIds"]) == 3
+    assert {(p["FromPort"], r["CidrIp"]) for p in group["IpPermissionsEgress"] for r in p["IpRanges"]} == {
+        (443, "10.0.0.0/16")}
+    assert _ingress(group) == set()
+
+    (statement,) = json.loads(lam.get_policy(FunctionName="taskapp-jwt-rotation")["Policy"])["Statement"]
+    assert statement["Principal"] == {"Service": "secretsmanager.amazonaws.com"}
+    assert statement["Condition"] == {"StringEquals": {"AWS:SourceAccount": "123456789012"}}
+    document = stack.client("iam").get_role_policy(RoleName="taskapp-jwt-rotation",
+                                                   PolicyName="taskapp-jwt-rotation")["PolicyDocument"]
+    statements = {s["Sid"]: s for s in (json.loads(document) if isinstance(document, str) else document)["Statement"]}
+    assert statements["RotateTheAppSecret"]["Resource"] == (
+        "arn:aws:secretsmanager:eu-central-1:123456789012:secret:taskapp/app-??????")
+    assert stack.client("logs").describe_log_groups(
+        logGroupNamePrefix="/aws/lambda/taskapp-jwt-rotation")["logGroups"][0]["retentionInDays"] == 30
+    policy = json.loads(secrets.get_resource_policy(SecretId="taskapp/app")["ResourcePolicy"])
+    assert not _denied(policy, "arn:aws:iam::123456789012:role/taskapp-jwt-rotation")
 
 
 def test_tables_follow_the_shared_definition(stack: Stack) -> None:
@@ -635,6 +687,7 @@ def test_the_secrets_manager_endpoint_admits_this_accounts_principals_only(stack
     ("taskapp-rds-enhanced-monitoring", "monitoring.rds.amazonaws.com"),
     ("taskapp-backup", "backup.amazonaws.com"),
     ("taskapp-db-rotation", "lambda.amazonaws.com"),
+    ("taskapp-jwt-rotation", "lambda.amazonaws.com"),
     ("taskapp-cloudtrail-logs", "cloudtrail.amazonaws.com"),
 ])
 def test_service_roles_trust_their_service_for_this_account_only(stack: Stack, role: str, service: str) -> None:
@@ -690,8 +743,11 @@ def test_a_jwt_key_rotation_on_the_stack_keeps_the_app_secret_whole(stack: Stack
     after = json.loads(secrets.get_secret_value(SecretId="taskapp/app")["SecretString"])
     assert after["jwt_keys"]["k0"] == before["jwt_signing_key"]
     assert after["jwt_signing_key"] == after["jwt_keys"][after["jwt_current_kid"]]
-    assert {k: after[k] for k in before if k != "jwt_signing_key"} == \
-        {k: v for k, v in before.items() if k != "jwt_signing_key"}
+    # The schedule had added a key: the playbook promoted it. Nothing else changed.
+    assert after["jwt_current_kid"] != before["jwt_current_kid"] and after["jwt_current_kid"] in before["jwt_keys"]
+    assert {k: after[k] for k in before if not k.startswith("jwt_")} == \
+        {k: v for k, v in before.items() if not k.startswith("jwt_")}
+    assert secrets.describe_secret(SecretId="taskapp/app")["RotationEnabled"]
 
 
 def test_second_run_changes_nothing(stack: Stack) -> None:
@@ -745,7 +801,7 @@ def test_teardown_removes_everything(stack: Stack) -> None:
     assert c("iam").list_instance_profiles()["InstanceProfiles"] == []
     assert [r for r in c("iam").list_roles()["Roles"] if r["RoleName"] in (
         "EC2-ECR-SecretsManager-Role", "taskapp-rds-enhanced-monitoring", "taskapp-db-rotation",
-        "taskapp-cloudtrail-logs")] == []
+        "taskapp-jwt-rotation", "taskapp-cloudtrail-logs")] == []
     assert c("lambda").list_functions()["Functions"] == []
     assert [e for e in c("ec2").describe_vpc_endpoints()["VpcEndpoints"] if e["State"] != "deleted"] == []
     assert c("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/")["logGroups"] == []

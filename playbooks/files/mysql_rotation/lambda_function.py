@@ -34,8 +34,10 @@ import os
 import ssl
 from typing import Any
 
-import boto3
 import pymysql
+
+from rotation_protocol import (STEPS, RotationError, finish_secret, pending_staged, run_step,
+                               secret_json)
 
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
@@ -48,48 +50,21 @@ PASSWORD_LENGTH = 32
 LAMBDA_TRUST_STORE = "/etc/pki/tls/cert.pem"
 REQUIRED_FIELDS = ("host", "username", "password")
 CONNECT_TIMEOUT = 5
-STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
-
-
-class RotationError(ValueError):
-    """A rotation step cannot go on (Secrets Manager records the failure and retries)."""
+__all__ = ["STEPS", "RotationError", "lambda_handler"]
 
 
 def lambda_handler(event: dict[str, Any], context: Any, client: Any = None) -> None:
-    """Run the rotation step ``event["Step"]`` for the version ``event["ClientRequestToken"]``."""
-    try:
-        arn, token, step = event["SecretId"], event["ClientRequestToken"], event["Step"]
-    except KeyError as missing:
-        raise RotationError(f"rotation event without {missing.args[0]}") from None
-    if step not in STEPS:
-        raise RotationError(f"invalid step {step!r}: one of {', '.join(STEPS)}")
-    client = client or boto3.client("secretsmanager")
-
-    metadata = client.describe_secret(SecretId=arn)
-    if not metadata.get("RotationEnabled", False):
-        raise RotationError(f"secret {arn} is not enabled for rotation")
-    versions = metadata.get("VersionIdsToStages", {})
-    if token not in versions:
-        raise RotationError(f"secret version {token} has no stage for rotation of secret {arn}")
-    if "AWSCURRENT" in versions[token]:
-        logger.info("%s: version %s of %s is already AWSCURRENT", step, token, arn)
-        return
-    if "AWSPENDING" not in versions[token]:
-        raise RotationError(f"secret version {token} not set as AWSPENDING for rotation of secret {arn}")
-
-    {"createSecret": create_secret, "setSecret": set_secret,
-     "testSecret": test_secret, "finishSecret": finish_secret}[step](client, arn, token)
+    """Run the rotation step ``event["Step"]`` for the version ``event["ClientRequestToken"]``
+    (the event and labels checked by rotation_protocol.py)."""
+    run_step(event, client, {"createSecret": create_secret, "setSecret": set_secret,
+                             "testSecret": test_secret, "finishSecret": finish_secret})
 
 
 def create_secret(client: Any, arn: str, token: str) -> None:
     """Stage the current value with a new password as ``AWSPENDING`` (once per token)."""
     current = get_secret_dict(client, arn, "AWSCURRENT")
-    try:
-        get_secret_dict(client, arn, "AWSPENDING", token)
-        logger.info("createSecret: the pending version of %s exists", arn)
+    if pending_staged(client, arn, token):
         return
-    except client.exceptions.ResourceNotFoundException:
-        pass
     password = client.get_random_password(
         PasswordLength=int(os.environ.get("PASSWORD_LENGTH", PASSWORD_LENGTH)),
         ExcludeCharacters=os.environ.get("EXCLUDE_CHARACTERS", EXCLUDE_CHARACTERS))["RandomPassword"]
@@ -154,18 +129,6 @@ def test_secret(client: Any, arn: str, token: str) -> None:
     logger.info("testSecret: the pending password of %s logs in", arn)
 
 
-def finish_secret(client: Any, arn: str, token: str) -> None:
-    """Move ``AWSCURRENT`` to the new version."""
-    stages = client.describe_secret(SecretId=arn)["VersionIdsToStages"]
-    current = next((version for version, labels in stages.items() if "AWSCURRENT" in labels), None)
-    if current == token:
-        logger.info("finishSecret: version %s of %s is already AWSCURRENT", token, arn)
-        return
-    client.update_secret_version_stage(SecretId=arn, VersionStage="AWSCURRENT",
-                                       MoveToVersionId=token, RemoveFromVersionId=current)
-    logger.info("finishSecret: version %s of %s is now AWSCURRENT", token, arn)
-
-
 def tls_context() -> ssl.SSLContext:
     """Verify the server's chain and name against the runtime's trust store."""
     cafile = os.environ.get("SSL_CERT_FILE") or LAMBDA_TRUST_STORE
@@ -192,14 +155,7 @@ def get_connection(secret: dict[str, Any]) -> pymysql.connections.Connection | N
 
 def get_secret_dict(client: Any, arn: str, stage: str, token: str | None = None) -> dict[str, Any]:
     """The secret's JSON value at ``stage`` (of version ``token``), checked for the fields."""
-    request = {"SecretId": arn, "VersionStage": stage, **({"VersionId": token} if token else {})}
-    value = client.get_secret_value(**request)["SecretString"]
-    try:
-        secret = json.loads(value)
-    except ValueError:
-        raise RotationError(f"the {stage} value of {arn} is not JSON") from None
-    if not isinstance(secret, dict):
-        raise RotationError(f"the {stage} value of {arn} is not a JSON object")
+    secret = secret_json(client, arn, stage, token)
     missing = [field for field in REQUIRED_FIELDS if not secret.get(field)]
     if missing:
         raise RotationError(f"the {stage} value of {arn} lacks {', '.join(missing)}")
