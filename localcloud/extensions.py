@@ -66,6 +66,7 @@ PATCHES: tuple[Patch, ...] = (
     Patch("fidelity", "autoscaling_instance_refresh", moto="5.2.5"),
     Patch("fidelity", "autoscaling_metrics_collection", moto="5.2.5"),
     Patch("fidelity", "autoscaling_tag_order", moto="5.2.5"),
+    Patch("fidelity", "backup_jobs", moto="5.2.5"),
     Patch("fidelity", "backup_selections", moto="5.2.5"),
     Patch("fidelity", "backup_vault_access_denied", moto="5.2.5"),
     Patch("fidelity", "budgets_subscribers", moto="5.2.5"),
