@@ -90,6 +90,18 @@ def test_a_job_snapshots_the_volume_and_leaves_a_recovery_point(vault: str, volu
     (listed,) = [v for v in backup.list_backup_vaults()["BackupVaultList"]
                  if v["BackupVaultName"] == vault]
     assert listed["NumberOfRecoveryPoints"] == 1
+    assert backup.describe_backup_vault(BackupVaultName=vault)["NumberOfRecoveryPoints"] == 1
+    # AWS keeps a vault that holds recovery points.
+    with pytest.raises(ClientError) as kept:
+        backup.delete_backup_vault(BackupVaultName=vault)
+    assert kept.value.response["Error"]["Code"] == "InvalidRequestException"
+
+
+def test_an_empty_vault_can_be_deleted(vault: str) -> None:
+    backup = boto3.client("backup")
+    assert backup.describe_backup_vault(BackupVaultName=vault)["NumberOfRecoveryPoints"] == 0
+    backup.delete_backup_vault(BackupVaultName=vault)
+    assert vault not in {v["BackupVaultName"] for v in backup.list_backup_vaults()["BackupVaultList"]}
 
 
 def test_jobs_are_listed_by_resource_and_state(vault: str, volume: str) -> None:

@@ -21,6 +21,10 @@ moto 5.2.5 has vaults and plans but no backup jobs or recovery points at all
   with the job's ``Lifecycle`` and its ``CalculatedLifecycle``, and count in the vault's
   ``NumberOfRecoveryPoints``.
 * A second ``StartBackupJob`` with the same ``IdempotencyToken`` returns the first job.
+* ``DescribeBackupVault`` answers ``NumberOfRecoveryPoints`` too (moto's only
+  ``ListBackupVaults`` did), and ``DeleteBackupVault`` of a vault that holds recovery
+  points is refused (``InvalidRequestException``), as on AWS: teardown.yml keeps such a
+  vault.
 
 Not done here: resources other than EBS volumes (refused with
 ``InvalidParameterValueException`` naming this gap); a lifecycle's expiry (recovery
@@ -35,8 +39,12 @@ import threading
 from typing import Any
 
 from moto.backup import urls as backup_urls
-from moto.backup.exceptions import InvalidParameterValueException, ResourceNotFoundException
-from moto.backup.models import BackupBackend
+from moto.backup.exceptions import (
+    InvalidParameterValueException,
+    InvalidRequestException,
+    ResourceNotFoundException,
+)
+from moto.backup.models import BackupBackend, Vault
 from moto.backup.responses import BackupResponse
 from moto.core.utils import unix_time
 from moto.ec2.models import ec2_backends
@@ -222,4 +230,19 @@ def apply() -> None:
     backup_urls.url_paths["{0}/backup-jobs/(?P<backupJobId>[^/]+)$"] = BackupResponse.dispatch
     backup_urls.url_paths["{0}/backup-vaults/(?P<backupVaultName>[^/]+)/recovery-points/$"] = \
         BackupResponse.dispatch
+    # DescribeBackupVault serialises the Vault by the API's field names.
+    Vault.number_of_recovery_points = property(  # type: ignore[attr-defined]
+        lambda vault: vault.num_of_recovery_points)
+    delete_vault = BackupBackend.delete_backup_vault
+
+    def delete_backup_vault(self: BackupBackend, backup_vault_name: str) -> None:
+        for job in list(_jobs(self).values()):
+            _job_view(job)  # a job that has just completed counts
+        vault = self.vaults.get(backup_vault_name)
+        if vault is not None and vault.num_of_recovery_points > 0:
+            raise InvalidRequestException(
+                msg="Backup vault cannot be deleted because it contains recovery points")
+        delete_vault(self, backup_vault_name)
+
+    BackupBackend.delete_backup_vault = delete_backup_vault  # type: ignore[method-assign]
     setattr(BackupResponse, _MARK, True)
