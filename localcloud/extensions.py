@@ -69,6 +69,8 @@ PATCHES: tuple[Patch, ...] = (
     Patch("fidelity", "backup_jobs", moto="5.2.5"),
     Patch("fidelity", "backup_selections", moto="5.2.5"),
     Patch("fidelity", "backup_vault_access_denied", moto="5.2.5"),
+    # after backup_jobs and backup_selections, whose jobs and selections it uses
+    Patch("fidelity", "backup_plan_schedule", moto="5.2.5"),
     Patch("fidelity", "budgets_subscribers", moto="5.2.5"),
     Patch("fidelity", "cloudtrail_delete_by_arn", moto="5.2.5"),
     Patch("fidelity", "cloudtrail_default_event_selectors", moto="5.2.5"),

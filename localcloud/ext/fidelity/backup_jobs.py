@@ -28,8 +28,8 @@ moto 5.2.5 has vaults and plans but no backup jobs or recovery points at all
 
 Not done here: resources other than EBS volumes (refused with
 ``InvalidParameterValueException`` naming this gap); a lifecycle's expiry (recovery
-points stay until the server stops); the plan's scheduled rule (no job runs at 03:00:
-on-demand jobs only, which is what the stack starts, ``autobuy.guard.backup_job``).
+points stay until the server stops). A plan's daily rule starts jobs through
+``start_job`` on the twin only (``backup_plan_schedule``).
 """
 from __future__ import annotations
 
@@ -105,21 +105,17 @@ def _job_view(job: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in job.items() if not k.startswith("_") and v is not None}
 
 
-def start_backup_job(self: BackupResponse) -> str:
-    body = json.loads(self.body or "{}")
-    backend = self.backup_backend
-    for field in ("BackupVaultName", "ResourceArn", "IamRoleArn"):
-        if not body.get(field):
-            raise InvalidParameterValueException(msg=f"{field} is required")
-    vault = _vault(backend, body["BackupVaultName"])
-    token = body.get("IdempotencyToken")
+def start_job(backend: BackupBackend, vault_name: str, arn: str, role: str,
+              lifecycle: dict[str, Any] | None = None, start_window_minutes: int = 480,
+              tags: dict[str, str] | None = None, created_by: dict[str, Any] | None = None,
+              token: str | None = None) -> dict[str, Any]:
+    """Start a backup job of the EBS volume ``arn`` into ``vault_name`` (an on-demand one,
+    or a plan's when ``created_by`` names it); AWS's errors for what it refuses."""
+    vault = _vault(backend, vault_name)
     if token:
         for job in _jobs(backend).values():
             if job["_token"] == token:
-                return json.dumps({"BackupJobId": job["BackupJobId"],
-                                   "RecoveryPointArn": job["RecoveryPointArn"],
-                                   "CreationDate": job["CreationDate"], "IsParent": False})
-    arn = body["ResourceArn"]
+                return job
     found = _VOLUME_ARN.match(arn)
     if found is None:
         raise InvalidParameterValueException(
@@ -133,10 +129,10 @@ def start_backup_job(self: BackupResponse) -> str:
     if volume is None:
         raise ResourceNotFoundException(msg=f"Resource {arn} not found")
     snapshot = ec2.create_snapshot(volume.id, DESCRIPTION)
-    tags = {k: v for k, v in ec2.tags.get(volume.id, {}).items() if not k.startswith("aws:")}
-    tags.update(body.get("RecoveryPointTags") or {})
-    tags["aws:backup:source-resource"] = volume.id
-    ec2.create_tags([snapshot.id], tags)
+    snapshot_tags = {k: v for k, v in ec2.tags.get(volume.id, {}).items() if not k.startswith("aws:")}
+    snapshot_tags.update(tags or {})
+    snapshot_tags["aws:backup:source-resource"] = volume.id
+    ec2.create_tags([snapshot.id], snapshot_tags)
     now = unix_time()
     job = {
         "AccountId": backend.account_id,
@@ -146,15 +142,16 @@ def start_backup_job(self: BackupResponse) -> str:
         "RecoveryPointArn": f"arn:{found['partition']}:ec2:{backend.region_name}::snapshot/{snapshot.id}",
         "ResourceArn": arn,
         "ResourceType": "EBS",
-        "ResourceName": tags.get("Name"),
+        "ResourceName": snapshot_tags.get("Name"),
         "CreationDate": now,
         "State": "CREATED",
         "PercentDone": "0.0",
         "BackupSizeInBytes": int(volume.size) * 1024 ** 3,
         "BytesTransferred": 0,
-        "IamRoleArn": body["IamRoleArn"],
-        "StartBy": now + 60 * int(body.get("StartWindowMinutes") or 480),
-        "Lifecycle": body.get("Lifecycle"),
+        "IamRoleArn": role,
+        "StartBy": now + 60 * start_window_minutes,
+        "CreatedBy": created_by,
+        "Lifecycle": lifecycle,
         "IsParent": False,
         "_vault": vault,
         "_token": token,
@@ -162,9 +159,20 @@ def start_backup_job(self: BackupResponse) -> str:
     }
     with _LOCK:
         _jobs(backend)[job["BackupJobId"]] = job
-    return json.dumps({"BackupJobId": job["BackupJobId"],
-                       "RecoveryPointArn": job["RecoveryPointArn"],
-                       "CreationDate": now, "IsParent": False})
+    return job
+
+
+def start_backup_job(self: BackupResponse) -> str:
+    body = json.loads(self.body or "{}")
+    for field in ("BackupVaultName", "ResourceArn", "IamRoleArn"):
+        if not body.get(field):
+            raise InvalidParameterValueException(msg=f"{field} is required")
+    job = start_job(self.backup_backend, body["BackupVaultName"], body["ResourceArn"],
+                    body["IamRoleArn"], lifecycle=body.get("Lifecycle"),
+                    start_window_minutes=int(body.get("StartWindowMinutes") or 480),
+                    tags=body.get("RecoveryPointTags"), token=body.get("IdempotencyToken"))
+    return json.dumps({k: job[k] for k in ("BackupJobId", "RecoveryPointArn", "CreationDate",
+                                           "IsParent")})
 
 
 def describe_backup_job(self: BackupResponse) -> str:
@@ -211,6 +219,8 @@ def list_recovery_points_by_backup_vault(self: BackupResponse) -> str:
                                      "ResourceArn", "ResourceType", "ResourceName", "IamRoleArn",
                                      "CreationDate", "CompletionDate", "BackupSizeInBytes")
                  if job.get(k) is not None}
+        if job.get("CreatedBy"):
+            point["CreatedBy"] = job["CreatedBy"]
         point.update(Status="COMPLETED", IsEncrypted=job["_encrypted"],
                      Lifecycle=job.get("Lifecycle") or {},
                      CalculatedLifecycle=_lifecycle(job), IsParent=False)
