@@ -209,9 +209,21 @@ def backup_errors(v: Mapping[str, Any]) -> Errors:
         errors.append(f"autobuy_backup_schedule must be an AWS cron(...) or rate(...) "
                       f"expression (got {v.get('autobuy_backup_schedule')!r})")
     for name in ("autobuy_backup_vault_name", "autobuy_backup_plan_name",
-                 "autobuy_backup_selection_name", "autobuy_backup_role_name"):
+                 "autobuy_backup_selection_name", "autobuy_backup_role_name",
+                 "autobuy_backup_volume_selection_name"):
         if not isinstance(v.get(name), str) or not _NAME.match(v.get(name, "")):
             errors.append(f"{name} must be a non-empty name of letters, digits, '_', '.', '-'")
+    # The instances' volumes carry this tag (an EC2 tag: key 1-128 characters, not aws:).
+    key = v.get("autobuy_backup_volume_tag_key")
+    if not isinstance(key, str) or not 0 < len(key) <= 128 or key.lower().startswith("aws:"):
+        errors.append(f"autobuy_backup_volume_tag_key must be an EC2 tag key of 1 to 128 "
+                      f"characters not starting with aws: (got {key!r})")
+    value = v.get("autobuy_backup_volume_tag_value")
+    if not isinstance(value, str) or not 0 < len(value) <= 256:
+        errors.append(f"autobuy_backup_volume_tag_value must be a tag value of 1 to 256 "
+                      f"characters (got {value!r})")
+    errors += _int_range("autobuy_backup_volumes_wait_timeout",
+                         v.get("autobuy_backup_volumes_wait_timeout"), 0, 86400)
     return errors
 
 

@@ -89,6 +89,12 @@ def test_the_policy_is_scoped_to_this_stack(cloud: str) -> None:
     assert by_sid["RefreshThisGroup"]["Resource"].endswith(
         ":autoScalingGroupName/taskapp-backend-asg")
     assert "autoscaling:StartInstanceRefresh" in by_sid["RefreshThisGroup"]["Action"]
+    # the refreshed instances' new volumes are backed up into the stack's vault only
+    assert by_sid["BackUpTheNewVolumesIntoThisVault"]["Resource"] == \
+        f"arn:aws:backup:eu-central-1:{account}:backup-vault:taskapp-backups"
+    assert by_sid["PassOnlyTheBackupRole"]["Resource"] == f"arn:aws:iam::{account}:role/taskapp-backup"
+    assert by_sid["PassOnlyTheBackupRole"]["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "backup.amazonaws.com"}}
     # only the reads and the ECR login (not scopable in IAM) use a wildcard resource
     wildcard = {s["Sid"] for s in doc["Statement"] if s["Resource"] == "*" and "Condition" not in s}
     assert wildcard == {"EcrLogin", "ReadsOfTheDeployPlaybook"}

@@ -91,6 +91,22 @@ def test_new_tag_replaces_every_instance_then_settles(cloud: str) -> None:
     assert instances(cloud) == after
 
 
+def test_the_refreshed_instances_volumes_are_backed_up_by_the_deploy(cloud: str) -> None:
+    """After test_new_tag_replaces_every_instance_then_settles: the refresh's new instances
+    have new volumes, and deploy.yml backed each up (one COMPLETED recovery point in the
+    stack's vault), not the next 03:00 run (docs/security.md, "Instance volumes")."""
+    ec2, backup = client("ec2", cloud), client("backup", cloud)
+    reservations = ec2.describe_instances(InstanceIds=list(instances(cloud)))["Reservations"]
+    volumes = [m["Ebs"]["VolumeId"] for r in reservations for i in r["Instances"]
+               for m in i["BlockDeviceMappings"]]
+    assert volumes
+    for volume in volumes:
+        points = backup.list_recovery_points_by_backup_vault(
+            BackupVaultName="taskapp-backups",
+            ByResourceArn=f"arn:aws:ec2:eu-central-1:123456789012:volume/{volume}")["RecoveryPoints"]
+        assert [p["Status"] for p in points] == ["COMPLETED"], volume
+
+
 def test_unknown_strategy_is_refused(cloud: str) -> None:
     run = run_playbook("playbooks/deploy.yml", cloud, extra={"autobuy_deploy_strategy": "yolo"})
     assert run.returncode != 0

@@ -1,5 +1,6 @@
 """The backup tier alone on an empty local cloud: the vault, the daily plan kept 7 days
-(the seed's backups), the selection of the database and every table, the service role
+(the seed's backups), the selection of the database and every table and the one of the
+instances' volumes (by tag), the service role
 trusting AWS Backup for this account only; idempotence, check mode, teardown (twice).
 
 Expected values come from the seed (stack.yml's documented 7 days at 03:00 UTC) and the
@@ -35,6 +36,18 @@ class Cloud:
                  if p["BackupPlanName"] == STACK["autobuy_backup_plan_name"]]
         return backup.get_backup_plan(BackupPlanId=plans[0]["BackupPlanId"]) if plans else None
 
+    def selection(self, name: str) -> dict[str, Any]:
+        """The plan's selection of that name (the plan has two: data, volumes)."""
+        backup, plan = self.client("backup"), self.plan()
+        assert plan is not None
+        listed = backup.list_backup_selections(BackupPlanId=plan["BackupPlanId"])[
+            "BackupSelectionsList"]
+        assert sorted(item["SelectionName"] for item in listed) == sorted(
+            [STACK["autobuy_backup_selection_name"], STACK["autobuy_backup_volume_selection_name"]])
+        (item,) = [item for item in listed if item["SelectionName"] == name]
+        return backup.get_backup_selection(BackupPlanId=plan["BackupPlanId"],
+                                           SelectionId=item["SelectionId"])["BackupSelection"]
+
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
@@ -69,14 +82,22 @@ def test_selection_holds_the_database_and_every_table(cloud: Cloud) -> None:
     backup = cloud.client("backup")
     plan = cloud.plan()
     assert plan is not None
-    (item,) = backup.list_backup_selections(BackupPlanId=plan["BackupPlanId"])[
-        "BackupSelectionsList"]
-    selection = backup.get_backup_selection(BackupPlanId=plan["BackupPlanId"],
-                                            SelectionId=item["SelectionId"])["BackupSelection"]
+    selection = cloud.selection(STACK["autobuy_backup_selection_name"])
     prefix = f"arn:aws:dynamodb:eu-central-1:{ACCOUNT}:table/{STACK['autobuy_table_prefix']}"
     assert sorted(selection["Resources"]) == sorted(
         [f"arn:aws:rds:eu-central-1:{ACCOUNT}:db:{STACK['autobuy_db_identifier']}"]
         + [prefix + t["name"] for t in TABLES])
+    assert selection["IamRoleArn"].endswith(":role/" + STACK["autobuy_backup_role_name"])
+
+
+def test_volume_selection_holds_every_volume_with_the_backup_tag(cloud: Cloud) -> None:
+    # AWS Backup's form for "every EBS volume with this tag" (Resources AND Conditions),
+    # and the ARN pattern prowler's ec2_ebs_volume_protected_by_backup_plan accepts.
+    selection = cloud.selection(STACK["autobuy_backup_volume_selection_name"])
+    assert selection["Resources"] == ["arn:aws:ec2:*:*:volume/*"]
+    assert selection["Conditions"]["StringEquals"] == [
+        {"ConditionKey": "aws:ResourceTag/Backup", "ConditionValue": STACK["autobuy_backup_plan_name"]}]
+    assert not selection.get("ListOfTags")
     assert selection["IamRoleArn"].endswith(":role/" + STACK["autobuy_backup_role_name"])
 
 

@@ -712,6 +712,46 @@ def test_instances_carry_the_launch_template_hardening(stack: Stack) -> None:
         assert [(v["Encrypted"], v["VolumeType"], v["Size"]) for v in volumes] == [(True, "gp3", 8)]
 
 
+def group_volumes(stack: Stack) -> list[dict[str, Any]]:
+    """The volumes of the group's running instances."""
+    ec2 = stack.client("ec2")
+    reservations = ec2.describe_instances(Filters=[
+        {"Name": "tag:aws:autoscaling:groupName", "Values": [STACK["autobuy_asg_name"]]},
+        {"Name": "instance-state-name", "Values": ["pending", "running"]}])["Reservations"]
+    volume_ids = [m["Ebs"]["VolumeId"] for r in reservations for i in r["Instances"]
+                  for m in i["BlockDeviceMappings"]]
+    assert volume_ids
+    return ec2.describe_volumes(VolumeIds=volume_ids)["Volumes"]
+
+
+def volume_arn(volume: dict[str, Any]) -> str:
+    return f"arn:aws:ec2:eu-central-1:123456789012:volume/{volume['VolumeId']}"
+
+
+def recovery_points(stack: Stack, volume: dict[str, Any]) -> list[dict[str, Any]]:
+    return stack.client("backup").list_recovery_points_by_backup_vault(
+        BackupVaultName=STACK["autobuy_backup_vault_name"],
+        ByResourceArn=volume_arn(volume))["RecoveryPoints"]
+
+
+def test_every_instance_volume_is_backed_up_from_the_first_converge(stack: Stack) -> None:
+    """The volumes join the plan's volume selection by tag, and each has a recovery point
+    (an on-demand backup kept as the plan keeps its own) before the next 03:00 run: the
+    snapshot prowler's ec2_ebs_volume_snapshots_exists looks for (owner self, VolumeId)."""
+    ec2 = stack.client("ec2")
+    own_snapshots = ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"]
+    for volume in group_volumes(stack):
+        tags = {t["Key"]: t["Value"] for t in volume.get("Tags", [])}
+        assert tags["Backup"] == STACK["autobuy_backup_plan_name"], tags
+        (point,) = recovery_points(stack, volume)
+        assert point["Status"] == "COMPLETED"
+        assert point["Lifecycle"] == {"DeleteAfterDays": 7}
+        assert point["IamRoleArn"].endswith(":role/" + STACK["autobuy_backup_role_name"])
+        snapshot_id = point["RecoveryPointArn"].rsplit("/", 1)[1]
+        assert [s["VolumeId"] for s in own_snapshots if s["SnapshotId"] == snapshot_id] == [
+            volume["VolumeId"]]
+
+
 def test_ebs_encryption_is_on_by_default(stack: Stack) -> None:
     assert stack.client("ec2").get_ebs_encryption_by_default()["EbsEncryptionByDefault"] is True
 
@@ -774,6 +814,30 @@ def test_each_tier_runs_alone(stack: Stack, tier: str) -> None:
     assert any(line.startswith(f"PLAY [{tier.capitalize()}]") for line in plays), plays
 
 
+def test_a_replaced_instance_volume_is_backed_up_by_the_next_converge(stack: Stack) -> None:
+    """An instance replaced (as an instance refresh or a failed health check does) brings a
+    volume without a backup: --check says so and starts nothing, the compute tier backs it
+    up, and the run after that changes nothing."""
+    before = {v["VolumeId"] for v in group_volumes(stack)}
+    asg = stack.client("autoscaling")
+    (group,) = asg.describe_auto_scaling_groups(
+        AutoScalingGroupNames=[STACK["autobuy_asg_name"]])["AutoScalingGroups"]
+    asg.terminate_instance_in_auto_scaling_group(
+        InstanceId=group["Instances"][0]["InstanceId"], ShouldDecrementDesiredCapacity=False)
+    (new,) = [v for v in group_volumes(stack) if v["VolumeId"] not in before]
+    assert recovery_points(stack, new) == []
+
+    check = run_playbook("site.yml", stack.url, "--tags", "compute", "--check", extra=stack.web)
+    assert_ok(check, changed=1)
+    assert recovery_points(stack, new) == []
+    assert stack.client("backup").list_backup_jobs(ByResourceArn=volume_arn(new))["BackupJobs"] == []
+
+    assert_ok(run_playbook("site.yml", stack.url, "--tags", "compute", extra=stack.web), changed=1)
+    (point,) = recovery_points(stack, new)
+    assert point["Status"] == "COMPLETED"
+    assert_ok(run_playbook("site.yml", stack.url, "--tags", "compute", extra=stack.web), changed=0)
+
+
 # --- Teardown (last) ----------------------------------------------------------------
 
 def test_teardown_removes_everything(stack: Stack) -> None:
@@ -823,6 +887,21 @@ def test_teardown_removes_the_acls_the_key_and_the_ebs_setting(stack: Stack) -> 
     kms = stack.client("kms")
     (alias,) = [a for a in kms.list_aliases()["Aliases"] if a["AliasName"] == STACK["autobuy_sns_kms_alias"]]
     assert kms.describe_key(KeyId=alias["TargetKeyId"])["KeyMetadata"]["KeyState"] == "PendingDeletion"
+
+
+def test_teardown_keeps_the_volumes_backups_by_design(stack: Stack) -> None:
+    """After test_teardown_removes_everything: the plan and its selections are gone, the
+    vault stays with the volumes' recovery points (as the database's and the tables'
+    would: a restore after a teardown is what they are for; they expire after 7 days)."""
+    backup = stack.client("backup")
+    assert [p for p in backup.list_backup_plans()["BackupPlansList"]
+            if p["BackupPlanName"] == STACK["autobuy_backup_plan_name"]] == []
+    (vault,) = [v for v in backup.list_backup_vaults()["BackupVaultList"]
+                if v["BackupVaultName"] == STACK["autobuy_backup_vault_name"]]
+    points = backup.list_recovery_points_by_backup_vault(
+        BackupVaultName=STACK["autobuy_backup_vault_name"])["RecoveryPoints"]
+    assert vault["NumberOfRecoveryPoints"] == len(points) >= STACK["autobuy_asg_min_size"]
+    assert {p["ResourceType"] for p in points} == {"EBS"}
 
 
 def test_second_teardown_changes_nothing(stack: Stack) -> None:
