@@ -504,7 +504,12 @@ def test_launch_template_is_hardened_and_boots_the_app(stack: Stack) -> None:
     (root,) = data["BlockDeviceMappings"]
     assert root["Ebs"]["VolumeType"] == "gp3" and root["Ebs"]["Encrypted"] is True
     assert data["IamInstanceProfile"]["Arn"].endswith(":instance-profile/EC2-ECR-SecretsManager-Role")
-    assert data["SecurityGroupIds"] == [stack.group("TaskApp-WebServer-SG")["GroupId"]]
+    # The groups on the interface, which asks for no public address (instances go out
+    # through the NAT instance).
+    (interface,) = data["NetworkInterfaces"]
+    assert (interface["DeviceIndex"], interface["AssociatePublicIpAddress"], interface["Groups"]) == (
+        0, False, [stack.group("TaskApp-WebServer-SG")["GroupId"]])
+    assert "SecurityGroupIds" not in data
     script = base64.b64decode(data["UserData"]).decode()
     # Installed from Debian's archive when the AMI lacks them (a bare Debian 12 AMI); a golden
     # AMI (playbooks/tasks/golden_ami.yml) has them.
@@ -540,6 +545,7 @@ def test_auto_scaling_group_matches_the_seed(stack: Stack) -> None:
     for reservation in stack.client("ec2").describe_instances(InstanceIds=ids)["Reservations"]:
         for instance in reservation["Instances"]:
             assert "PublicIpAddress" not in instance, instance["InstanceId"]
+            assert [g["GroupName"] for g in instance["SecurityGroups"]] == ["TaskApp-WebServer-SG"]
     (policy,) = asg.describe_policies(AutoScalingGroupName="taskapp-backend-asg")["ScalingPolicies"]
     assert policy["PolicyType"] == "TargetTrackingScaling"
     config = policy["TargetTrackingConfiguration"]
