@@ -87,9 +87,20 @@ def test_run_instances_from_a_template_takes_its_settings(template: dict[str, An
         ec2.terminate_instances(InstanceIds=[instance_id])
 
 
+def _first_instance(group: str) -> dict[str, Any]:
+    """The first instance the Auto Scaling group launches, as DescribeInstances shows it."""
+    asg, ec2 = boto3.client("autoscaling"), boto3.client("ec2")
+    deadline = time.monotonic() + 30
+    while not (members := asg.describe_auto_scaling_groups(
+            AutoScalingGroupNames=[group])["AutoScalingGroups"][0]["Instances"]):
+        assert time.monotonic() < deadline, "the group launched no instance"
+        time.sleep(0.2)
+    return ec2.describe_instances(InstanceIds=[members[0]["InstanceId"]])[
+        "Reservations"][0]["Instances"][0]
+
+
 def test_auto_scaling_instances_take_the_template_settings(template: dict[str, Any]) -> None:
     asg = boto3.client("autoscaling")
-    ec2 = boto3.client("ec2")
     name = f"asg-{uuid.uuid4().hex[:8]}"
     asg.create_auto_scaling_group(
         AutoScalingGroupName=name, MinSize=1, MaxSize=1, DesiredCapacity=1,
@@ -97,13 +108,7 @@ def test_auto_scaling_instances_take_the_template_settings(template: dict[str, A
         LaunchTemplate={"LaunchTemplateName": template["name"], "Version": "$Latest"},
         Tags=[{"Key": "Stack", "Value": "audit", "PropagateAtLaunch": True}])
     try:
-        deadline = time.monotonic() + 30
-        while not (members := asg.describe_auto_scaling_groups(
-                AutoScalingGroupNames=[name])["AutoScalingGroups"][0]["Instances"]):
-            assert time.monotonic() < deadline, "the group launched no instance"
-            time.sleep(0.2)
-        instance = ec2.describe_instances(InstanceIds=[members[0]["InstanceId"]])[
-            "Reservations"][0]["Instances"][0]
+        instance = _first_instance(name)
         _check_from_template(instance, template)
         tags = {t["Key"]: t["Value"] for t in instance["Tags"]}
         assert tags["Role"] == "backend" and tags["Stack"] == "audit"
@@ -199,13 +204,7 @@ def test_auto_scaling_instances_take_the_template_network_interface(
         AutoScalingGroupName=name, MinSize=1, MaxSize=1, DesiredCapacity=1,
         VPCZoneIdentifier=subnet, LaunchTemplate={"LaunchTemplateName": name, "Version": "$Latest"})
     try:
-        deadline = time.monotonic() + 30
-        while not (members := asg.describe_auto_scaling_groups(
-                AutoScalingGroupNames=[name])["AutoScalingGroups"][0]["Instances"]):
-            assert time.monotonic() < deadline, "the group launched no instance"
-            time.sleep(0.2)
-        instance = ec2.describe_instances(InstanceIds=[members[0]["InstanceId"]])[
-            "Reservations"][0]["Instances"][0]
+        instance = _first_instance(name)
         assert [g["GroupId"] for g in instance["SecurityGroups"]] == [group]
         assert instance["SubnetId"] == subnet
         assert bool(instance.get("PublicIpAddress")) is interface_asks
