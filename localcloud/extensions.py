@@ -81,6 +81,7 @@ PATCHES: tuple[Patch, ...] = (
     Patch("fidelity", "ec2_launch_template_instances", moto="5.2.5"),
     Patch("fidelity", "ec2_network_acl_id_filter", moto="5.2.5"),
     Patch("fidelity", "ec2_volume_snapshot_id", moto="5.2.5"),
+    Patch("fidelity", "ec2_route_targets", moto="5.2.5"),
     Patch("fidelity", "ec2_containers", moto="5.2.5"),
     Patch("fidelity", "ec2_debian_amis", moto="5.2.5"),
     Patch("fidelity", "elbv2_load_balancer_attributes", moto="5.2.5"),

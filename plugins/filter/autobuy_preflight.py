@@ -134,6 +134,26 @@ def network_errors(v: Mapping[str, Any]) -> Errors:
             seen.append((where, net))
         if len(azs) < 2:
             errors.append(f"{var} must span at least two availability zones")
+    return errors + nat_errors(v)
+
+
+def nat_errors(v: Mapping[str, Any]) -> Errors:
+    """The NAT instance's type and image (its architecture must match the type's)."""
+    errors: Errors = []
+    for name in ("autobuy_nat_name", "autobuy_nat_sg_name", "autobuy_nat_instance_type",
+                 "autobuy_nat_ami_name_filter"):
+        if not isinstance(v.get(name), str) or not v.get(name):
+            errors.append(f"{name} must be a non-empty string")
+    arch = v.get("autobuy_nat_ami_architecture")
+    if arch not in ("arm64", "x86_64"):
+        errors.append(f"autobuy_nat_ami_architecture must be arm64 or x86_64 (got {arch!r})")
+    elif isinstance(v.get("autobuy_nat_instance_type"), str):
+        family = v["autobuy_nat_instance_type"].split(".")[0]
+        graviton = bool(re.fullmatch(r"[a-z]+\d+g[a-z]*", family))
+        if graviton != (arch == "arm64"):
+            errors.append(f"autobuy_nat_ami_architecture {arch} does not run on "
+                          f"autobuy_nat_instance_type {v['autobuy_nat_instance_type']} "
+                          "(Graviton types such as t4g take arm64, the others x86_64)")
     return errors
 
 

@@ -87,9 +87,20 @@ def test_run_instances_from_a_template_takes_its_settings(template: dict[str, An
         ec2.terminate_instances(InstanceIds=[instance_id])
 
 
+def _first_instance(group: str) -> dict[str, Any]:
+    """The first instance the Auto Scaling group launches, as DescribeInstances shows it."""
+    asg, ec2 = boto3.client("autoscaling"), boto3.client("ec2")
+    deadline = time.monotonic() + 30
+    while not (members := asg.describe_auto_scaling_groups(
+            AutoScalingGroupNames=[group])["AutoScalingGroups"][0]["Instances"]):
+        assert time.monotonic() < deadline, "the group launched no instance"
+        time.sleep(0.2)
+    return ec2.describe_instances(InstanceIds=[members[0]["InstanceId"]])[
+        "Reservations"][0]["Instances"][0]
+
+
 def test_auto_scaling_instances_take_the_template_settings(template: dict[str, Any]) -> None:
     asg = boto3.client("autoscaling")
-    ec2 = boto3.client("ec2")
     name = f"asg-{uuid.uuid4().hex[:8]}"
     asg.create_auto_scaling_group(
         AutoScalingGroupName=name, MinSize=1, MaxSize=1, DesiredCapacity=1,
@@ -97,13 +108,7 @@ def test_auto_scaling_instances_take_the_template_settings(template: dict[str, A
         LaunchTemplate={"LaunchTemplateName": template["name"], "Version": "$Latest"},
         Tags=[{"Key": "Stack", "Value": "audit", "PropagateAtLaunch": True}])
     try:
-        deadline = time.monotonic() + 30
-        while not (members := asg.describe_auto_scaling_groups(
-                AutoScalingGroupNames=[name])["AutoScalingGroups"][0]["Instances"]):
-            assert time.monotonic() < deadline, "the group launched no instance"
-            time.sleep(0.2)
-        instance = ec2.describe_instances(InstanceIds=[members[0]["InstanceId"]])[
-            "Reservations"][0]["Instances"][0]
+        instance = _first_instance(name)
         _check_from_template(instance, template)
         tags = {t["Key"]: t["Value"] for t in instance["Tags"]}
         assert tags["Role"] == "backend" and tags["Stack"] == "audit"
@@ -176,3 +181,39 @@ def test_volumes_stay_unencrypted_with_encryption_by_default_off(localcloud: str
         assert volume["Encrypted"] is False
     finally:
         ec2.delete_volume(VolumeId=volume["VolumeId"])
+
+
+@pytest.mark.parametrize(("subnet_maps", "interface_asks"), [(True, False), (False, True)])
+def test_auto_scaling_instances_take_the_template_network_interface(
+        localcloud: str, subnet_maps: bool, interface_asks: bool) -> None:
+    """A template whose interface names the security groups and asks (or declines) a public
+    address: the group's instances get those groups, and a public address exactly when the
+    interface asks, whatever the subnet maps (AWS: the interface's setting wins)."""
+    ec2, asg = boto3.client("ec2"), boto3.client("autoscaling")
+    name = f"nic-{uuid.uuid4().hex[:8]}"
+    vpc = ec2.create_vpc(CidrBlock="10.79.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.79.1.0/24", AvailabilityZone=ZONE)[
+        "Subnet"]["SubnetId"]
+    ec2.modify_subnet_attribute(SubnetId=subnet, MapPublicIpOnLaunch={"Value": subnet_maps})
+    group = ec2.create_security_group(GroupName=name, Description="web", VpcId=vpc)["GroupId"]
+    ec2.create_launch_template(LaunchTemplateName=name, LaunchTemplateData={
+        "ImageId": _debian_image()["ImageId"], "InstanceType": "t3.micro",
+        "NetworkInterfaces": [{"DeviceIndex": 0, "Groups": [group], "DeleteOnTermination": True,
+                               "AssociatePublicIpAddress": interface_asks}]})
+    asg.create_auto_scaling_group(
+        AutoScalingGroupName=name, MinSize=1, MaxSize=1, DesiredCapacity=1,
+        VPCZoneIdentifier=subnet, LaunchTemplate={"LaunchTemplateName": name, "Version": "$Latest"})
+    try:
+        instance = _first_instance(name)
+        assert [g["GroupId"] for g in instance["SecurityGroups"]] == [group]
+        assert instance["SubnetId"] == subnet
+        assert bool(instance.get("PublicIpAddress")) is interface_asks
+    finally:
+        asg.delete_auto_scaling_group(AutoScalingGroupName=name, ForceDelete=True)
+        ec2.delete_launch_template(LaunchTemplateName=name)
+        for reservation in ec2.describe_instances(
+                Filters=[{"Name": "subnet-id", "Values": [subnet]}])["Reservations"]:
+            ec2.terminate_instances(InstanceIds=[i["InstanceId"] for i in reservation["Instances"]])
+        ec2.delete_security_group(GroupId=group)
+        ec2.delete_subnet(SubnetId=subnet)
+        ec2.delete_vpc(VpcId=vpc)

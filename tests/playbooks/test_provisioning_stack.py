@@ -102,18 +102,18 @@ def test_vpc_has_the_seed_cidr_and_dns(stack: Stack) -> None:
         assert ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute=attribute)[key]["Value"] is True
 
 
-def test_six_subnets_with_the_seed_cidrs_and_azs(stack: Stack) -> None:
+def test_six_subnets_with_the_seed_cidrs_and_azs_none_mapping_public_addresses(stack: Stack) -> None:
     subnets = stack.client("ec2").describe_subnets(
         Filters=[{"Name": "vpc-id", "Values": [stack.vpc_id()]}])["Subnets"]
     found = {s["CidrBlock"]: (s["AvailabilityZone"], s["MapPublicIpOnLaunch"]) for s in subnets}
     assert found == {
-        "10.0.1.0/24": ("eu-central-1a", True), "10.0.2.0/24": ("eu-central-1b", True),
-        "10.0.5.0/24": ("eu-central-1c", True), "10.0.3.0/24": ("eu-central-1a", False),
+        "10.0.1.0/24": ("eu-central-1a", False), "10.0.2.0/24": ("eu-central-1b", False),
+        "10.0.5.0/24": ("eu-central-1c", False), "10.0.3.0/24": ("eu-central-1a", False),
         "10.0.4.0/24": ("eu-central-1b", False), "10.0.6.0/24": ("eu-central-1c", False),
     }
 
 
-def test_public_route_table_goes_to_the_igw_and_private_stays_local(stack: Stack) -> None:
+def test_public_route_table_goes_to_the_igw_and_private_to_the_nat_instance(stack: Stack) -> None:
     ec2 = stack.client("ec2")
     vpc_id = stack.vpc_id()
     igw = ec2.describe_internet_gateways(
@@ -130,7 +130,46 @@ def test_public_route_table_goes_to_the_igw_and_private_stays_local(stack: Stack
         "10.0.3.0/24", "10.0.4.0/24", "10.0.6.0/24"}
     assert {(r["DestinationCidrBlock"], r.get("GatewayId")) for r in public["Routes"]} == {
         ("10.0.0.0/16", "local"), ("0.0.0.0/0", igw[0]["InternetGatewayId"])}
-    assert [r["DestinationCidrBlock"] for r in private["Routes"]] == ["10.0.0.0/16"]
+    nat = _nat_instance(stack)
+    assert {(r["DestinationCidrBlock"], r.get("GatewayId"), r.get("NetworkInterfaceId"), r.get("InstanceId"))
+            for r in private["Routes"]} == {
+        ("10.0.0.0/16", "local", None, None),
+        ("0.0.0.0/0", None, nat["NetworkInterfaces"][0]["NetworkInterfaceId"], nat["InstanceId"])}
+
+
+def _nat_instance(stack: Stack) -> dict[str, Any]:
+    (nat,) = [i for r in stack.client("ec2").describe_instances(Filters=[
+        {"Name": "vpc-id", "Values": [stack.vpc_id()]}, {"Name": "tag:Name", "Values": ["TaskApp-NAT"]},
+        {"Name": "instance-state-name", "Values": ["pending", "running"]}])["Reservations"]
+        for i in r["Instances"]]
+    return nat
+
+
+def test_the_nat_instance_sits_in_a_public_subnet_with_a_public_address_and_no_role(stack: Stack) -> None:
+    nat, ec2 = _nat_instance(stack), stack.client("ec2")
+    subnet = ec2.describe_subnets(SubnetIds=[nat["SubnetId"]])["Subnets"][0]
+    assert subnet["CidrBlock"] == STACK["autobuy_public_subnets"][0]["cidr"]
+    assert nat["PublicIpAddress"] and nat["SourceDestCheck"] is False
+    assert (nat["InstanceType"], nat["Architecture"]) == ("t4g.nano", "arm64")
+    image = ec2.describe_images(ImageIds=[nat["ImageId"]])["Images"][0]
+    assert image["OwnerId"] == STACK["autobuy_ami_owner"] and image["Name"].startswith("debian-12-arm64-")
+    assert "IamInstanceProfile" not in nat
+    assert (nat["MetadataOptions"]["HttpTokens"], nat["MetadataOptions"]["HttpEndpoint"]) == ("required", "enabled")
+    volumes = ec2.describe_volumes(VolumeIds=[m["Ebs"]["VolumeId"] for m in nat["BlockDeviceMappings"]])["Volumes"]
+    assert volumes and all(v["Encrypted"] for v in volumes)
+    tags = {t["Key"]: t["Value"] for t in nat["Tags"]}
+    assert (tags["Project"], tags["Role"]) == ("autobuy-guard", "nat")
+    user_data = base64.b64decode(ec2.describe_instance_attribute(
+        InstanceId=nat["InstanceId"], Attribute="userData")["UserData"]["Value"]).decode()
+    assert user_data.startswith("#cloud-config")
+    assert "ip saddr 10.0.0.0/16 ip daddr != 10.0.0.0/16 masquerade" in user_data
+    assert "net.ipv4.ip_forward = 1" in user_data
+    group = stack.group("TaskApp-NAT-SG")
+    assert [g["GroupId"] for g in nat["SecurityGroups"]] == [group["GroupId"]]
+    private = {s["cidr"] for s in STACK["autobuy_private_subnets"]}
+    assert _ingress(group) == {(port, cidr) for port in (80, 443) for cidr in private}
+    egress = {(p["FromPort"], r["CidrIp"]) for p in group["IpPermissionsEgress"] for r in p.get("IpRanges", [])}
+    assert egress == {(80, "0.0.0.0/0"), (443, "0.0.0.0/0")}
 
 
 def t_name(resource: dict[str, Any]) -> str:
@@ -517,7 +556,12 @@ def test_launch_template_is_hardened_and_boots_the_app(stack: Stack) -> None:
     (root,) = data["BlockDeviceMappings"]
     assert root["Ebs"]["VolumeType"] == "gp3" and root["Ebs"]["Encrypted"] is True
     assert data["IamInstanceProfile"]["Arn"].endswith(":instance-profile/EC2-ECR-SecretsManager-Role")
-    assert data["SecurityGroupIds"] == [stack.group("TaskApp-WebServer-SG")["GroupId"]]
+    # The groups on the interface, which asks for no public address (instances go out
+    # through the NAT instance).
+    (interface,) = data["NetworkInterfaces"]
+    assert (interface["DeviceIndex"], interface["AssociatePublicIpAddress"], interface["Groups"]) == (
+        0, False, [stack.group("TaskApp-WebServer-SG")["GroupId"]])
+    assert "SecurityGroupIds" not in data
     script = base64.b64decode(data["UserData"]).decode()
     # Installed from Debian's archive when the AMI lacks them (a bare Debian 12 AMI); a golden
     # AMI (playbooks/tasks/golden_ami.yml) has them.
@@ -546,7 +590,14 @@ def test_auto_scaling_group_matches_the_seed(stack: Stack) -> None:
     assert group["LaunchTemplate"]["LaunchTemplateName"] == "taskapp-backend-lt"
     subnets = {s["CidrBlock"] for s in stack.client("ec2").describe_subnets(
         SubnetIds=group["VPCZoneIdentifier"].split(","))["Subnets"]}
-    assert subnets == {"10.0.1.0/24", "10.0.2.0/24", "10.0.5.0/24"}
+    assert subnets == {"10.0.3.0/24", "10.0.4.0/24", "10.0.6.0/24"}
+    # The group's instances have no public address (the private subnets map none).
+    ids = [i["InstanceId"] for i in group["Instances"]]
+    assert ids
+    for reservation in stack.client("ec2").describe_instances(InstanceIds=ids)["Reservations"]:
+        for instance in reservation["Instances"]:
+            assert "PublicIpAddress" not in instance, instance["InstanceId"]
+            assert [g["GroupName"] for g in instance["SecurityGroups"]] == ["TaskApp-WebServer-SG"]
     (policy,) = asg.describe_policies(AutoScalingGroupName="taskapp-backend-asg")["ScalingPolicies"]
     assert policy["PolicyType"] == "TargetTrackingScaling"
     config = policy["TargetTrackingConfiguration"]
@@ -645,16 +696,22 @@ def test_public_subnets_acl_lets_in_web_and_replies_only(stack: Stack) -> None:
     assert not _acl_allows(acl, 3389, internet)
 
 
-def test_private_subnets_acl_lets_in_the_database_port_from_public_subnets_only(stack: Stack) -> None:
+def test_private_subnets_acl_lets_in_the_balancer_the_instances_and_replies_only(stack: Stack) -> None:
     acl = _acl_of(stack, "TaskApp-Private-NACL")
     assert {a["SubnetId"] for a in acl["Associations"]} == _subnet_ids(stack, STACK["autobuy_private_subnets"])
-    for subnet in STACK["autobuy_public_subnets"]:
+    internet = "203.0.113.7"
+    for subnet in STACK["autobuy_public_subnets"]:  # the balancer (and the NAT instance)
+        inside = str(next(ipaddress.ip_network(subnet["cidr"]).hosts()))
+        assert _acl_allows(acl, 80, inside), subnet
+        assert not _acl_allows(acl, 3306, inside), subnet
+        assert not _acl_allows(acl, 22, inside)  # no admin CIDR, no SSH through the bastion
+    for subnet in STACK["autobuy_private_subnets"]:  # instances to the database
         inside = str(next(ipaddress.ip_network(subnet["cidr"]).hosts()))
         assert _acl_allows(acl, 3306, inside), subnet
-        assert not _acl_allows(acl, 22, inside)
-    assert not _acl_allows(acl, 3306, "203.0.113.7")
-    assert not _acl_allows(acl, 3306, "10.0.3.10")  # another private subnet
-    assert not _acl_allows(acl, 443, "203.0.113.7")
+    # Replies from the Internet through the NAT instance (it keeps their source address).
+    assert _acl_allows(acl, 40000, internet) and _acl_allows(acl, 1024, internet)
+    for port in (80, 443, 22, 3306, 3389):
+        assert not _acl_allows(acl, port, internet), port
 
 
 def test_the_vpc_default_acl_lets_nothing_in_or_out(stack: Stack) -> None:
@@ -879,7 +936,11 @@ def test_teardown_removes_everything(stack: Stack) -> None:
 
 def test_teardown_removes_the_acls_the_key_and_the_ebs_setting(stack: Stack) -> None:
     """After test_teardown_removes_everything: the hardening leaves nothing behind (the key
-    only waits out KMS's deletion window, the shortest AWS allows)."""
+    only waits out KMS's deletion window, the shortest AWS allows), the NAT instance is
+    terminated."""
+    nat = [i["State"]["Name"] for r in stack.client("ec2").describe_instances(Filters=[
+        {"Name": "tag:Name", "Values": ["TaskApp-NAT"]}])["Reservations"] for i in r["Instances"]]
+    assert nat and set(nat) == {"terminated"}
     acls = stack.client("ec2").describe_network_acls(
         Filters=[{"Name": "tag:Name", "Values": ["TaskApp-Public-NACL", "TaskApp-Private-NACL"]}])
     assert acls["NetworkAcls"] == []

@@ -17,7 +17,13 @@ tags, but not:
   the default volume only when the template does not name it (AWS takes the rest of the
   root volume from the image); a launch without a template gets its default root volume
   at the image's root device name too;
-* the template's ``volume`` tag specifications (only ``instance`` ones were applied).
+* the template's ``volume`` tag specifications (only ``instance`` ones were applied);
+* the template's primary network interface (``NetworkInterfaces``, device index 0): its
+  ``Groups`` (the instance got no security group at all when the template named its
+  groups there, as AWS requires once a template has an interface) and its
+  ``AssociatePublicIpAddress`` (the instance followed the subnet's mapping instead; on
+  AWS the interface's setting wins: ``false`` in a subnet that maps public addresses gives
+  none, ``true`` in one that does not gives one).
 
 And ``CreateVolume``/``RunInstances`` ignored ``EnableEbsEncryptionByDefault``: with it on,
 AWS encrypts every new volume (with the region's default EBS key unless one is named).
@@ -54,6 +60,30 @@ def _volume_tags(template: dict[str, Any]) -> dict[str, str]:
     return tags
 
 
+def _primary_interface(template: dict[str, Any]) -> dict[str, Any] | None:
+    for nic in template.get("NetworkInterfaces") or []:
+        if str(nic.get("DeviceIndex", "0")) == "0":
+            return nic
+    return None
+
+
+def _interface_settings(template: dict[str, Any], kwargs: dict[str, Any],
+                        security_group_names: list[str]) -> None:
+    """The template interface's groups and public-address choice, unless the launch names
+    its own (interfaces, groups or the public-address flag)."""
+    nic = _primary_interface(template)
+    if nic is None or kwargs.get("nics"):
+        return
+    groups = nic.get("Groups") or []
+    if isinstance(groups, dict):  # a query-string list parsed as {"1": ..., "2": ...}
+        groups = [groups[k] for k in sorted(groups, key=int)]
+    if groups and not kwargs.get("security_group_ids") and not security_group_names:
+        kwargs["security_group_ids"] = list(groups)
+    asks = nic.get("AssociatePublicIpAddress")
+    if asks is not None and kwargs.get("associate_public_ip") is None:
+        kwargs["associate_public_ip"] = str(asks).lower() == "true"
+
+
 def apply() -> None:
     """Install the gap fills (idempotent)."""
     from moto.ec2.models.elastic_block_store import EBSBackend
@@ -78,6 +108,7 @@ def apply() -> None:
         if "block_device_mappings" not in kwargs:
             root = _root_device(self, image_id or version.image_id)
             kwargs["block_device_mappings"] = _template_block_devices(template, root)
+        _interface_settings(template, kwargs, security_group_names)
         volume_tags = _volume_tags(template)
         if volume_tags:
             tags = dict(kwargs.get("tags") or {})
