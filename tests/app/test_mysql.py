@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -107,6 +108,47 @@ def test_billing_event_applied_exactly_once_under_concurrency(mysql_engine):
     assert (row.tier, row.status, row.amount) == ("ultra", "active", Decimal("19.99"))
     assert users.get(user.id).tier == "ultra"
     assert billing.find_user_by_customer("cus_1") == user.id
+
+
+def test_concurrent_events_of_one_user_mirror_the_tier_that_commits_last(mysql_engine):
+    """Stripe delivers a user's events at once: each change's mirror (the engine's copy of
+    the tier, BillingService's sync_user) is written under the user's row lock, so the
+    mirror ends with the tier MySQL ends with; a failing mirror undoes its change."""
+    users = SqlUserRepository(mysql_engine)
+    billing = SqlBillingRepository(mysql_engine)
+    user = users.upsert(email="order@example.com", name=None, google_id=None)
+    mirrored, lock = [], threading.Lock()
+
+    def mirror(u) -> None:
+        time.sleep(0.05)  # a slow DynamoDB write: the window a later event would overtake in
+        with lock:
+            mirrored.append(u.tier)
+
+    tiers = iter(["pro", "ultra"] * 3)
+    changes = [(f"evt_{i}", next(tiers)) for i in range(6)]
+    pending = iter(changes)
+
+    def deliver() -> bool:
+        with lock:
+            event_id, tier = next(pending)
+        return billing.apply_event(event_id, "customer.subscription.updated", BillingChange(
+            user_id=user.id, stripe_customer_id="cus_o", subscription=SubscriptionState(
+                status="active", plan_tier=tier, stripe_subscription_id="sub_o")), mirror=mirror)
+
+    assert at_once(deliver, 6) == [True] * 6
+    assert len(mirrored) == 6 and mirrored[-1] == users.get(user.id).tier
+
+    def broken(_u) -> None:
+        raise RuntimeError("DynamoDB unavailable")
+
+    other = "pro" if users.get(user.id).tier == "ultra" else "ultra"
+    change = BillingChange(user_id=user.id, stripe_customer_id="cus_o", subscription=SubscriptionState(
+        status="active", plan_tier=other, stripe_subscription_id="sub_o"))
+    with pytest.raises(RuntimeError):
+        billing.apply_event("evt_retry", "customer.subscription.updated", change, mirror=broken)
+    assert users.get(user.id).tier != other  # undone, and the event not recorded:
+    assert billing.apply_event("evt_retry", "customer.subscription.updated", change, mirror=mirror)
+    assert users.get(user.id).tier == other == mirrored[-1]
 
 
 def test_shared_rate_limit_admits_exactly_the_limit_across_workers(mysql_settings, mysql_engine):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
@@ -44,8 +45,15 @@ class BillingRepository(ABC):
     def find_user_by_customer(self, stripe_customer_id: str) -> str | None: ...
 
     @abstractmethod
-    def apply_event(self, event_id: str, event_type: str, change: BillingChange | None) -> bool:
+    def apply_event(self, event_id: str, event_type: str, change: BillingChange | None,
+                    mirror: Callable[[User], None] | None = None) -> bool:
         """In one transaction: record the event id, update billing and the user's tier.
+
+        ``mirror(user)``, when given, is called with the user as the change leaves them,
+        inside that transaction, while the user's row is locked: two events of one user
+        (Stripe delivers them concurrently) then write their mirrors in the order their
+        changes commit, so an older state never overwrites a newer one. An exception from
+        it undoes the change (the event is answered with an error and delivered again).
 
         Returns False (and changes nothing) when the event was processed before.
         """

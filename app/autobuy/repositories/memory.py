@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -88,7 +89,8 @@ class MemoryBillingRepository(BillingRepository):
         return next((b.user_id for b in self.rows.values()
                      if b.stripe_customer_id == stripe_customer_id), None)
 
-    def apply_event(self, event_id: str, event_type: str, change: BillingChange | None) -> bool:
+    def apply_event(self, event_id: str, event_type: str, change: BillingChange | None,
+                    mirror: Callable[[User], None] | None = None) -> bool:
         with self._lock:
             if event_id in self.events:
                 return False
@@ -105,6 +107,8 @@ class MemoryBillingRepository(BillingRepository):
                 tier=new.tier or self._users.get(change.user_id).tier,
                 updated_at=datetime.now(UTC).replace(tzinfo=None))
             self._users.set_tier(change.user_id, self.rows[change.user_id].tier)
+            if mirror is not None:
+                mirror(self._users.get(change.user_id))  # under the lock, as the SQL one
             return True
 
 

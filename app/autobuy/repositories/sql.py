@@ -153,13 +153,17 @@ class SqlBillingRepository(BillingRepository):
             return session.scalar(select(BillingRow.user_id)
                                   .where(BillingRow.stripe_customer_id == stripe_customer_id))
 
-    def apply_event(self, event_id: str, event_type: str, change: BillingChange | None) -> bool:
+    def apply_event(self, event_id: str, event_type: str, change: BillingChange | None,
+                    mirror: Callable[[User], None] | None = None) -> bool:
         def record(session: Session) -> bool:
             session.add(StripeEventRow(event_id=event_id, event_type=event_type,
                                        processed_at=_now()))
             session.flush()  # a duplicate event id fails here, before any change
             if change is not None:
-                self._apply(session, change)
+                user = self._apply(session, change)
+                if user is not None and mirror is not None:
+                    session.flush()
+                    mirror(_user(user))  # under the user row's lock, before the commit
             return True
 
         try:
@@ -171,10 +175,10 @@ class SqlBillingRepository(BillingRepository):
             raise
 
     @staticmethod
-    def _apply(session: Session, change: BillingChange) -> None:
+    def _apply(session: Session, change: BillingChange) -> UserRow | None:
         user = session.get(UserRow, change.user_id, with_for_update=True)
         if user is None:
-            return
+            return None
         row = session.scalar(select(BillingRow).where(BillingRow.user_id == change.user_id)
                              .with_for_update())
         if row is None:
@@ -189,3 +193,4 @@ class SqlBillingRepository(BillingRepository):
         row.updated_at = _now()
         user.subscription_tier = row.tier
         user.updated_at = _now()
+        return user

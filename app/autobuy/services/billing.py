@@ -172,11 +172,10 @@ class BillingService:
         """Process a verified event once. Returns False for a replay (nothing changes)."""
         event = verify_webhook(payload, signature, self._settings.stripe_webhook_secret.get_secret_value())
         change = self._change_for(event["type"], event["data"]["object"])
-        applied = self._billing.apply_event(event["id"], event["type"], change)
-        if applied and change is not None:
-            user = self._users.get(change.user_id)
-            if user is not None:
-                self._items.sync_user(user)
+        # The users mirror (the engine reads the tier there) is written with the change,
+        # under the user's lock: concurrent events of one user cannot leave an older tier.
+        applied = self._billing.apply_event(event["id"], event["type"], change,
+                                            mirror=self._items.sync_user)
         log.info("stripe event", extra={"event_type": event["type"], "duplicate": not applied})
         return applied
 
