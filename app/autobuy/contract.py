@@ -5,9 +5,12 @@ through SQS; this module is the one place that says how:
 
 * the tables: names, keys, indexes and TTL attribute come from the shared definition
   ``autobuy/schema/dynamodb_tables.yml`` (the playbooks create the same tables from it);
-  a name this module relies on that the definition does not have stops the import;
+  a key, index or TTL attribute this module relies on that the definition does not have
+  stops the import;
 * the attribute names of each table's rows (``ItemAttr``, ``UserAttr``, ``HistoryAttr``,
-  ``AlertAttr``, ``OrderAttr``) and which side writes which;
+  ``AlertAttr``, ``OrderAttr``) and which side writes which; the names of key, index key
+  and TTL attributes are the tables' own (``ItemAttr.DUE_SHARD`` is
+  ``ITEMS_DUE_INDEX.hash_key``), so a query by an index uses that index's keys;
 * the due shard of an item (``DUE_SHARDS``, :func:`due_shard`);
 * the value encoding (:func:`encode`, :func:`decode`, :func:`values`) and how a failed
   condition is recognised (:func:`is_condition_failure`, :func:`conditional_write`);
@@ -29,7 +32,7 @@ from autobuy.schema import load_tables
 __all__ = [
     "ALERTS", "ALERTS_BY_ITEM_INDEX", "AlertAttr", "CheckMessage", "CheckReason", "DUE_SHARDS",
     "DynamoTables",
-    "HistoryAttr", "ITEMS", "ITEMS_BY_USER_INDEX", "ITEMS_DUE_INDEX", "ITEM_FIELDS", "ItemAttr",
+    "HistoryAttr", "Index", "ITEMS", "ITEMS_BY_USER_INDEX", "ITEMS_DUE_INDEX", "ITEM_FIELDS", "ItemAttr",
     "ORDERS", "ORDERS_BY_ITEM_INDEX", "OrderAttr", "PRICE_HISTORY", "Table", "USERS",
     "UserAttr", "conditional_write", "decode", "due_shard", "encode", "is_condition_failure",
     "spend_attribute", "values",
@@ -37,6 +40,15 @@ __all__ = [
 
 
 # -- tables (from the shared definition) ------------------------------------------------
+@dataclass(frozen=True)
+class Index:
+    """One global secondary index of a table: its name (the ``IndexName``) and keys."""
+
+    name: str
+    hash_key: str
+    range_key: str | None
+
+
 @dataclass(frozen=True)
 class Table:
     """One table of dynamodb_tables.yml: its name (before the prefix), keys and indexes."""
@@ -46,6 +58,7 @@ class Table:
     range_key: str | None
     indexes: frozenset[str]
     ttl_attribute: str | None
+    index_keys: tuple[Index, ...] = ()
 
     def named(self, prefix: str = "", names: Mapping[str, str] | None = None) -> str:
         """The table's name: the one ``AUTOBUY_TABLE_NAMES`` gives it (e.g. a table
@@ -53,11 +66,12 @@ class Table:
         ``AUTOBUY_TABLE_PREFIX`` + its name."""
         return (names or {}).get(self.name) or prefix + self.name
 
-    def index(self, name: str) -> str:
-        """``name`` if the definition declares that index on this table, else an error."""
-        if name not in self.indexes:
+    def index(self, name: str) -> Index:
+        """The index ``name`` as the definition declares it on this table, else an error."""
+        found = next((index for index in self.index_keys if index.name == name), None)
+        if found is None:
             raise LookupError(f"dynamodb_tables.yml: {self.name} has no index {name}")
-        return name
+        return found
 
     def key(self, hash_value: str, range_value: str | None = None) -> dict[str, Any]:
         """The encoded primary key of one row."""
@@ -69,7 +83,10 @@ class Table:
         return key
 
 
-def _table(name: str, hash_key: str, range_key: str | None) -> Table:
+def _table(name: str, hash_key: str, range_key: str | None = None,
+           ttl_attribute: str | None = None) -> Table:
+    """The table ``name`` of the definition, which must be keyed (and expire) by the
+    attributes the code relies on: a definition that differs stops the import."""
     spec = next((t for t in load_tables() if t["name"] == name), None)
     if spec is None:
         raise LookupError(f"dynamodb_tables.yml defines no table {name}")
@@ -77,9 +94,30 @@ def _table(name: str, hash_key: str, range_key: str | None) -> Table:
     if found != (hash_key, range_key):
         raise LookupError(f"dynamodb_tables.yml: {name} is keyed by {found}, the code by "
                           f"{(hash_key, range_key)}")
-    return Table(name, hash_key, range_key,
-                 frozenset(index["name"] for index in spec.get("indexes", [])),
-                 spec.get("ttl_attribute"))
+    if spec.get("ttl_attribute") != ttl_attribute:
+        raise LookupError(f"dynamodb_tables.yml: {name} expires by {spec.get('ttl_attribute')}, "
+                          f"the code by {ttl_attribute}")
+    indexes = tuple(Index(index["name"], index["hash_key_name"], index.get("range_key_name"))
+                    for index in spec.get("indexes", []))
+    return Table(name, hash_key, range_key, frozenset(index.name for index in indexes),
+                 ttl_attribute, indexes)
+
+
+#: The tables, each with the keys (and TTL attribute) the code relies on, and their
+#: indexes; the attribute classes below take their key names from here.
+USERS: Final = _table("autobuy_users", "userId")
+ITEMS: Final = _table("autobuy_items", "itemId", "userId")
+PRICE_HISTORY: Final = _table("autobuy_price_history", "itemId", "checkedAt",
+                              ttl_attribute="expiresAt")
+ALERTS: Final = _table("autobuy_alerts", "userId", "alertId")
+ORDERS: Final = _table("autobuy_orders", "userId", "orderId")
+
+#: A user's items by recency (userId, lastChecked).
+ITEMS_BY_USER_INDEX: Final = ITEMS.index("userId-lastChecked-index")
+#: Due items per shard, keys only (dueShard, nextCheckAt): the scheduler's query.
+ITEMS_DUE_INDEX: Final = ITEMS.index("dueShard-nextCheckAt-index")
+ALERTS_BY_ITEM_INDEX: Final = ALERTS.index("itemId-createdAt-index")
+ORDERS_BY_ITEM_INDEX: Final = ORDERS.index("itemId-createdAt-index")
 
 
 # -- attribute names --------------------------------------------------------------------
@@ -90,8 +128,8 @@ class ItemAttr:
     the engine reads those and writes its own (alert state, lease, outcome).
     """
 
-    ITEM_ID: Final = "itemId"
-    USER_ID: Final = "userId"
+    ITEM_ID: Final = ITEMS.hash_key
+    USER_ID: Final = ITEMS.range_key
     # written by the API (models.Item)
     URL: Final = "url"
     TITLE: Final = "title"
@@ -104,10 +142,10 @@ class ItemAttr:
     CHECK_REQUESTED_AT: Final = "checkRequestedAt"
     ALERT_DROP_PERCENT: Final = "alertDropPercent"
     ALERT_BACK_IN_STOCK: Final = "alertBackInStock"
-    DUE_SHARD: Final = "dueShard"  # due_shard(itemId), written with the item
+    DUE_SHARD: Final = ITEMS_DUE_INDEX.hash_key  # due_shard(itemId), written with the item
     # written by both (the API at creation and "check now", the engine after a check)
-    NEXT_CHECK_AT: Final = "nextCheckAt"
-    LAST_CHECKED: Final = "lastChecked"
+    NEXT_CHECK_AT: Final = ITEMS_DUE_INDEX.range_key
+    LAST_CHECKED: Final = ITEMS_BY_USER_INDEX.range_key
     CURRENT_PRICE: Final = "currentPrice"
     AVAILABILITY: Final = "availability"
     # written by the engine only
@@ -142,7 +180,7 @@ ITEM_FIELDS: Final[dict[str, str]] = {
 class UserAttr:
     """``autobuy_users``: the API's mirror of a user (MySQL stays the source of truth)."""
 
-    USER_ID: Final = "userId"
+    USER_ID: Final = USERS.hash_key
     EMAIL: Final = "email"                       # API (sync_user); the engine's e-mail alerts
     SUBSCRIPTION_TIER: Final = "subscriptionTier"  # API (sync_user); the engine's tier
     ITEM_IDS: Final = "itemIds"                  # API: string set, the item-limit slots
@@ -159,22 +197,22 @@ def spend_attribute(month: str, currency: str) -> str:
 class HistoryAttr:
     """``autobuy_price_history``: one row per successful check (engine writes, API reads)."""
 
-    ITEM_ID: Final = "itemId"
-    CHECKED_AT: Final = "checkedAt"
+    ITEM_ID: Final = PRICE_HISTORY.hash_key
+    CHECKED_AT: Final = PRICE_HISTORY.range_key
     PRICE: Final = "price"
     CURRENCY: Final = "currency"
     AVAILABILITY: Final = "availability"
     SOURCE: Final = "source"
-    EXPIRES_AT: Final = "expiresAt"  # the TTL: checkedAt + the tier's history_days
+    EXPIRES_AT: Final = PRICE_HISTORY.ttl_attribute  # checkedAt + the tier's history_days
 
 
 class AlertAttr:
     """``autobuy_alerts``: one row per alert fired (engine writes, API lists)."""
 
-    USER_ID: Final = "userId"
-    ALERT_ID: Final = "alertId"  # sorts by time: "<checkedAt:012d>-<itemId>-<kind>-<marker>"
-    ITEM_ID: Final = "itemId"
-    CREATED_AT: Final = "createdAt"
+    USER_ID: Final = ALERTS.hash_key
+    ALERT_ID: Final = ALERTS.range_key  # sorts by time: "<checkedAt:012d>-<itemId>-<kind>-<marker>"
+    ITEM_ID: Final = ALERTS_BY_ITEM_INDEX.hash_key
+    CREATED_AT: Final = ALERTS_BY_ITEM_INDEX.range_key
     KIND: Final = "kind"
     PRICE: Final = "price"
     CURRENCY: Final = "currency"
@@ -185,34 +223,17 @@ class AlertAttr:
 class OrderAttr:
     """``autobuy_orders``: one row per auto-buy order intent (engine code, both sides)."""
 
-    USER_ID: Final = "userId"
-    ORDER_ID: Final = "orderId"
-    ITEM_ID: Final = "itemId"
+    USER_ID: Final = ORDERS.hash_key
+    ORDER_ID: Final = ORDERS.range_key
+    ITEM_ID: Final = ORDERS_BY_ITEM_INDEX.hash_key
     CROSSING: Final = "crossing"
     IDEMPOTENCY_KEY: Final = "idempotencyKey"
     PRICE: Final = "price"
     CURRENCY: Final = "currency"
     STATE: Final = "orderState"
-    CREATED_AT: Final = "createdAt"
+    CREATED_AT: Final = ORDERS_BY_ITEM_INDEX.range_key
     EXPIRES_AT: Final = "expiresAt"
     HISTORY: Final = "history"  # list of {"at", "state", "note"}
-
-
-USERS: Final = _table("autobuy_users", UserAttr.USER_ID, None)
-ITEMS: Final = _table("autobuy_items", ItemAttr.ITEM_ID, ItemAttr.USER_ID)
-PRICE_HISTORY: Final = _table("autobuy_price_history", HistoryAttr.ITEM_ID, HistoryAttr.CHECKED_AT)
-ALERTS: Final = _table("autobuy_alerts", AlertAttr.USER_ID, AlertAttr.ALERT_ID)
-ORDERS: Final = _table("autobuy_orders", OrderAttr.USER_ID, OrderAttr.ORDER_ID)
-
-#: A user's items by recency (userId, lastChecked).
-ITEMS_BY_USER_INDEX: Final = ITEMS.index("userId-lastChecked-index")
-#: Due items per shard, keys only (dueShard, nextCheckAt): the scheduler's query.
-ITEMS_DUE_INDEX: Final = ITEMS.index("dueShard-nextCheckAt-index")
-ALERTS_BY_ITEM_INDEX: Final = ALERTS.index("itemId-createdAt-index")
-ORDERS_BY_ITEM_INDEX: Final = ORDERS.index("itemId-createdAt-index")
-if PRICE_HISTORY.ttl_attribute != HistoryAttr.EXPIRES_AT:
-    raise LookupError("dynamodb_tables.yml: autobuy_price_history must expire by "
-                      f"{HistoryAttr.EXPIRES_AT}")
 
 
 class DynamoTables:

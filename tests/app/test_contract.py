@@ -36,6 +36,18 @@ def test_a_key_the_definition_does_not_have_stops_the_import() -> None:
         contract.ITEMS.key("i1")
 
 
+def test_the_key_and_index_attributes_are_the_definitions() -> None:
+    due = next(i for i in next(t for t in load_tables() if t["name"] == "autobuy_items")["indexes"]
+               if i["name"] == "dueShard-nextCheckAt-index")
+    assert contract.ITEMS_DUE_INDEX == contract.Index(due["name"], due["hash_key_name"],
+                                                      due["range_key_name"])
+    assert (contract.ItemAttr.DUE_SHARD, contract.ItemAttr.NEXT_CHECK_AT) == ("dueShard", "nextCheckAt")
+    assert (contract.OrderAttr.USER_ID, contract.OrderAttr.ORDER_ID) == ("userId", "orderId")
+    assert contract.HistoryAttr.EXPIRES_AT == "expiresAt"
+    with pytest.raises(LookupError, match="autobuy_price_history expires by expiresAt, the code by None"):
+        contract._table("autobuy_price_history", "itemId", "checkedAt")  # noqa: SLF001
+
+
 def test_due_shard_is_crc32_of_the_item_id_in_16_buckets() -> None:
     for item_id in ("i1", "item-42", "0f3a9c2e8d7b4a61b5c4d3e2f1a0b9c8"):
         assert contract.due_shard(item_id) == str(binascii.crc32(item_id.encode()) % 16)

@@ -67,7 +67,7 @@ class DynamoEngineStore(DynamoTables, EngineStore, OrderStore):
     # -- scheduling -------------------------------------------------------------------
     def due_items(self, shard: str, now: int, limit: int) -> list[tuple[str, str, int]]:
         got = self._db.query(
-            TableName=self._items, IndexName=ITEMS_DUE_INDEX,
+            TableName=self._items, IndexName=ITEMS_DUE_INDEX.name,
             KeyConditionExpression=f"{I.DUE_SHARD} = :s AND {I.NEXT_CHECK_AT} <= :now",
             ExpressionAttributeValues=values(s=shard, now=now), Limit=limit)
         return [(row[I.ITEM_ID], row[I.USER_ID], int(row[I.NEXT_CHECK_AT]))

@@ -161,7 +161,7 @@ class DynamoItemRepository(DynamoTables, ItemRepository):
 
     def list(self, user_id: str, *, limit: int, cursor: str | None) -> Page:
         params: dict[str, Any] = {
-            "TableName": self._items, "IndexName": ITEMS_BY_USER_INDEX,
+            "TableName": self._items, "IndexName": ITEMS_BY_USER_INDEX.name,
             "KeyConditionExpression": f"{I.USER_ID} = :u",
             "ExpressionAttributeValues": values(u=user_id),
             "ScanIndexForward": False, "Limit": limit,
