@@ -85,20 +85,10 @@ ORIGIN_REQUEST_POLICIES = {
     "216adef6-5c7f-47e4-b989-5492eafa07d3": ("AllViewer", True),
     "b689b0a8-53d0-40ab-baf2-68738e2966ac": ("AllViewerExceptHostHeader", False),
 }
-# CloudFront's compressible types (docs: "Serving compressed files"), by prefix.
-COMPRESSIBLE = (
-    "application/dash+xml", "application/eot", "application/font", "application/font-sfnt",
-    "application/javascript", "application/json", "application/manifest+json",
-    "application/opentype", "application/otf", "application/pkcs7-mime",
-    "application/rss+xml", "application/truetype", "application/ttf",
-    "application/vnd.apple.mpegurl", "application/vnd.ms-fontobject", "application/x-font",
-    "application/x-httpd-cgi", "application/x-javascript", "application/x-mpegurl",
-    "application/x-opentype", "application/x-otf", "application/x-perl",
-    "application/x-ttf", "application/xhtml+xml", "application/xml", "font/eot", "font/opentype",
-    "font/otf", "font/ttf", "image/svg+xml", "text/css", "text/csv", "text/html",
-    "text/javascript", "text/js", "text/plain", "text/richtext", "text/tab-separated-values",
-    "text/xml", "text/x-component", "text/x-java-source", "text/x-script", "vnd.apple.mpegurl",
-)
+# CloudFront's compressible types (docs: "Serving compressed files"), by prefix: AWS's
+# published list, kept as data.
+COMPRESSIBLE = tuple(line for line in Path(__file__).with_name("cloudfront_compressible_types.txt")
+                     .read_text().splitlines() if line and not line.startswith("#"))
 COMPRESS_MIN, COMPRESS_MAX = 1000, 10_000_000
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
               "trailer", "trailers", "transfer-encoding", "upgrade", "proxy-connection"}
