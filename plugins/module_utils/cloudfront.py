@@ -1,10 +1,24 @@
 # -*- coding: utf-8 -*-
 # Copyright: AutoBuy Guard contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""CloudFront configurations in AWS's own shape: list quantities, and what differs."""
+"""CloudFront configurations in AWS's own shape (list quantities, and what differs), and
+the entry point of the modules that manage one named CloudFront resource."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
+
+from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_module import AutobuyAWSModule
+
+
+def run_named(argument_spec: dict[str, Any], ensure: Callable[[Any, dict[str, Any], bool], dict[str, Any]],
+              kind: str, content: str | None = None) -> None:
+    """Run a module that manages one named CloudFront ``kind`` (its ``name`` option, and
+    ``state``) with ``ensure``, as :meth:`AutobuyAWSModule.run` does; check mode is supported.
+    ``content`` names the option that ``state=present`` requires (the resource's code or
+    configuration). An error names the resource: ``Could not manage KIND NAME``."""
+    module = AutobuyAWSModule(argument_spec=argument_spec, supports_check_mode=True,
+                              required_if=[("state", "present", [content])] if content else None)
+    module.run("cloudfront", ensure, f"Could not manage {kind} {module.params['name']}")
 
 
 def with_quantities(value: Any) -> Any:

@@ -64,7 +64,8 @@ import re  # noqa: E402
 from typing import Any  # noqa: E402
 
 from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_aws import aws_retry  # noqa: E402
-from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_module import AutobuyAWSModule, ModuleFailure  # noqa: E402
+from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_module import ModuleFailure  # noqa: E402
+from ansible_collections.autobuy.guard.plugins.module_utils.cloudfront import run_named  # noqa: E402
 
 retry = aws_retry()
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -137,9 +138,7 @@ def argument_spec() -> dict[str, Any]:
 
 
 def main() -> None:
-    module = AutobuyAWSModule(argument_spec=argument_spec(), supports_check_mode=True,
-                              required_if=[("state", "present", ["code"])])
-    module.run("cloudfront", ensure, f"Could not manage function {module.params['name']}")
+    run_named(argument_spec(), ensure, "function", content="code")
 
 
 if __name__ == "__main__":

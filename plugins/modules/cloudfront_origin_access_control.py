@@ -69,7 +69,8 @@ changed:
 from typing import Any  # noqa: E402
 
 from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_aws import aws_retry  # noqa: E402
-from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_module import AutobuyAWSModule, ModuleFailure  # noqa: E402
+from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_module import ModuleFailure  # noqa: E402
+from ansible_collections.autobuy.guard.plugins.module_utils.cloudfront import run_named  # noqa: E402
 
 retry = aws_retry()
 
@@ -136,8 +137,7 @@ def argument_spec() -> dict[str, Any]:
 
 
 def main() -> None:
-    module = AutobuyAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
-    module.run("cloudfront", ensure, f"Could not manage origin access control {module.params['name']}")
+    run_named(argument_spec(), ensure, "origin access control")
 
 
 if __name__ == "__main__":

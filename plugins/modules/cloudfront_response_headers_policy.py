@@ -65,8 +65,8 @@ differences:
 from typing import Any  # noqa: E402
 
 from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_aws import aws_retry  # noqa: E402
-from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_module import AutobuyAWSModule, ModuleFailure  # noqa: E402
-from ansible_collections.autobuy.guard.plugins.module_utils.cloudfront import differences, with_quantities  # noqa: E402
+from ansible_collections.autobuy.guard.plugins.module_utils.autobuy_module import ModuleFailure  # noqa: E402
+from ansible_collections.autobuy.guard.plugins.module_utils.cloudfront import differences, run_named, with_quantities  # noqa: E402
 
 retry = aws_retry()
 
@@ -124,9 +124,7 @@ def argument_spec() -> dict[str, Any]:
 
 
 def main() -> None:
-    module = AutobuyAWSModule(argument_spec=argument_spec(), supports_check_mode=True,
-                              required_if=[("state", "present", ["config"])])
-    module.run("cloudfront", ensure, f"Could not manage response headers policy {module.params['name']}")
+    run_named(argument_spec(), ensure, "response headers policy", content="config")
 
 
 if __name__ == "__main__":
