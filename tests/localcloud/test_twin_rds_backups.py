@@ -64,6 +64,13 @@ class Cloud:
             assert time.monotonic() < deadline, "LatestRestorableTime did not move on"
             time.sleep(0.5)
 
+    def wait_point_holding(self, identifier: str, moment: float) -> None:
+        """Wait for a log point that holds every write made before ``moment``: a point's
+        time is when its dump was complete, so the first one past ``moment`` may have
+        started before it; the one after it (dumps are taken one at a time) did not."""
+        self.wait_restorable_after(identifier, moment)
+        self.wait_restorable_after(identifier, time.time())
+
     def rows(self, identifier: str) -> set[str]:
         host, port = _json(self.url + "/localcloud/twin")["databases"][identifier]["host_address"].split(":")
         with pymysql.connect(host=host, port=int(port), user=USER, password=PASSWORD,
@@ -115,7 +122,7 @@ def test_snapshots_point_in_time_and_final_snapshots_restore_the_rows(cloud: Clo
     dump = cloud.state / "twin" / "snapshots" / "drill-snap.sql"
     assert stat.S_IMODE(dump.stat().st_mode) == 0o600
     # The log dumps move LatestRestorableTime past the first writes.
-    cloud.wait_restorable_after("drill-src", written)
+    cloud.wait_point_holding("drill-src", written)
     before_damage = time.time()
     while time.time() <= before_damage:
         time.sleep(0.001)
@@ -147,7 +154,7 @@ def test_snapshots_point_in_time_and_final_snapshots_restore_the_rows(cloud: Clo
     assert caught.value.response["Error"]["Code"] == "InvalidParameterValue"
 
     # The latest restorable time, once it is past the damage: today's rows.
-    cloud.wait_restorable_after("drill-src", damaged)
+    cloud.wait_point_holding("drill-src", damaged)
     rds.restore_db_instance_to_point_in_time(
         SourceDBInstanceIdentifier="drill-src", TargetDBInstanceIdentifier="drill-latest",
         UseLatestRestorableTime=True)

@@ -22,7 +22,9 @@ DB instance record, and with the twin (``rds_database``) an *empty* database. Wi
   (``UseLatestRestorableTime``: the newest point). A time before the instance existed or
   after ``LatestRestorableTime`` is refused (``InvalidParameterValue``), as on AWS.
   Difference: AWS replays the logs to the second; here a restore lands on the newest point
-  before the time, up to one scaled log interval earlier.
+  before the time, up to one scaled log interval earlier. A point's time is when its dump
+  was complete, so it never holds a write made after that time (it may lack the writes made
+  while it was dumped: those are in the next point).
 * **RestoreDBInstanceFromDBSnapshot** (manual, automated or a final snapshot written by
   ``rds_database`` at ``DeleteDBInstance``) starts the new instance (``rds_database``:
   the source's master user and password, as RDS does) and loads the dump into it; the
@@ -61,7 +63,7 @@ _WINDOW = re.compile(r"^(\d\d):(\d\d)-(\d\d):(\d\d)$")
 
 @dataclass
 class Point:
-    at: float  # when the dump was started (wall clock)
+    at: float  # when the dump was complete (wall clock): it holds no later write
     dump: Path | None  # None: the database was still empty
 
 
@@ -211,6 +213,10 @@ def _log_dump(tracked: Tracked, now: float) -> None:
     tracked.last_log = now
     if data is None:
         return
+    # The point's time is when the dump was complete, not when it was asked for: the dump
+    # holds the data of a moment between the two, so a restore to the point's time (or
+    # later) never brings back a write made after the time asked for.
+    done = time.time()
     previous = tracked.points[-1].dump if tracked.points else None
     if data == tracked.last_dump and previous is not None:
         path = previous
@@ -220,7 +226,7 @@ def _log_dump(tracked: Tracked, now: float) -> None:
         write_private(path, data)
         tracked.last_dump = data
     with _backups.lock:
-        tracked.points.append(Point(now, path))
+        tracked.points.append(Point(done, path))
 
 
 def _automated(tracked: Tracked, database: DBInstance, now: float, retention: int) -> None:
