@@ -4,7 +4,8 @@
 session on a free loopback port and points boto3 and Ansible at it through the
 environment. Tests that need a clean slate call ``localcloud_reset``. DynamoDB tests
 take ``dynamodb_cloud`` instead, to run against it and against a second local cloud
-whose speed patches are off.
+whose speed patches are off. A test that needs a cloud with settings of its own calls
+``own_localcloud``.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import shutil
 import subprocess
 import tempfile
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -124,6 +125,31 @@ _AWS_ENV = (
     "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
     "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_SESSION_TOKEN", "AWS_PROFILE",
 )
+
+
+@pytest.fixture
+def own_localcloud(localcloud: str, tmp_path: Path,
+                   monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[dict[str, str]], str]]:
+    """Call with settings to start a local cloud of the test's own (``API_STATE_ONLY`` plus
+    those settings, on a free loopback port) for a test that needs settings the session's
+    cloud does not have (e.g. ``LOCALCLOUD_TIME_SCALE``). The call returns its URL and points
+    the test's AWS environment (boto3, Ansible modules) at it; the environment goes back to
+    the session's cloud and the cloud stops when the test ends."""
+    clouds: list[launch.LocalCloud] = []
+
+    def start(settings: dict[str, str]) -> str:
+        cloud = launch.start(settings={**API_STATE_ONLY, **settings},
+                             log=tmp_path / f"localcloud-{len(clouds) + 1}.log")
+        clouds.append(cloud)
+        for key, value in _aws_env(cloud.url).items():
+            monkeypatch.setenv(key, value)
+        return cloud.url
+
+    try:
+        yield start
+    finally:
+        for cloud in clouds:
+            cloud.stop()
 
 
 def _aws_env(url: str) -> dict[str, str]:

@@ -8,17 +8,14 @@ and a failed job are driven by a fake client (the local cloud's jobs always comp
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 import pytest
 
 from ansible_collections.autobuy.guard.plugins.modules import backup_job as m
-from localcloud import launch
 from plugin_harness import ModuleFailed, run_module  # type: ignore[import-not-found]
-from tests.conftest import API_STATE_ONLY, _aws_env
 
 ACCOUNT = "123456789012"
 REGION = "eu-central-1"
@@ -104,18 +101,11 @@ def test_check_mode_reports_and_starts_nothing(localcloud: str,
 
 
 @pytest.fixture
-def slow_jobs(localcloud: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def slow_jobs(own_localcloud: Callable[[dict[str, str]], str]) -> str:
     """A local cloud of this test's own whose backup jobs take 6 s (LOCALCLOUD_TIME_SCALE
     0.1, not the session cloud's 0.6 s): long enough to find a job still running on a
     loaded machine (the second run came after the 0.6 s job had completed, once, in CI)."""
-    cloud = launch.start(settings={**API_STATE_ONLY, "LOCALCLOUD_TIME_SCALE": "0.1"},
-                         log=tmp_path / "localcloud.log")
-    for key, value in _aws_env(cloud.url).items():
-        monkeypatch.setenv(key, value)
-    try:
-        yield cloud.url
-    finally:
-        cloud.stop()
+    return own_localcloud({"LOCALCLOUD_TIME_SCALE": "0.1"})
 
 
 def test_a_running_job_is_followed_not_started_again(slow_jobs: str,
