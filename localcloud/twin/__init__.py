@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from localcloud import settings
-from localcloud.twin import docker
+from localcloud.twin import balancer, database, docker, registry, stripe_host
 from localcloud.twin.ca import CertificateAuthority
 from localcloud.twin.database import Databases
 from localcloud.twin.demoshop import DemoShop
@@ -39,6 +39,13 @@ from localcloud.twin.stripe_host import StripeHost
 
 #: How often lifecycle policies are applied to the registry (AWS: within a day).
 LIFECYCLE_SECONDS = 3.0
+
+#: The images a twin runs, by their ``images/`` recipe: when it starts (the registry; the
+#: Stripe host and the demo shop, both on testapp) and for what it serves (RDS: mariadb,
+#: ALB: alb). A twin without one of them fails to start, or fails the resource that needs
+#: it, with a message naming it; ``make twin-images`` builds them all.
+IMAGES = {"registry": registry.IMAGE, "testapp": stripe_host.IMAGE, "mariadb": database.IMAGE,
+          "alb": balancer.IMAGE}
 
 
 class Twin:

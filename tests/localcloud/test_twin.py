@@ -27,11 +27,12 @@ import boto3
 import pymysql
 import pytest
 
+from localcloud.twin import IMAGES as TWIN_IMAGES
 from localcloud_helpers import start_server, stop_server, until
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
 
-IMAGES = {"registry": "autobuy/registry:latest", "mariadb": "autobuy/mariadb:latest"}
+IMAGES = TWIN_IMAGES
 LABEL = "org.autobuy.localcloud"
 KEEP_TEN = json.dumps({"rules": [{
     "rulePriority": 1, "description": "keep the newest 10",

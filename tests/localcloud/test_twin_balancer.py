@@ -18,14 +18,14 @@ import boto3
 import pytest
 from cryptography import x509
 
+from localcloud.twin import IMAGES as TWIN_IMAGES
 from localcloud_helpers import (free_port, issued_certificate, start_server, stop_server,
                                until)
 from test_twin import _docker, _json
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
 
-IMAGES = {"registry": "autobuy/registry:latest", "alb": "autobuy/alb:latest",
-          "testapp": "autobuy/testapp:latest"}
+IMAGES = TWIN_IMAGES
 DOMAIN = "api.twin-alb.test"
 REGION = "eu-central-1"
 

@@ -22,6 +22,7 @@ import boto3
 import pymysql
 import pytest
 
+from localcloud.twin import IMAGES as TWIN_IMAGES
 from localcloud_helpers import start_server, stop_server
 from test_twin import _json
 from tests.playbooks.provision_helpers import run_playbook
@@ -65,7 +66,7 @@ class Cloud:
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory, docker_images: Callable[..., None]) -> Iterator[Cloud]:
-    docker_images({"mariadb": "autobuy/mariadb:latest", "registry": "autobuy/registry:latest"})
+    docker_images(TWIN_IMAGES)
     state = tmp_path_factory.mktemp("db_rotation_state")
     url, proc = start_server(state / "localcloud.log", {
         "LOCALCLOUD_TWIN": "on", "LOCALCLOUD_INSTANCES": "records", "LOCALCLOUD_STATE_DIR": str(state),

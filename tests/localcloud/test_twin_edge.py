@@ -22,6 +22,7 @@ from typing import Any
 import boto3
 import pytest
 
+from localcloud.twin import IMAGES as TWIN_IMAGES
 from localcloud_helpers import (free_port, issued_certificate, start_server, stop_server,
                                until)
 from test_twin import _docker, _json
@@ -29,8 +30,7 @@ from test_twin import _docker, _json
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
 
 ROOT = Path(__file__).resolve().parents[2]
-IMAGES = {"registry": "autobuy/registry:latest", "alb": "autobuy/alb:latest",
-          "testapp": "autobuy/testapp:latest"}
+IMAGES = TWIN_IMAGES
 ZONE = "edge-twin.test"
 SITE = f"www.{ZONE}"
 API = f"api.{ZONE}"

@@ -25,6 +25,7 @@ from localcloud.ext.fidelity.autoscaling_elb_health import (
     CONTAINER_TAG,
     grace_over,
 )
+from localcloud.twin import IMAGES as TWIN_IMAGES
 from localcloud_helpers import free_port, start_server, stop_server, until
 from test_localcloud_boot import _debian12
 
@@ -66,7 +67,7 @@ class Cloud:
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory, localcloud: str,
           docker_images: Callable[..., None], ami_image: str) -> Iterator[Cloud]:
-    docker_images({"registry": "autobuy/registry:latest", "alb": "autobuy/alb:latest"})
+    docker_images(TWIN_IMAGES)
     state = tmp_path_factory.mktemp("elb_health_state")
     url, proc = start_server(state / "localcloud.log", {
         "LOCALCLOUD_TWIN": "on", "LOCALCLOUD_INSTANCES": "containers",

@@ -18,6 +18,7 @@ import pymysql
 import pytest
 
 from localcloud.twin.ca import CertificateAuthority
+from localcloud.twin import IMAGES as TWIN_IMAGES
 from localcloud_helpers import start_server, stop_server
 from test_twin import _json
 
@@ -53,7 +54,7 @@ class Cloud:
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory, docker_images: Callable[..., None]) -> Iterator[Cloud]:
-    docker_images({"mariadb": "autobuy/mariadb:latest", "registry": "autobuy/registry:latest"})
+    docker_images(TWIN_IMAGES)
     state = tmp_path_factory.mktemp("rds_tls_state")
     url, proc = start_server(state / "localcloud.log", {
         "LOCALCLOUD_TWIN": "on", "LOCALCLOUD_STATE_DIR": str(state),

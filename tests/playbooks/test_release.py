@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from localcloud import launch
+from localcloud.twin import IMAGES as TWIN_IMAGES
 from provision_helpers import ROOT, client, run_playbook  # type: ignore[import-not-found]
 
 
@@ -77,9 +78,10 @@ def test_a_dirty_tree_allowed_gets_a_tag_no_commit_can_have(repo: Path) -> None:
 
 @pytest.fixture(scope="module")
 def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if subprocess.run(["docker", "image", "inspect", "autobuy/registry:latest", "taskapp-backend:latest"],
+    images = [*TWIN_IMAGES.values(), "taskapp-backend:latest"]
+    if subprocess.run(["docker", "image", "inspect", *images],
                       capture_output=True, check=False).returncode != 0:
-        pytest.skip("needs `make images` and `make image` (autobuy/registry, taskapp-backend)")
+        pytest.skip(f"needs `make twin-images` ({', '.join(images)})")
     state = tmp_path_factory.mktemp("release_twin")
     with launch.running(settings={"LOCALCLOUD_TWIN": "on", "LOCALCLOUD_STATE_DIR": str(state)},
                         log=state / "localcloud.log") as cloud:

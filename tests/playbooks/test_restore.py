@@ -26,13 +26,14 @@ import pymysql
 import pytest
 
 from localcloud import launch
+from localcloud.twin import IMAGES as TWIN_IMAGES
 from provision_helpers import client, run_playbook, web_extra  # type: ignore[import-not-found]
 from tests.app import helpers
 
 pytestmark = [pytest.mark.slow, pytest.mark.playbook, pytest.mark.localcloud,
               pytest.mark.docker, pytest.mark.twin]
 
-IMAGES = ("autobuy/mariadb:latest", "autobuy/registry:latest", "autobuy/alb:latest")
+IMAGES = tuple(TWIN_IMAGES.values())
 EMAILS = ("ana@example.com", "ben@example.com")
 
 
